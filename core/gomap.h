@@ -1,0 +1,247 @@
+/*
+ * gomap.h -- a C port of Go's runtime map, with Go's concurrent-misuse detector.
+ *
+ * The map behaves like a Go `map[K]V` (Go 1.19, src/runtime/map.go): the same
+ * bucket layout, growth rules, iteration order rules and, above all, the same
+ * best-effort detector that makes Go programs die with
+ *
+ *     fatal error: concurrent map writes
+ *     fatal error: concurrent map read and map write
+ *     fatal error: concurrent map iteration and map write
+ *     fatal error: concurrent map clone and map write
+ *     panic: assignment to entry in nil map
+ *
+ * A NULL `gomap *` is Go's nil map: reads give the zero value, len is 0, an
+ * iteration visits nothing, delete and clear do nothing, and assign panics.
+ *
+ * Thread safety: none, exactly like Go. Using one map from several threads
+ * without synchronisation is the misuse that the detector reports. The map
+ * stays memory-safe under that misuse: a racing reader may see stale or torn
+ * data, but never freed or out-of-bounds memory, and never loops forever.
+ *
+ * Glossary (Go's vocabulary, used throughout the core):
+ *   hmap       the map header (struct gomap)
+ *   bmap       one bucket: 8 tophash bytes, 8 keys, 8 elems, an overflow pointer
+ *   B          log2 of the number of buckets
+ *   tophash    the top byte of a key's hash, or a marker for an empty slot
+ *   oldbuckets the previous bucket array while a grow is in progress
+ *   nevacuate  how many old buckets have been moved to the new array
+ *   hashWriting the flag a writer holds for the whole of its operation
+ */
+#ifndef GOMAP_H
+#define GOMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Types (Go: maptype)                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Which specialised code path a map type takes. Like Go's mapaccess1_fast64
+ * and mapaccess1_faststr, the two common key kinds avoid indirect calls. */
+typedef enum gomap_key_kind {
+	GOMAP_KEY_GENERIC = 0, /* hash and equal through the function pointers */
+	GOMAP_KEY_I64 = 1,     /* int64_t keys */
+	GOMAP_KEY_STR = 2,     /* byte strings (gomap_str), copied into the map */
+} gomap_key_kind;
+
+/* A byte-string key: pointer and length. The map copies the bytes when it
+ * stores a new key, so the caller's buffer may be reused at once. */
+typedef struct gomap_str {
+	const char *ptr;
+	size_t len;
+} gomap_str;
+
+typedef uint64_t (*gomap_hash_fn)(const void *key, uint64_t seed);
+typedef bool (*gomap_equal_fn)(const void *a, const void *b);
+
+/* The description of a map type, like Go's maptype. Keys and elems are
+ * stored inline in the buckets and copied with memcpy. */
+typedef struct gomap_type {
+	const char *name;     /* shown in reports, e.g. "map[int64]int64" */
+	size_t keysize;       /* bytes per key (16 for GOMAP_KEY_STR) */
+	size_t elemsize;      /* bytes per elem (may be 0) */
+	gomap_key_kind kind;  /* selects the specialised paths */
+	gomap_hash_fn hash;   /* hash(key, seed); required for GENERIC */
+	gomap_equal_fn equal; /* equal(a, b); required for GENERIC */
+} gomap_type;
+
+/* Ready types. */
+extern const gomap_type gomap_type_i64_i64; /* map[int64]int64 */
+extern const gomap_type gomap_type_str_i64; /* map[string]int64 */
+
+/* Fill `t` for 64-bit integer or byte-string keys with any elem size. */
+void gomap_type_init_i64(gomap_type *t, size_t elemsize, const char *name);
+void gomap_type_init_str(gomap_type *t, size_t elemsize, const char *name);
+
+/* The seeded hash the core uses for its own key kinds; generic types may
+ * use it too (Go: memhash). Resists hash flooding when the seed is secret. */
+uint64_t gomap_memhash(const void *p, size_t n, uint64_t seed);
+uint64_t gomap_hash64(uint64_t key, uint64_t seed);
+
+/* ------------------------------------------------------------------------ */
+/* The map (Go: hmap and the map* functions)                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct gomap gomap;
+
+/* make(map[K]V, hint). Never returns NULL (aborts when out of memory). */
+gomap *gomap_make(const gomap_type *t, size_t hint);
+/* Releases the map and every bucket array it ever used. NULL is a no-op.
+ * The only operation with no Go counterpart; never call it while another
+ * thread may still use the map. */
+void gomap_free(gomap *m);
+const gomap_type *gomap_typeof(const gomap *m);
+
+/* v := m[k]: copies the elem, or zeroes `elem_out` when absent. */
+void gomap_access1(gomap *m, const void *key, void *elem_out);
+/* v, ok := m[k]: as gomap_access1, and returns ok. elem_out may be NULL. */
+bool gomap_access2(gomap *m, const void *key, void *elem_out);
+/* m[k] = v. On a nil map: panic "assignment to entry in nil map". */
+void gomap_assign(gomap *m, const void *key, const void *elem);
+/* delete(m, k) */
+void gomap_delete(gomap *m, const void *key);
+/* clear(m) (Go 1.21) */
+void gomap_clear(gomap *m);
+/* maps.Clone(m) (Go 1.21): NULL for a nil map. */
+gomap *gomap_clone(gomap *m);
+/* len(m): no detector check at all, like Go. */
+size_t gomap_len(const gomap *m);
+
+/* Typed helpers for map[int64]int64-shaped maps (GOMAP_KEY_I64, elemsize 8).
+ * They take the fast paths (Go: map_fast64.go). */
+int64_t gomap_i64_get(gomap *m, int64_t key);
+bool gomap_i64_lookup(gomap *m, int64_t key, int64_t *val);
+void gomap_i64_set(gomap *m, int64_t key, int64_t val);
+void gomap_i64_delete(gomap *m, int64_t key);
+
+/* Typed helpers for map[string]int64-shaped maps (GOMAP_KEY_STR, elemsize 8).
+ * Go: map_faststr.go. `len` bytes at `key`, embedded NULs allowed. */
+int64_t gomap_str_get(gomap *m, const char *key, size_t len);
+bool gomap_str_lookup(gomap *m, const char *key, size_t len, int64_t *val);
+void gomap_str_set(gomap *m, const char *key, size_t len, int64_t val);
+void gomap_str_delete(gomap *m, const char *key, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Iteration (Go: hiter, mapiterinit, mapiternext)                          */
+/* ------------------------------------------------------------------------ */
+
+/* Go's hiter. Fields are private; it lives on the caller's stack. */
+typedef struct gomap_iter {
+	const void *key;  /* current key, valid after gomap_iter_next returned true */
+	const void *elem; /* current elem */
+	/* private */
+	gomap *h;
+	const void *buckets; /* bucket array at init time (its own size inside) */
+	void *bptr;          /* current bucket */
+	void *overflow_keep[2];
+	uint64_t startBucket;
+	uint64_t bucket;
+	uint64_t checkBucket;
+	uint8_t offset;
+	uint8_t B;
+	uint8_t i;
+	bool wrapped;
+	uint32_t chain_steps;
+	uintptr_t caller_pc;
+} gomap_iter;
+
+/* for k, v := range m { ... }: start an iteration at a random bucket and slot.
+ * Deleting during the iteration is allowed: each remaining entry is still
+ * visited exactly once. An entry inserted during the iteration may or may not
+ * be visited. */
+void gomap_iter_init(gomap *m, gomap_iter *it);
+/* Advances; returns false at the end. Checks the write flag on every step:
+ * "concurrent map iteration and map write". */
+bool gomap_iter_next(gomap_iter *it);
+
+/* ------------------------------------------------------------------------ */
+/* Threads in reports                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* The small number that names the calling thread in reports ("thread 3"),
+ * assigned on first use; the main thread is 1. */
+int gomap_thread_id(void);
+/* Names the calling thread in reports (also sets the OS thread name). */
+void gomap_thread_set_name(const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Instrumentation points                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The map operations, as named in reports and passed to hooks. */
+typedef enum gomap_op {
+	GOMAP_OP_NONE = 0,
+	GOMAP_OP_ACCESS, /* read: m[k], v, ok := m[k] */
+	GOMAP_OP_ASSIGN, /* write: m[k] = v */
+	GOMAP_OP_DELETE, /* delete(m, k) */
+	GOMAP_OP_CLEAR,  /* clear(m) */
+	GOMAP_OP_CLONE,  /* maps.Clone(m) */
+	GOMAP_OP_ITER,   /* range m (one step of mapiternext) */
+	GOMAP_OP_COUNT_
+} gomap_op;
+
+const char *gomap_op_name(gomap_op op); /* "map write", "map read", ... */
+
+/* The moments a hook can observe. Arrival events fire on entry, after the
+ * nil/empty early returns and just before the write-flag check, so a hook
+ * there sees exactly the operations that the detector could catch. */
+typedef enum gomap_event {
+	GOMAP_EV_WRITE_ENTRY = 0, /* assign/delete/clear: before the entry check */
+	GOMAP_EV_WRITE_SET,       /* the writer has just set hashWriting */
+	GOMAP_EV_WRITE_CLEAR,     /* the writer is about to check and clear it */
+	GOMAP_EV_READ_ENTRY,      /* access: before the check */
+	GOMAP_EV_ITER_STEP,       /* iter_next: before the check */
+	GOMAP_EV_CLONE_ENTRY,     /* clone: before the check */
+	GOMAP_EV_DETECTED,        /* the detector fired; about to report */
+	GOMAP_EV_COUNT_
+} gomap_event;
+
+typedef void (*gomap_hook_fn)(gomap_event ev, gomap *m, gomap_op op, void *arg);
+
+/* Installs (or with fn == NULL removes) the process-wide hook for `ev`.
+ * A hook runs on the thread doing the map operation. With no hook installed
+ * an instrumentation point costs one predictable branch. */
+void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Reports and checks                                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Prints Go's first line and a report, then ends the process with exit
+ * status 2 (or SIGABRT with GOTRACEBACK=crash). Used by the detector; the
+ * harness uses it for its own misuse reports. */
+_Noreturn void gomap_fatal(const char *msg, gomap *m, gomap_op op);
+
+/* Walks the whole structure and checks every invariant the core relies on.
+ * Returns NULL when all hold, or a static description of the first broken
+ * one. Single-threaded use only (tests). */
+const char *gomap_check_invariants(gomap *m);
+
+/* Internal statistics for tests and the benchmark. */
+typedef struct gomap_stats {
+	size_t count;        /* live entries */
+	unsigned B;          /* log2 buckets */
+	size_t noverflow;    /* Go's approximate overflow count */
+	bool growing;        /* oldbuckets != NULL */
+	bool same_size_grow; /* current grow is same-size */
+	size_t nevacuate;    /* evacuation progress */
+	uint64_t hash0;      /* current seed */
+	size_t arrays_retired; /* bucket arrays kept until gomap_free */
+} gomap_stats;
+void gomap_get_stats(gomap *m, gomap_stats *st);
+
+/* 1 when the detector is compiled in (the default), 0 when built with
+ * -DGOMAP_DETECTOR=0 (benchmark only). */
+int gomap_detector_enabled(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GOMAP_H */
