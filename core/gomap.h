@@ -132,24 +132,24 @@ void gomap_str_delete(gomap *m, const char *key, size_t len);
 /* Iteration (Go: hiter, mapiterinit, mapiternext)                          */
 /* ------------------------------------------------------------------------ */
 
-/* Go's hiter. Fields are private; it lives on the caller's stack. */
+/* Go's hiter. Fields after `elem` are private; it lives on the caller's stack. */
 typedef struct gomap_iter {
-	const void *key;  /* current key, valid after gomap_iter_next returned true */
+	const void *key;  /* current key, valid after gomap_iter_next returned true;
+	                   * for string keys it points to a gomap_str */
 	const void *elem; /* current elem */
 	/* private */
 	gomap *h;
-	const void *buckets; /* bucket array at init time (its own size inside) */
+	const void *buckets; /* bucket array at init time (it carries its own size) */
 	void *bptr;          /* current bucket */
-	void *overflow_keep[2];
 	uint64_t startBucket;
 	uint64_t bucket;
 	uint64_t checkBucket;
+	uint64_t steps; /* buckets visited, bounded against a damaged map */
+	gomap_str strkey;
 	uint8_t offset;
 	uint8_t B;
 	uint8_t i;
 	bool wrapped;
-	uint32_t chain_steps;
-	uintptr_t caller_pc;
 } gomap_iter;
 
 /* for k, v := range m { ... }: start an iteration at a random bucket and slot.
@@ -226,13 +226,13 @@ const char *gomap_check_invariants(gomap *m);
 
 /* Internal statistics for tests and the benchmark. */
 typedef struct gomap_stats {
-	size_t count;        /* live entries */
-	unsigned B;          /* log2 buckets */
-	size_t noverflow;    /* Go's approximate overflow count */
-	bool growing;        /* oldbuckets != NULL */
-	bool same_size_grow; /* current grow is same-size */
-	size_t nevacuate;    /* evacuation progress */
-	uint64_t hash0;      /* current seed */
+	size_t count;          /* live entries */
+	unsigned B;            /* log2 buckets */
+	size_t noverflow;      /* Go's approximate overflow count */
+	bool growing;          /* oldbuckets != NULL */
+	bool same_size_grow;   /* current grow is same-size */
+	size_t nevacuate;      /* evacuation progress */
+	uint64_t hash0;        /* current seed */
 	size_t arrays_retired; /* bucket arrays kept until gomap_free */
 } gomap_stats;
 void gomap_get_stats(gomap *m, gomap_stats *st);

@@ -1,0 +1,86 @@
+/*
+ * hash.c -- the seeded hash functions of the core's own key kinds.
+ *
+ * The construction is the multiply-and-fold family that Go's runtime uses
+ * where it has no AES instructions (memhashFallback, after wyhash): each
+ * step multiplies two 64-bit words to 128 bits and xors the halves, which
+ * mixes every input bit into every output bit. Every input word is combined
+ * with the per-map seed before it is multiplied, so without the seed an
+ * attacker cannot choose keys that collide (hash flooding; Go issue 25237 is
+ * about keeping that seed fresh).
+ */
+#include "internal.h"
+
+/* Odd 64-bit constants with well-spread bits. */
+#define P0 0xa0761d6478bd642full
+#define P1 0xe7037ed1a0b428dbull
+#define P2 0x8ebc6af09c88c6e3ull
+#define P3 0x589965cc75374cc3ull
+
+static inline uint64_t mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
+static inline uint64_t read8(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t read4(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Go: memhash64 */
+uint64_t gomap_hash64(uint64_t key, uint64_t seed)
+{
+	return mix(P3 ^ 8, mix(key ^ P1, key ^ seed ^ P0));
+}
+
+/* Go: memhash. Bytes are read in 16-byte steps; the tail and short inputs
+ * are read as overlapping words, so no byte-by-byte loop is needed. */
+uint64_t gomap_memhash(const void *data, size_t n, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t a, b;
+	seed ^= P0;
+	if (n <= 16) {
+		if (n >= 4) {
+			size_t mid = (n >> 3) << 2;
+			a = (read4(p) << 32) | read4(p + mid);
+			b = (read4(p + n - 4) << 32) | read4(p + n - 4 - mid);
+		} else if (n > 0) {
+			a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+			b = 0;
+		} else {
+			a = b = 0;
+		}
+	} else {
+		size_t left = n;
+		if (left > 48) {
+			uint64_t s1 = seed, s2 = seed;
+			do {
+				seed = mix(read8(p) ^ P1, read8(p + 8) ^ seed);
+				s1 = mix(read8(p + 16) ^ P2, read8(p + 24) ^ s1);
+				s2 = mix(read8(p + 32) ^ P3, read8(p + 40) ^ s2);
+				p += 48;
+				left -= 48;
+			} while (left > 48);
+			seed ^= s1 ^ s2;
+		}
+		while (left > 16) {
+			seed = mix(read8(p) ^ P1, read8(p + 8) ^ seed);
+			p += 16;
+			left -= 16;
+		}
+		a = read8(p + left - 16);
+		b = read8(p + left - 8);
+	}
+	return mix(P1 ^ n, mix(a ^ P1, b ^ seed));
+}

@@ -1,0 +1,297 @@
+/*
+ * internal.h -- the core's private structures: hmap, bmap and bucket arrays.
+ *
+ * Picture of one map (Go: hmap, bmap):
+ *
+ *   gomap (hmap)                       barray (one bucket array)
+ *   +--------------+                   +-----------------------------+
+ *   | count        |    buckets ---->  | header: B, nbuckets, nalloc |
+ *   | flags        |                   +-----------------------------+
+ *   | B, hash0     |                   | bucket 0 | bucket 1 | ...   |  2^B main buckets
+ *   | buckets      |                   +-----------------------------+
+ *   | oldbuckets --+--> previous       | preallocated overflow ...   |  2^(B-4) when B >= 4
+ *   | nevacuate    |    barray while   +-----------------------------+
+ *   | allocs       |    growing
+ *   +--------------+
+ *
+ *   bucket (bmap): | tophash[8] | key 0..7 | elem 0..7 | overflow * |
+ *
+ * Invariants (cited by number in map.c):
+ *  (1) A barray never changes size and carries its own B, nbuckets and
+ *      nalloc; every index into it is masked or checked with its own
+ *      numbers, never with h->B. A racing reader that loads `buckets` while a
+ *      grow replaces it therefore stays in bounds.
+ *  (2) Nothing the map allocates is freed before gomap_free: every bucket
+ *      array, overflow bucket and string-key chunk is pushed on h->allocs when
+ *      it is allocated and released only there. Old arrays are "retired", not
+ *      freed, so a racing reader or iterator never touches freed memory. This
+ *      stands in for Go's garbage collector.
+ *  (3) Every walk of an overflow chain is bounded by the number of buckets
+ *      the map has ever allocated (h->total_buckets): a longer walk means a
+ *      cycle that only racing writers can create, and is reported as such.
+ *  (4) In a slot, tophash >= minTopHash means the key and elem are live;
+ *      emptyRest means this slot and every later slot of the chain is empty.
+ *  (5) count is the number of live slots in buckets plus the live slots of
+ *      old buckets that are not yet evacuated.
+ *  (6) A string key slot holds one pointer to an immutable record (length
+ *      then bytes) in a map-owned chunk: a racing reader loads it in one go
+ *      and can never pair a pointer with another key's length.
+ */
+#ifndef GOMAP_INTERNAL_H
+#define GOMAP_INTERNAL_H
+
+#include "gomap.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#ifndef GOMAP_DETECTOR
+#define GOMAP_DETECTOR 1
+#endif
+
+#define GM_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define GM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define GM_INLINE      static inline __attribute__((always_inline))
+#define GM_NOINLINE    __attribute__((noinline))
+
+/* Loads and stores of the fields that racing threads share. Relaxed atomics
+ * make the compiler read each field exactly once (no re-load that could see a
+ * different array than the one just bounds-checked) and cost nothing more
+ * than a plain access on x86-64. Bucket contents stay plain memory, so a race
+ * detector still sees the data races of a misused map. */
+#define GM_LOAD(p)     __atomic_load_n((p), __ATOMIC_RELAXED)
+#define GM_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* Bucket geometry (Go: bucketCntBits, bucketCnt). */
+#define BUCKET_CNT_BITS 3
+#define BUCKET_CNT      8
+/* Growth triggers at an average of 6.5 entries per bucket (Go: loadFactorNum
+ * and loadFactorDen). */
+#define LOAD_FACTOR_NUM 13
+#define LOAD_FACTOR_DEN 2
+
+/* tophash markers (Go: emptyRest ... minTopHash). */
+enum {
+	EMPTY_REST = 0,      /* this slot is empty, and so is every later one in the chain */
+	EMPTY_ONE = 1,       /* this slot is empty */
+	EVACUATED_X = 2,     /* entry moved to the first half of the bigger array */
+	EVACUATED_Y = 3,     /* entry moved to the second half */
+	EVACUATED_EMPTY = 4, /* slot was empty when its bucket was evacuated */
+	MIN_TOP_HASH = 5,    /* the smallest tophash of a live entry */
+};
+
+/* h->flags bits (Go: iterator, oldIterator, hashWriting, sameSizeGrow). */
+enum {
+	FLAG_ITERATOR = 1,       /* there may be an iterator using buckets */
+	FLAG_OLD_ITERATOR = 2,   /* there may be an iterator using oldbuckets */
+	FLAG_HASH_WRITING = 4,   /* a thread is writing to the map */
+	FLAG_SAME_SIZE_GROW = 8, /* the current grow keeps the size */
+};
+
+/* Every allocation the map makes starts with this link (invariant 2). */
+typedef struct gm_alloc {
+	struct gm_alloc *next;
+} gm_alloc;
+
+/* One bucket array: immutable geometry, then the buckets (invariant 1). */
+typedef struct barray {
+	gm_alloc link;
+	uint64_t nbuckets; /* 2^B main buckets */
+	uint64_t nalloc;   /* main buckets plus preallocated overflow buckets */
+	uint64_t next_ovf; /* index of the next unused preallocated overflow bucket */
+	uint8_t B;
+	_Alignas(16) unsigned char data[];
+} barray;
+
+/* A string key record (invariant 6). */
+typedef struct gm_strrec {
+	size_t len;
+	char bytes[];
+} gm_strrec;
+
+/* A chunk that string key records are carved from (invariant 2). */
+typedef struct gm_chunk {
+	gm_alloc link;
+	size_t cap;
+	size_t used;
+	_Alignas(16) unsigned char data[];
+} gm_chunk;
+
+/* The record of who holds the write flag, for the report's "other party". */
+typedef struct gm_writer {
+	uint64_t id_op;  /* thread id << 8 | gomap_op */
+	uintptr_t pc;    /* return address into the caller of the map API */
+	const char *api; /* the public function that was called */
+} gm_writer;
+
+/* The map header (Go: hmap). */
+struct gomap {
+	size_t count;       /* live entries (len); plain on purpose, see gomap_len */
+	uint8_t flags;      /* FLAG_*: accessed only through GM_LOAD/GM_STORE and atomic OR */
+	uint8_t B;          /* log2 of the number of main buckets */
+	uint16_t noverflow; /* approximate number of overflow buckets (Go: incrnoverflow) */
+	uint64_t hash0;     /* hash seed, re-drawn when the map becomes empty */
+	barray *buckets;    /* 2^B buckets; NULL until the first write if made with hint 0 */
+	barray *oldbuckets; /* previous array while growing, else NULL */
+	uint64_t nevacuate; /* old buckets below this index are evacuated */
+
+	const gomap_type *t;
+	uint8_t kind;   /* copy of t->kind */
+	size_t keysize; /* bytes per key slot (8 for I64 and STR) */
+	size_t elemsize;
+	size_t bucketsize;
+	size_t elemoff; /* offset of elem 0 in a bucket */
+	size_t ovfoff;  /* offset of the overflow pointer in a bucket */
+
+	gm_alloc *allocs;        /* every allocation (invariant 2) */
+	uint64_t total_buckets;  /* buckets ever allocated (invariant 3) */
+	uint64_t arrays_retired; /* bucket arrays replaced by a grow */
+	gm_chunk *chunk;         /* current string-key chunk */
+
+	gm_writer writer[2]; /* [0]: latest write-flag setter; [1]: the one before, if another
+	                        thread */
+};
+
+/* ---- buckets ---- */
+
+GM_INLINE unsigned char *bucket_at(const barray *a, size_t bucketsize, uint64_t i)
+{
+	return (unsigned char *)a->data + i * bucketsize;
+}
+GM_INLINE uint8_t *tophash_of(unsigned char *b)
+{
+	return (uint8_t *)b;
+}
+GM_INLINE void *key_at(unsigned char *b, size_t keysize, unsigned i)
+{
+	return b + BUCKET_CNT + (size_t)i * keysize;
+}
+GM_INLINE void *elem_at(const gomap *h, unsigned char *b, unsigned i)
+{
+	return b + h->elemoff + (size_t)i * h->elemsize;
+}
+GM_INLINE unsigned char *overflow_of(const gomap *h, unsigned char *b)
+{
+	return GM_LOAD((unsigned char **)(b + h->ovfoff));
+}
+GM_INLINE void set_overflow(const gomap *h, unsigned char *b, unsigned char *ovf)
+{
+	GM_STORE((unsigned char **)(b + h->ovfoff), ovf);
+}
+GM_INLINE bool is_empty(uint8_t top)
+{
+	return top <= EMPTY_ONE;
+}
+GM_INLINE bool evacuated(unsigned char *b)
+{
+	uint8_t h = tophash_of(b)[0];
+	return h > EMPTY_ONE && h < MIN_TOP_HASH;
+}
+/* Go: tophash */
+GM_INLINE uint8_t tophash(uint64_t hash)
+{
+	uint8_t top = (uint8_t)(hash >> 56);
+	return top < MIN_TOP_HASH ? (uint8_t)(top + MIN_TOP_HASH) : top;
+}
+/* Go: overLoadFactor */
+GM_INLINE bool over_load_factor(size_t count, uint8_t B)
+{
+	return count > BUCKET_CNT &&
+	       count > (size_t)LOAD_FACTOR_NUM * (((size_t)1 << B) / LOAD_FACTOR_DEN);
+}
+/* Go: tooManyOverflowBuckets */
+GM_INLINE bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B)
+{
+	if (B > 15)
+		B = 15;
+	return noverflow >= (uint16_t)(1u << (B & 15));
+}
+
+/* ---- shared internals (map.c) ---- */
+
+uint64_t gm_fastrand(void);
+gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n);
+void gm_grow_work(gomap *h, uint64_t bucket);
+void gm_hash_grow(gomap *h);
+unsigned char *gm_newoverflow(gomap *h, unsigned char *b);
+barray *gm_first_array(gomap *h);
+bool gm_lookup_slotkey(gomap *h, const void *slotkey, const void **k, const void **e);
+
+/* ---- reports (report.c) ---- */
+
+extern gomap_hook_fn gm_hooks[GOMAP_EV_COUNT_];
+extern void *gm_hook_args[GOMAP_EV_COUNT_];
+extern _Thread_local int gm_hooks_off;
+
+/* An instrumentation point: one predictable branch when no hook is set. */
+GM_INLINE void gm_hook(gomap_event ev, gomap *h, gomap_op op)
+{
+	gomap_hook_fn f = GM_LOAD(&gm_hooks[ev]);
+	if (GM_UNLIKELY(f != NULL) && gm_hooks_off == 0)
+		f(ev, h, op, GM_LOAD(&gm_hook_args[ev]));
+}
+
+int gm_thread_id(void);
+
+/* Misuse by the caller (Go: fatal). Names the other party when it can. */
+_Noreturn void gm_fatal_misuse(const char *msg, gomap *h, gomap_op op);
+/* Broken internal state that only racing writers can cause (Go 1.24:
+ * "... (concurrent map writes?)"). */
+_Noreturn void gm_fatal_damaged(const char *what, gomap *h);
+/* Go's panic for m[k] = v on a nil map. */
+_Noreturn void gm_panic_nil_assign(void);
+
+/* Record the calling thread as the holder of the write flag. */
+GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char *api)
+{
+	uint64_t id_op = ((uint64_t)(uint32_t)gm_thread_id() << 8) | (uint64_t)op;
+	uint64_t cur = GM_LOAD(&h->writer[0].id_op);
+	if (GM_UNLIKELY((cur >> 8) != (id_op >> 8))) {
+		/* Another thread wrote last: keep it as a candidate other party. */
+		GM_STORE(&h->writer[1].id_op, cur);
+		GM_STORE(&h->writer[1].pc, GM_LOAD(&h->writer[0].pc));
+		GM_STORE(&h->writer[1].api, GM_LOAD(&h->writer[0].api));
+		GM_STORE(&h->writer[0].id_op, id_op);
+	} else if (GM_UNLIKELY(cur != id_op)) {
+		GM_STORE(&h->writer[0].id_op, id_op);
+	}
+	GM_STORE(&h->writer[0].pc, pc);
+	GM_STORE(&h->writer[0].api, api);
+}
+
+/* ---- the detector (Go: the hashWriting checks in map.go) ---- */
+
+#define GM_CALLER_PC() ((uintptr_t)__builtin_return_address(0))
+
+#if GOMAP_DETECTOR
+/* Entry check of a reader-like operation: a writer holds the flag. */
+#define GM_CHECK_NOT_WRITING(h, msg, op)                                                           \
+	do {                                                                                       \
+		if (GM_UNLIKELY(GM_LOAD(&(h)->flags) & FLAG_HASH_WRITING))                         \
+			gm_fatal_misuse(msg, h, op);                                               \
+	} while (0)
+/* Go: h.flags ^= hashWriting. A plain load and store, not an atomic
+ * read-modify-write: two writers that both passed the entry check toggle
+ * the bit twice, and the first one to finish finds it clear at exit. */
+#define GM_SET_WRITING(h, op, pc, api)                                                             \
+	do {                                                                                       \
+		GM_STORE(&(h)->flags, (uint8_t)(GM_LOAD(&(h)->flags) ^ FLAG_HASH_WRITING));        \
+		gm_record_writer(h, op, pc, api);                                                  \
+		gm_hook(GOMAP_EV_WRITE_SET, h, op);                                                \
+	} while (0)
+/* Go: the exit check and h.flags &^= hashWriting. */
+#define GM_CLEAR_WRITING(h, op)                                                                    \
+	do {                                                                                       \
+		gm_hook(GOMAP_EV_WRITE_CLEAR, h, op);                                              \
+		uint8_t f_ = GM_LOAD(&(h)->flags);                                                 \
+		if (GM_UNLIKELY(!(f_ & FLAG_HASH_WRITING)))                                        \
+			gm_fatal_misuse("concurrent map writes", h, op);                           \
+		GM_STORE(&(h)->flags, (uint8_t)(f_ & ~FLAG_HASH_WRITING));                         \
+	} while (0)
+#else
+#define GM_CHECK_NOT_WRITING(h, msg, op) ((void)0)
+#define GM_SET_WRITING(h, op, pc, api)   gm_hook(GOMAP_EV_WRITE_SET, h, op)
+#define GM_CLEAR_WRITING(h, op)          gm_hook(GOMAP_EV_WRITE_CLEAR, h, op)
+#endif
+
+#endif /* GOMAP_INTERNAL_H */

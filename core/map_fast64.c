@@ -1,0 +1,32 @@
+/*
+ * map_fast64.c -- entry points for 64-bit integer keys (Go: map_fast64.go).
+ *
+ * The algorithms are those of map_impl.h with the key kind fixed at compile
+ * time: the hash is gomap_hash64 and a key compare is one instruction. They
+ * expect a map made with a GOMAP_KEY_I64 type whose elems are int64_t.
+ */
+#include "map_impl.h"
+
+int64_t gomap_i64_get(gomap *m, int64_t key)
+{
+	const int64_t *e = map_access(m, GOMAP_KEY_I64, &key);
+	return e ? *e : 0;
+}
+
+bool gomap_i64_lookup(gomap *m, int64_t key, int64_t *val)
+{
+	const int64_t *e = map_access(m, GOMAP_KEY_I64, &key);
+	if (val != NULL)
+		*val = e ? *e : 0;
+	return e != NULL;
+}
+
+void gomap_i64_set(gomap *m, int64_t key, int64_t val)
+{
+	map_assign(m, GOMAP_KEY_I64, &key, &val, GM_CALLER_PC(), __func__);
+}
+
+void gomap_i64_delete(gomap *m, int64_t key)
+{
+	map_delete(m, GOMAP_KEY_I64, &key, GM_CALLER_PC(), __func__);
+}

@@ -1,0 +1,36 @@
+/*
+ * map_faststr.c -- entry points for byte-string keys (Go: map_faststr.go).
+ *
+ * The algorithms are those of map_impl.h with the key kind fixed at compile
+ * time. They expect a map made with a GOMAP_KEY_STR type whose elems are
+ * int64_t. The map copies a key's bytes when it stores a new key.
+ */
+#include "map_impl.h"
+
+int64_t gomap_str_get(gomap *m, const char *key, size_t len)
+{
+	gomap_str k = {key, len};
+	const int64_t *e = map_access(m, GOMAP_KEY_STR, &k);
+	return e ? *e : 0;
+}
+
+bool gomap_str_lookup(gomap *m, const char *key, size_t len, int64_t *val)
+{
+	gomap_str k = {key, len};
+	const int64_t *e = map_access(m, GOMAP_KEY_STR, &k);
+	if (val != NULL)
+		*val = e ? *e : 0;
+	return e != NULL;
+}
+
+void gomap_str_set(gomap *m, const char *key, size_t len, int64_t val)
+{
+	gomap_str k = {key, len};
+	map_assign(m, GOMAP_KEY_STR, &k, &val, GM_CALLER_PC(), __func__);
+}
+
+void gomap_str_delete(gomap *m, const char *key, size_t len)
+{
+	gomap_str k = {key, len};
+	map_delete(m, GOMAP_KEY_STR, &k, GM_CALLER_PC(), __func__);
+}

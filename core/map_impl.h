@@ -1,0 +1,311 @@
+/*
+ * map_impl.h -- lookup, assign and delete, written once and specialised.
+ *
+ * Go keeps three copies of these algorithms (map.go, map_fast64.go,
+ * map_faststr.go). Here each is one always-inline function that takes the key
+ * kind as a compile-time constant: the generic entry points in map.c pass
+ * h->kind, the typed entry points in map_fast64.c and map_faststr.c pass a
+ * constant, and the compiler drops the other branches, so `gomap_i64_get`
+ * makes no indirect call and compares keys with one instruction.
+ *
+ * A key arrives in its caller's form: `int64_t *` for I64, `gomap_str *` for
+ * STR, the raw bytes for GENERIC. In a bucket, I64 keys are stored as is,
+ * STR keys as a pointer to a string record (internal.h, invariant 6) and
+ * GENERIC keys as their bytes.
+ */
+#ifndef GOMAP_MAP_IMPL_H
+#define GOMAP_MAP_IMPL_H
+
+#include "internal.h"
+
+/* ---- keys, by kind ---- */
+
+GM_INLINE uint64_t key_hash(const gomap *h, int kind, const void *key, uint64_t seed)
+{
+	if (kind == GOMAP_KEY_I64)
+		return gomap_hash64((uint64_t) * (const int64_t *)key, seed);
+	if (kind == GOMAP_KEY_STR) {
+		const gomap_str *s = key;
+		return gomap_memhash(s->ptr, s->len, seed);
+	}
+	return h->t->hash(key, seed);
+}
+
+/* Does the key in `slot` equal the caller's key? */
+GM_INLINE bool key_equal(const gomap *h, int kind, const void *slot, const void *key)
+{
+	if (kind == GOMAP_KEY_I64)
+		return *(const int64_t *)slot == *(const int64_t *)key;
+	if (kind == GOMAP_KEY_STR) {
+		const gomap_str *s = key;
+		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
+		/* A racing reader may meet a slot a delete has just cleared. */
+		return r != NULL && r->len == s->len && memcmp(r->bytes, s->ptr, s->len) == 0;
+	}
+	return h->t->equal(slot, key);
+}
+
+/* Store the caller's key into an empty slot. */
+GM_INLINE void key_store(gomap *h, int kind, void *slot, const void *key)
+{
+	if (kind == GOMAP_KEY_I64) {
+		*(int64_t *)slot = *(const int64_t *)key;
+	} else if (kind == GOMAP_KEY_STR) {
+		const gomap_str *s = key;
+		gm_strrec *r = gm_str_copy(h, s->ptr, s->len);
+		/* Publish the record only once its bytes are in place. */
+		__atomic_store_n((gm_strrec **)slot, r, __ATOMIC_RELEASE);
+	} else {
+		memcpy(slot, key, h->keysize);
+	}
+}
+
+GM_INLINE void elem_copy_out(const gomap *h, void *out, const void *elem)
+{
+	if (out == NULL)
+		return;
+	if (h->elemsize == 8)
+		memcpy(out, elem, 8);
+	else
+		memcpy(out, elem, h->elemsize);
+}
+
+/* Bound for one chain walk (invariant 3). */
+GM_INLINE uint64_t chain_bound(const gomap *h)
+{
+	return GM_LOAD(&h->total_buckets) + 1;
+}
+
+/* ---- lookup (Go: mapaccess1, mapaccess2, mapaccess1_fast64, ...) ---- */
+
+/* Finds `key` without any detector check (Go: the body of mapaccess1, and
+ * mapaccessK). Returns its elem, or NULL; *kslot gets the key's slot. */
+GM_INLINE void *map_find(gomap *h, int kind, const void *key, void **kslot)
+{
+	uint64_t hash = key_hash(h, kind, key, GM_LOAD(&h->hash0));
+	barray *a = GM_LOAD(&h->buckets);
+	if (GM_UNLIKELY(a == NULL))
+		return NULL; /* only a racing writer can show entries without buckets */
+	unsigned char *b = bucket_at(a, h->bucketsize, hash & (a->nbuckets - 1));
+	barray *old = GM_LOAD(&h->oldbuckets);
+	if (old != NULL) {
+		/* Growing: the entry is still in the old bucket unless that was
+		 * evacuated already. The old array's own size gives the mask (1). */
+		unsigned char *ob = bucket_at(old, h->bucketsize, hash & (old->nbuckets - 1));
+		if (!evacuated(ob))
+			b = ob;
+	}
+	uint8_t top = tophash(hash);
+	uint64_t steps = 0, bound = chain_bound(h);
+	for (; b != NULL; b = overflow_of(h, b)) {
+		if (GM_UNLIKELY(++steps > bound))
+			gm_fatal_damaged("overflow chain loops", h);
+		uint8_t *th = tophash_of(b);
+		if (kind == GOMAP_KEY_I64) {
+			/* Like mapaccess1_fast64: compare the keys first; the key
+			 * compare is as cheap as a tophash compare. */
+			for (unsigned i = 0; i < BUCKET_CNT; i++) {
+				if (*(const int64_t *)key_at(b, 8, i) == *(const int64_t *)key &&
+				    !is_empty(th[i])) {
+					*kslot = key_at(b, 8, i);
+					return elem_at(h, b, i);
+				}
+			}
+			continue;
+		}
+		for (unsigned i = 0; i < BUCKET_CNT; i++) {
+			if (th[i] != top) {
+				if (th[i] == EMPTY_REST)
+					return NULL;
+				continue;
+			}
+			if (key_equal(h, kind, key_at(b, h->keysize, i), key)) {
+				*kslot = key_at(b, h->keysize, i);
+				return elem_at(h, b, i);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Returns the elem of `key`, or NULL, after the detector's read check. */
+GM_INLINE const void *map_access(gomap *h, int kind, const void *key)
+{
+	if (h == NULL || GM_LOAD(&h->count) == 0)
+		return NULL; /* before the check: a read of an empty map never fires */
+	gm_hook(GOMAP_EV_READ_ENTRY, h, GOMAP_OP_ACCESS);
+	GM_CHECK_NOT_WRITING(h, "concurrent map read and map write", GOMAP_OP_ACCESS);
+	void *kslot;
+	return map_find(h, kind, key, &kslot);
+}
+
+/* ---- assign (Go: mapassign, mapassign_fast64, mapassign_faststr) ---- */
+
+GM_INLINE void map_assign(gomap *h, int kind, const void *key, const void *elem, uintptr_t pc,
+                          const char *api)
+{
+	if (GM_UNLIKELY(h == NULL))
+		gm_panic_nil_assign();
+	gm_hook(GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_ASSIGN);
+	GM_CHECK_NOT_WRITING(h, "concurrent map writes", GOMAP_OP_ASSIGN);
+	uint64_t hash = key_hash(h, kind, key, GM_LOAD(&h->hash0));
+	/* Set the flag after hashing, as Go does: a hash function may panic
+	 * in Go, and then the map must not be left marked as being written. */
+	GM_SET_WRITING(h, GOMAP_OP_ASSIGN, pc, api);
+
+	if (GM_UNLIKELY(GM_LOAD(&h->buckets) == NULL))
+		(void)gm_first_array(h);
+again:;
+	barray *a = GM_LOAD(&h->buckets);
+	uint64_t bucket = hash & (a->nbuckets - 1);
+	if (GM_LOAD(&h->oldbuckets) != NULL) {
+		gm_grow_work(h, bucket);
+		a = GM_LOAD(&h->buckets);
+		bucket = hash & (a->nbuckets - 1);
+	}
+	unsigned char *b = bucket_at(a, h->bucketsize, bucket);
+	uint8_t top = tophash(hash);
+	uint8_t *inserti = NULL;
+	void *insertk = NULL;
+	void *inserte = NULL;
+	uint64_t steps = 0, bound = chain_bound(h);
+	for (;;) {
+		if (GM_UNLIKELY(++steps > bound))
+			gm_fatal_damaged("overflow chain loops", h);
+		uint8_t *th = tophash_of(b);
+		for (unsigned i = 0; i < BUCKET_CNT; i++) {
+			if (th[i] != top) {
+				if (is_empty(th[i]) && inserti == NULL) {
+					inserti = &th[i];
+					insertk = key_at(b, h->keysize, i);
+					inserte = elem_at(h, b, i);
+				}
+				if (th[i] == EMPTY_REST)
+					goto notfound;
+				continue;
+			}
+			if (!key_equal(h, kind, key_at(b, h->keysize, i), key))
+				continue;
+			/* The key is present: overwrite its elem. */
+			memcpy(elem_at(h, b, i), elem, h->elemsize);
+			goto done;
+		}
+		unsigned char *ovf = overflow_of(h, b);
+		if (ovf == NULL)
+			break;
+		b = ovf;
+	}
+notfound:
+	/* A new entry. Start growing if this one would overload the table or
+	 * the overflow chains are too long, unless a grow is under way. */
+	if (GM_LOAD(&h->oldbuckets) == NULL &&
+	    (over_load_factor(GM_LOAD(&h->count) + 1, GM_LOAD(&h->B)) ||
+	     too_many_overflow_buckets(GM_LOAD(&h->noverflow), GM_LOAD(&h->B)))) {
+		gm_hash_grow(h);
+		goto again; /* everything found so far points into the old array */
+	}
+	if (inserti == NULL) {
+		/* Every slot of the chain is taken: link a new overflow bucket. */
+		unsigned char *nb = gm_newoverflow(h, b);
+		inserti = &tophash_of(nb)[0];
+		insertk = key_at(nb, h->keysize, 0);
+		inserte = elem_at(h, nb, 0);
+	}
+	key_store(h, kind, insertk, key);
+	memcpy(inserte, elem, h->elemsize);
+	*inserti = top;
+	GM_STORE(&h->count, GM_LOAD(&h->count) + 1);
+done:
+	GM_CLEAR_WRITING(h, GOMAP_OP_ASSIGN);
+}
+
+/* ---- delete (Go: mapdelete, mapdelete_fast64, mapdelete_faststr) ---- */
+
+GM_INLINE void map_delete(gomap *h, int kind, const void *key, uintptr_t pc, const char *api)
+{
+	if (h == NULL || GM_LOAD(&h->count) == 0)
+		return; /* before the check, like Go */
+	gm_hook(GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_DELETE);
+	GM_CHECK_NOT_WRITING(h, "concurrent map writes", GOMAP_OP_DELETE);
+	uint64_t hash = key_hash(h, kind, key, GM_LOAD(&h->hash0));
+	GM_SET_WRITING(h, GOMAP_OP_DELETE, pc, api);
+
+	barray *a = GM_LOAD(&h->buckets);
+	if (GM_UNLIKELY(a == NULL))
+		gm_fatal_damaged("entries but no buckets", h);
+	uint64_t bucket = hash & (a->nbuckets - 1);
+	if (GM_LOAD(&h->oldbuckets) != NULL) {
+		gm_grow_work(h, bucket);
+		a = GM_LOAD(&h->buckets);
+		bucket = hash & (a->nbuckets - 1);
+	}
+	unsigned char *borig = bucket_at(a, h->bucketsize, bucket);
+	unsigned char *b = borig;
+	uint8_t top = tophash(hash);
+	uint64_t steps = 0, bound = chain_bound(h);
+	for (; b != NULL; b = overflow_of(h, b)) {
+		if (GM_UNLIKELY(++steps > bound))
+			gm_fatal_damaged("overflow chain loops", h);
+		uint8_t *th = tophash_of(b);
+		for (unsigned i = 0; i < BUCKET_CNT; i++) {
+			if (th[i] != top) {
+				if (th[i] == EMPTY_REST)
+					goto out;
+				continue;
+			}
+			void *k = key_at(b, h->keysize, i);
+			if (!key_equal(h, kind, k, key))
+				continue;
+			/* Found: clear the slot. A string record stays allocated
+			 * until gomap_free (invariant 2); the slot forgets it. */
+			if (kind == GOMAP_KEY_STR)
+				__atomic_store_n((gm_strrec **)k, NULL, __ATOMIC_RELAXED);
+			else
+				memset(k, 0, h->keysize);
+			memset(elem_at(h, b, i), 0, h->elemsize);
+			th[i] = EMPTY_ONE;
+			/* If the chain now ends in emptyOne slots, turn them into
+			 * emptyRest so that lookups stop early (invariant 4). */
+			unsigned char *ob = overflow_of(h, b);
+			if (i == BUCKET_CNT - 1) {
+				if (ob != NULL && tophash_of(ob)[0] != EMPTY_REST)
+					goto notlast;
+			} else if (th[i + 1] != EMPTY_REST) {
+				goto notlast;
+			}
+			for (;;) {
+				tophash_of(b)[i] = EMPTY_REST;
+				if (i == 0) {
+					if (b == borig)
+						break;
+					/* Step back to the bucket before b in the chain. */
+					unsigned char *c = b;
+					uint64_t back = 0;
+					for (b = borig; overflow_of(h, b) != c;
+					     b = overflow_of(h, b)) {
+						if (GM_UNLIKELY(overflow_of(h, b) == NULL ||
+						                ++back > bound))
+							gm_fatal_damaged("overflow chain broken",
+							                 h);
+					}
+					i = BUCKET_CNT - 1;
+				} else {
+					i--;
+				}
+				if (tophash_of(b)[i] != EMPTY_ONE)
+					break;
+			}
+		notlast:
+			GM_STORE(&h->count, GM_LOAD(&h->count) - 1);
+			/* Go issue 25237: a new seed once the map is empty, so an
+			 * attacker cannot keep colliding keys across refills. */
+			if (GM_LOAD(&h->count) == 0)
+				GM_STORE(&h->hash0, gm_fastrand());
+			goto out;
+		}
+	}
+out:
+	GM_CLEAR_WRITING(h, GOMAP_OP_DELETE);
+}
+
+#endif /* GOMAP_MAP_IMPL_H */

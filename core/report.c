@@ -1,0 +1,461 @@
+/*
+ * report.c -- how a misused map ends the process, and the hooks.
+ *
+ * Go ends a program that misuses a map with `fatal error: <message>`, a
+ * blank line and the stack of the goroutine that noticed, then exit status
+ * 2 (runtime.fatal). The report here has the same shape, with a thread in
+ * place of the goroutine:
+ *
+ *     fatal error: concurrent map writes
+ *
+ *     thread 3 "writer-2" [running]:
+ *     gomap_i64_set(...)
+ *             /src/core/map_fast64.c:29 +0x4b
+ *     writer(...)
+ *             /src/cases/x.c:41 +0x1e
+ *
+ *     write flag held by thread 2 "writer-1" [map write]:
+ *     gomap_i64_set(...)
+ *     writer(...)
+ *             /src/cases/x.c:41 +0x1e
+ *
+ * The last block goes further than Go, whose report cannot name the other
+ * goroutine (golang/go #26703, #46995, #69652): every writer records its
+ * thread, operation and call site when it sets the write flag, so the
+ * detecting thread can name whoever set it last. The record is racy by
+ * nature and best-effort, like the detector itself.
+ *
+ * The report is bounded (at most MAX_FRAMES frames per stack, MAX_THREADS
+ * threads; Go's unbounded dumps are golang/go #68019). Only the first thread
+ * to detect a misuse reports; any other parks, and a thread that tries to
+ * exit the process normally meanwhile is held back until the report is out.
+ *
+ * GOTRACEBACK is honoured as in Go: none prints the first line only, single
+ * (the default) the report above, all adds every other thread of the
+ * process, crash does what all does and then raises SIGABRT.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <dirent.h>
+#include <elfutils/libdwfl.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+enum { MAX_FRAMES = 32, MAX_THREADS = 64, MAX_NAMED_THREADS = 1024, NAME_LEN = 32 };
+
+gomap_hook_fn gm_hooks[GOMAP_EV_COUNT_];
+void *gm_hook_args[GOMAP_EV_COUNT_];
+
+void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg)
+{
+	if ((unsigned)ev >= GOMAP_EV_COUNT_)
+		return;
+	__atomic_store_n(&gm_hook_args[ev], arg, __ATOMIC_RELAXED);
+	__atomic_store_n(&gm_hooks[ev], fn, __ATOMIC_RELEASE);
+}
+
+const char *gomap_op_name(gomap_op op)
+{
+	static const char *const names[GOMAP_OP_COUNT_] = {
+	        [GOMAP_OP_NONE] = "none",         [GOMAP_OP_ACCESS] = "map read",
+	        [GOMAP_OP_ASSIGN] = "map write",  [GOMAP_OP_DELETE] = "map delete",
+	        [GOMAP_OP_CLEAR] = "map clear",   [GOMAP_OP_CLONE] = "map clone",
+	        [GOMAP_OP_ITER] = "map iteration"};
+	return (unsigned)op < GOMAP_OP_COUNT_ ? names[op] : "unknown";
+}
+
+/* ------------------------------------------------------------------------ */
+/* Thread identities                                                        */
+/* ------------------------------------------------------------------------ */
+
+static int next_thread_id = 2; /* 1 is the main thread */
+static _Thread_local int my_thread_id;
+static char thread_names[MAX_NAMED_THREADS][NAME_LEN];
+
+int gm_thread_id(void)
+{
+	if (GM_UNLIKELY(my_thread_id == 0))
+		my_thread_id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+	return my_thread_id;
+}
+
+int gomap_thread_id(void)
+{
+	return gm_thread_id();
+}
+
+void gomap_thread_set_name(const char *name)
+{
+	int id = gm_thread_id();
+	if (id < MAX_NAMED_THREADS) {
+		char *slot = thread_names[id];
+		size_t n = strnlen(name, NAME_LEN - 1);
+		for (size_t i = 0; i < n; i++)
+			__atomic_store_n(&slot[i], name[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&slot[n], '\0', __ATOMIC_RELAXED);
+	}
+	char os_name[16];
+	snprintf(os_name, sizeof os_name, "%s", name);
+	pthread_setname_np(pthread_self(), os_name);
+}
+
+static void thread_name(int id, char *out)
+{
+	out[0] = '\0';
+	if (id <= 0 || id >= MAX_NAMED_THREADS)
+		return;
+	for (int i = 0; i < NAME_LEN - 1; i++) {
+		out[i] = __atomic_load_n(&thread_names[id][i], __ATOMIC_RELAXED);
+		if (out[i] == '\0')
+			return;
+	}
+	out[NAME_LEN - 1] = '\0';
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void put(const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, s, n);
+		if (w <= 0)
+			return;
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+__attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	put(buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Symbols (libdw)                                                          */
+/* ------------------------------------------------------------------------ */
+
+static Dwfl *dwfl;
+
+static void symbols_open(void)
+{
+	static const Dwfl_Callbacks cb = {
+	        .find_elf = dwfl_linux_proc_find_elf,
+	        .find_debuginfo = dwfl_standard_find_debuginfo,
+	};
+	dwfl = dwfl_begin(&cb);
+	if (dwfl == NULL)
+		return;
+	dwfl_report_begin(dwfl);
+	if (dwfl_linux_proc_report(dwfl, getpid()) != 0) {
+		dwfl_end(dwfl);
+		dwfl = NULL;
+		return;
+	}
+	dwfl_report_end(dwfl, NULL, NULL);
+}
+
+typedef struct frame {
+	const char *func; /* NULL when unknown */
+	const char *file; /* NULL when unknown */
+	int line;
+	uintptr_t off;
+	uintptr_t pc;
+} frame;
+
+/* `pc` is a return address; the call is the byte before it. */
+static void symbolise(uintptr_t pc, frame *f)
+{
+	memset(f, 0, sizeof *f);
+	f->pc = pc;
+	if (dwfl == NULL || pc == 0)
+		return;
+	Dwarf_Addr addr = pc - 1;
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
+	if (mod == NULL)
+		return;
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	f->func = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	f->off = (uintptr_t)off + 1;
+	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+	if (line != NULL)
+		f->file = dwfl_lineinfo(line, NULL, &f->line, NULL, NULL, NULL);
+}
+
+static void print_frame(const frame *f, bool with_location)
+{
+	if (f->func)
+		out("%s(...)\n", f->func);
+	else
+		out("0x%lx(...)\n", (unsigned long)f->pc);
+	if (!with_location)
+		return;
+	if (f->file)
+		out("\t%s:%d +0x%lx\n", f->file, f->line, (unsigned long)f->off);
+	else
+		out("\t?:0 +0x%lx\n", (unsigned long)f->off);
+}
+
+/* Frames inside the core's own machinery, which Go would elide too. */
+static bool internal_frame(const frame *f)
+{
+	if (f->func == NULL)
+		return false;
+	return strncmp(f->func, "gm_", 3) == 0 || strcmp(f->func, "gomap_fatal") == 0 ||
+	       strcmp(f->func, "evacuate") == 0 || strcmp(f->func, "report") == 0;
+}
+
+static void print_stack(void *const *pcs, int n)
+{
+	frame fr[MAX_FRAMES + 8];
+	int shown = 0, i = 0;
+	for (int j = 0; j < n && j < MAX_FRAMES + 8; j++)
+		symbolise((uintptr_t)pcs[j], &fr[j]);
+	if (n > MAX_FRAMES + 8)
+		n = MAX_FRAMES + 8;
+	/* Skip the reporting machinery at the top of the stack. */
+	while (i < n && (fr[i].func == NULL || internal_frame(&fr[i])))
+		i++;
+	if (i == n)
+		i = 0;
+	for (; i < n; i++) {
+		if (shown == MAX_FRAMES) {
+			out("...additional frames elided...\n");
+			break;
+		}
+		/* backtrace() hands out return addresses, except for the
+		 * innermost frame; symbolise treats all as return addresses,
+		 * which only shifts that frame by one byte. */
+		print_frame(&fr[i], true);
+		shown++;
+		if (fr[i].func && strcmp(fr[i].func, "main") == 0)
+			break;
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* GOTRACEBACK=all: the other threads                                       */
+/* ------------------------------------------------------------------------ */
+
+static void print_other_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (d == NULL)
+		return;
+	pid_t self = gettid();
+	int listed = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		pid_t tid = (pid_t)atoi(e->d_name);
+		if (tid == self)
+			continue;
+		if (listed++ == MAX_THREADS) {
+			out("...additional threads elided...\n");
+			break;
+		}
+		char path[64], comm[64] = "?", stat[256] = "";
+		snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+		int fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			ssize_t n = read(fd, comm, sizeof comm - 1);
+			comm[n > 0 ? n : 0] = '\0';
+			comm[strcspn(comm, "\n")] = '\0';
+			close(fd);
+		}
+		char state = '?';
+		snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			ssize_t n = read(fd, stat, sizeof stat - 1);
+			stat[n > 0 ? n : 0] = '\0';
+			char *p = strrchr(stat, ')');
+			if (p && p[1] == ' ')
+				state = p[2];
+			close(fd);
+		}
+		const char *st = state == 'R' ? "running" : state == 'S' ? "sleeping" : "waiting";
+		out("\nos thread %d \"%s\" [%s]:\n(stack not captured)\n", (int)tid, comm, st);
+	}
+	closedir(d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The report                                                               */
+/* ------------------------------------------------------------------------ */
+
+static int reporting;       /* set by the one thread that reports */
+static int reporter_thread; /* its gm_thread_id */
+
+/* A normal exit() from another thread while the report is being written
+ * would end the process with the wrong status: hold it back. */
+static void hold_exit_while_reporting(void)
+{
+	if (__atomic_load_n(&reporting, __ATOMIC_ACQUIRE) && reporter_thread != gm_thread_id())
+		for (;;)
+			pause();
+}
+
+__attribute__((constructor)) static void report_init(void)
+{
+	my_thread_id = 1; /* constructors run on the main thread */
+	atexit(hold_exit_while_reporting);
+}
+
+typedef enum { TB_NONE, TB_SINGLE, TB_ALL, TB_CRASH } traceback_level;
+
+static traceback_level traceback_setting(void)
+{
+	const char *s = getenv("GOTRACEBACK");
+	if (s == NULL || *s == '\0' || strcmp(s, "single") == 0 || strcmp(s, "1") == 0)
+		return TB_SINGLE;
+	if (strcmp(s, "none") == 0 || strcmp(s, "0") == 0)
+		return TB_NONE;
+	if (strcmp(s, "all") == 0 || strcmp(s, "2") == 0 || strcmp(s, "system") == 0)
+		return TB_ALL;
+	if (strcmp(s, "crash") == 0)
+		return TB_CRASH;
+	return TB_SINGLE;
+}
+
+static void print_thread_header(int id, const char *state)
+{
+	char name[NAME_LEN];
+	thread_name(id, name);
+	if (name[0])
+		out("thread %d \"%s\" [%s]:\n", id, name, state);
+	else
+		out("thread %d [%s]:\n", id, state);
+}
+
+/* The other party: the latest thread other than this one that set the
+ * write flag of `h`. */
+static void print_other_party(gomap *h)
+{
+	int me = gm_thread_id();
+	for (int k = 0; k < 2; k++) {
+		uint64_t id_op = GM_LOAD(&h->writer[k].id_op);
+		int id = (int)(id_op >> 8);
+		if (id == 0 || id == me)
+			continue;
+		gomap_op op = (gomap_op)(id_op & 0xff);
+		const char *api = GM_LOAD(&h->writer[k].api);
+		uintptr_t pc = GM_LOAD(&h->writer[k].pc);
+		out("\nwrite flag held by ");
+		char name[NAME_LEN];
+		thread_name(id, name);
+		if (name[0])
+			out("thread %d \"%s\" [%s]:\n", id, name, gomap_op_name(op));
+		else
+			out("thread %d [%s]:\n", id, gomap_op_name(op));
+		out("%s(...)\n", api ? api : "?");
+		frame f;
+		symbolise(pc, &f);
+		print_frame(&f, true);
+		return;
+	}
+	out("\nwrite flag held by: unknown\n");
+}
+
+/* Output the program had buffered is not lost, unless another thread holds
+ * the stream's lock (waiting for it could hang the report). */
+static void flush_stdio(void)
+{
+	FILE *streams[2] = {stdout, stderr};
+	for (int i = 0; i < 2; i++) {
+		if (ftrylockfile(streams[i]) == 0) {
+			fflush_unlocked(streams[i]);
+			funlockfile(streams[i]);
+		}
+	}
+}
+
+static _Noreturn void finish(traceback_level tb)
+{
+	if (tb == TB_CRASH) {
+		signal(SIGABRT, SIG_DFL);
+		sigset_t set;
+		sigemptyset(&set);
+		sigaddset(&set, SIGABRT);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+		raise(SIGABRT);
+	}
+	_exit(2);
+}
+
+/* Take the right to report, or park forever if another thread has it. */
+static void claim_report(void)
+{
+	int expected = 0;
+	if (!__atomic_compare_exchange_n(&reporting, &expected, 1, false, __ATOMIC_ACQ_REL,
+	                                 __ATOMIC_ACQUIRE)) {
+		if (reporter_thread == gm_thread_id())
+			_exit(2); /* a failure while reporting: give up at once */
+		for (;;)
+			pause();
+	}
+	reporter_thread = gm_thread_id();
+}
+
+static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gomap *h, gomap_op op,
+                                         bool other_party)
+{
+	void *pcs[MAX_FRAMES + 8];
+	int n = backtrace(pcs, MAX_FRAMES + 8);
+	claim_report();
+	flush_stdio();
+	gm_hooks_off = 0;
+	gm_hook(GOMAP_EV_DETECTED, h, op);
+	traceback_level tb = traceback_setting();
+	out("%s%s\n", first, msg);
+	if (tb == TB_NONE)
+		finish(tb);
+	symbols_open();
+	out("\n");
+	print_thread_header(gm_thread_id(), "running");
+	print_stack(pcs, n);
+	if (other_party && h != NULL)
+		print_other_party(h);
+	if (tb >= TB_ALL)
+		print_other_threads();
+	finish(tb);
+}
+
+void gm_fatal_misuse(const char *msg, gomap *h, gomap_op op)
+{
+	report("fatal error: ", msg, h, op, true);
+}
+
+void gomap_fatal(const char *msg, gomap *m, gomap_op op)
+{
+	report("fatal error: ", msg, m, op, m != NULL);
+}
+
+void gm_fatal_damaged(const char *what, gomap *h)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "%s (concurrent map writes?)", what);
+	report("fatal error: ", msg, h, GOMAP_OP_NONE, true);
+}
+
+void gm_panic_nil_assign(void)
+{
+	report("panic: ", "assignment to entry in nil map", NULL, GOMAP_OP_ASSIGN, false);
+}
