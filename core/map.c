@@ -562,7 +562,7 @@ void gomap_iter_init(gomap *m, gomap_iter *it)
 		__atomic_fetch_or(&m->flags, FLAG_ITERATOR | FLAG_OLD_ITERATOR, __ATOMIC_RELAXED);
 }
 
-static bool gm_iter_next(gomap_iter *it, bool check)
+GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 {
 	gomap *h = it->h;
 	if (h == NULL)
