@@ -148,9 +148,27 @@ struct gomap {
 	uint64_t arrays_retired; /* bucket arrays replaced by a grow */
 	gm_chunk *chunk;         /* current string-key chunk */
 
-	gm_writer writer[2]; /* [0]: latest write-flag setter; [1]: the one before, if another
+	gm_writer writer[2]; /* [0]: latest write-flag setter; [1]: the previous one of another
 	                        thread */
+
+	struct gm_event *timeline; /* ring of the last GM_TIMELINE_LEN events, or NULL */
+	uint64_t timeline_pos;     /* events recorded so far; the ring index is pos % len */
 };
+
+/* One entry of the flight recorder (GOMAP_TIMELINE=1). */
+enum { GM_TIMELINE_LEN = 64 };
+typedef struct gm_event {
+	uint64_t tsc;  /* timestamp counter (converted to ns in the report) */
+	uint32_t tid;  /* gm_thread_id of the thread */
+	uint8_t op;    /* gomap_op */
+	uint8_t phase; /* gm_phase */
+} gm_event;
+typedef enum gm_phase {
+	GM_PHASE_ENTERED = 1,
+	GM_PHASE_SET,
+	GM_PHASE_CLEARED,
+	GM_PHASE_DETECTED,
+} gm_phase;
 
 /* ---- buckets ---- */
 
@@ -222,13 +240,23 @@ bool gm_lookup_slotkey(gomap *h, const void *slotkey, const void **k, const void
 extern gomap_hook_fn gm_hooks[GOMAP_EV_COUNT_];
 extern void *gm_hook_args[GOMAP_EV_COUNT_];
 extern _Thread_local int gm_hooks_off;
+/* Non-zero while a hook is installed or the timeline is recording. */
+extern unsigned gm_instrumented;
+enum {
+	GM_INSTR_HOOKS = 1,    /* some hook is installed */
+	GM_INSTR_TIMELINE = 2, /* GOMAP_TIMELINE=1: record map events */
+};
+/* An internal instrumentation point with no public hook: the writer has
+ * just cleared the write flag (timeline only). */
+#define GM_EV_CLEARED GOMAP_EV_COUNT_
 
-/* An instrumentation point: one predictable branch when no hook is set. */
-GM_INLINE void gm_hook(gomap_event ev, gomap *h, gomap_op op)
+void gm_instrument(unsigned ev, gomap *h, gomap_op op);
+
+/* An instrumentation point: one predictable branch when nothing listens. */
+GM_INLINE void gm_hook(unsigned ev, gomap *h, gomap_op op)
 {
-	gomap_hook_fn f = GM_LOAD(&gm_hooks[ev]);
-	if (GM_UNLIKELY(f != NULL) && gm_hooks_off == 0)
-		f(ev, h, op, GM_LOAD(&gm_hook_args[ev]));
+	if (GM_UNLIKELY(GM_LOAD(&gm_instrumented) != 0))
+		gm_instrument(ev, h, op);
 }
 
 int gm_thread_id(void);
@@ -287,6 +315,7 @@ GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char 
 		if (GM_UNLIKELY(!(f_ & FLAG_HASH_WRITING)))                                        \
 			gm_fatal_misuse("concurrent map writes", h, op);                           \
 		GM_STORE(&(h)->flags, (uint8_t)(f_ & ~FLAG_HASH_WRITING));                         \
+		gm_hook(GM_EV_CLEARED, h, op);                                                     \
 	} while (0)
 #else
 #define GM_CHECK_NOT_WRITING(h, msg, op) ((void)0)

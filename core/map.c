@@ -255,6 +255,7 @@ void gomap_free(gomap *m)
 {
 	if (m == NULL)
 		return;
+	free(m->timeline);
 	gm_alloc *a = m->allocs;
 	while (a != NULL) {
 		gm_alloc *next = a->next;

@@ -46,12 +46,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { MAX_FRAMES = 32, MAX_THREADS = 64, MAX_NAMED_THREADS = 1024, NAME_LEN = 32 };
 
 gomap_hook_fn gm_hooks[GOMAP_EV_COUNT_];
 void *gm_hook_args[GOMAP_EV_COUNT_];
+unsigned gm_instrumented;
 
 void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg)
 {
@@ -59,7 +61,92 @@ void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg)
 		return;
 	__atomic_store_n(&gm_hook_args[ev], arg, __ATOMIC_RELAXED);
 	__atomic_store_n(&gm_hooks[ev], fn, __ATOMIC_RELEASE);
+	bool any = false;
+	for (int i = 0; i < GOMAP_EV_COUNT_; i++)
+		any |= __atomic_load_n(&gm_hooks[i], __ATOMIC_RELAXED) != NULL;
+	if (any)
+		__atomic_fetch_or(&gm_instrumented, GM_INSTR_HOOKS, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_and(&gm_instrumented, ~(unsigned)GM_INSTR_HOOKS, __ATOMIC_RELEASE);
 }
+
+/* ------------------------------------------------------------------------ */
+/* The flight recorder (GOMAP_TIMELINE=1)                                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Each map keeps its last GM_TIMELINE_LEN events in a ring: who did which
+ * operation, and when it entered, set the write flag, cleared it, or was
+ * caught. The report prints the ring, so a reader sees the two operations
+ * overlap. The ring index is advanced with a plain load and store: racing
+ * threads may overwrite each other's entry, which loses an event but never
+ * writes outside the ring. Timestamps come from the CPU's timestamp counter
+ * (a few cycles) and are converted to nanoseconds when the report is made.
+ */
+static uint64_t tsc_start;
+static struct timespec mono_start;
+
+static inline uint64_t read_tsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+#endif
+}
+
+static void timeline_record(gomap *h, gomap_op op, gm_phase phase)
+{
+	gm_event *ring = GM_LOAD(&h->timeline);
+	if (ring == NULL) {
+		gm_event *fresh = calloc(GM_TIMELINE_LEN, sizeof *fresh);
+		if (fresh == NULL)
+			return;
+		gm_event *none = NULL;
+		if (__atomic_compare_exchange_n(&h->timeline, &none, fresh, false, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE)) {
+			ring = fresh;
+		} else {
+			free(fresh);
+			ring = none;
+		}
+	}
+	uint64_t pos = GM_LOAD(&h->timeline_pos);
+	GM_STORE(&h->timeline_pos, pos + 1);
+	gm_event *e = &ring[pos % GM_TIMELINE_LEN];
+	GM_STORE(&e->tsc, read_tsc());
+	GM_STORE(&e->tid, (uint32_t)gm_thread_id());
+	GM_STORE(&e->op, (uint8_t)op);
+	GM_STORE(&e->phase, (uint8_t)phase);
+}
+
+void gm_instrument(unsigned ev, gomap *h, gomap_op op)
+{
+	if (gm_hooks_off != 0)
+		return; /* the core writing to a map of its own (gomap_clone) */
+	if (GM_LOAD(&gm_instrumented) & GM_INSTR_TIMELINE) {
+		static const uint8_t phase_of[GOMAP_EV_COUNT_ + 1] = {
+		        [GOMAP_EV_WRITE_ENTRY] = GM_PHASE_ENTERED,
+		        [GOMAP_EV_WRITE_SET] = GM_PHASE_SET,
+		        [GOMAP_EV_READ_ENTRY] = GM_PHASE_ENTERED,
+		        [GOMAP_EV_ITER_STEP] = GM_PHASE_ENTERED,
+		        [GOMAP_EV_CLONE_ENTRY] = GM_PHASE_ENTERED,
+		        [GOMAP_EV_DETECTED] = GM_PHASE_DETECTED,
+		        [GM_EV_CLEARED] = GM_PHASE_CLEARED,
+		};
+		if (h != NULL && phase_of[ev] != 0)
+			timeline_record(h, op, (gm_phase)phase_of[ev]);
+	}
+	if (ev < GOMAP_EV_COUNT_) {
+		gomap_hook_fn f = GM_LOAD(&gm_hooks[ev]);
+		if (f != NULL)
+			f((gomap_event)ev, h, op, GM_LOAD(&gm_hook_args[ev]));
+	}
+}
+
+static void print_timeline(gomap *h);
 
 const char *gomap_op_name(gomap_op op)
 {
@@ -317,6 +404,12 @@ __attribute__((constructor)) static void report_init(void)
 {
 	my_thread_id = 1; /* constructors run on the main thread */
 	atexit(hold_exit_while_reporting);
+	const char *tl = getenv("GOMAP_TIMELINE");
+	if (tl != NULL && tl[0] != '\0' && strcmp(tl, "0") != 0) {
+		tsc_start = read_tsc();
+		clock_gettime(CLOCK_MONOTONIC, &mono_start);
+		__atomic_fetch_or(&gm_instrumented, GM_INSTR_TIMELINE, __ATOMIC_RELEASE);
+	}
 }
 
 typedef enum { TB_NONE, TB_SINGLE, TB_ALL, TB_CRASH } traceback_level;
@@ -417,12 +510,13 @@ static void claim_report(void)
 static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gomap *h, gomap_op op,
                                          bool other_party)
 {
+	/* The moment of detection, before anything slow happens. */
+	gm_hooks_off = 0;
+	gm_hook(GOMAP_EV_DETECTED, h, op);
 	void *pcs[MAX_FRAMES + 8];
 	int n = backtrace(pcs, MAX_FRAMES + 8);
 	claim_report();
 	flush_stdio();
-	gm_hooks_off = 0;
-	gm_hook(GOMAP_EV_DETECTED, h, op);
 	traceback_level tb = traceback_setting();
 	out("%s%s\n", first, msg);
 	if (tb == TB_NONE)
@@ -433,6 +527,8 @@ static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gom
 	print_stack(pcs, n);
 	if (other_party && h != NULL)
 		print_other_party(h);
+	if (h != NULL)
+		print_timeline(h);
 	if (tb >= TB_ALL)
 		print_other_threads();
 	finish(tb);
@@ -458,4 +554,37 @@ void gm_fatal_damaged(const char *what, gomap *h)
 void gm_panic_nil_assign(void)
 {
 	report("panic: ", "assignment to entry in nil map", NULL, GOMAP_OP_ASSIGN, false);
+}
+
+/* The flight recorder's ring of `h`, oldest event first, with times in
+ * microseconds since the oldest event shown. */
+static void print_timeline(gomap *h)
+{
+	gm_event *ring = GM_LOAD(&h->timeline);
+	if (ring == NULL)
+		return;
+	uint64_t pos = GM_LOAD(&h->timeline_pos);
+	uint64_t n = pos < GM_TIMELINE_LEN ? pos : GM_TIMELINE_LEN;
+	/* Calibrate the counter against the monotonic clock since start-up. */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ns = (double)(now.tv_sec - mono_start.tv_sec) * 1e9 +
+	            (double)(now.tv_nsec - mono_start.tv_nsec);
+	uint64_t ticks = read_tsc() - tsc_start;
+	double ns_per_tick = ticks > 0 ? ns / (double)ticks : 1.0;
+	static const char *const phases[] = {"?", "entered", "write flag set", "write flag cleared",
+	                                     "detected"};
+	out("\nmap timeline, oldest first (GOMAP_TIMELINE=1):\n");
+	uint64_t t0 = 0;
+	for (uint64_t k = 0; k < n; k++) {
+		gm_event e = ring[(pos - n + k) % GM_TIMELINE_LEN];
+		if (k == 0)
+			t0 = e.tsc;
+		double us = (double)(int64_t)(e.tsc - t0) * ns_per_tick / 1000.0;
+		char name[NAME_LEN];
+		thread_name((int)e.tid, name);
+		out("  +%.3fus thread %u%s%s%s %s: %s\n", us, e.tid, name[0] ? " \"" : "", name,
+		    name[0] ? "\"" : "", gomap_op_name((gomap_op)e.op),
+		    e.phase <= GM_PHASE_DETECTED ? phases[e.phase] : "?");
+	}
 }
