@@ -147,6 +147,7 @@ void gm_instrument(unsigned ev, gomap *h, gomap_op op)
 }
 
 static void print_timeline(gomap *h);
+static void print_thread_header(int id, const char *state);
 
 const char *gomap_op_name(gomap_op op)
 {
@@ -308,7 +309,7 @@ static bool internal_frame(const frame *f)
 	       strcmp(f->func, "evacuate") == 0 || strcmp(f->func, "report") == 0;
 }
 
-static void print_stack(void *const *pcs, int n)
+static void print_stack(void *const *pcs, int n, bool skip_internal)
 {
 	frame fr[MAX_FRAMES + 8];
 	int shown = 0, i = 0;
@@ -317,7 +318,7 @@ static void print_stack(void *const *pcs, int n)
 	if (n > MAX_FRAMES + 8)
 		n = MAX_FRAMES + 8;
 	/* Skip the reporting machinery at the top of the stack. */
-	while (i < n && (fr[i].func == NULL || internal_frame(&fr[i])))
+	while (skip_internal && i < n && (fr[i].func == NULL || internal_frame(&fr[i])))
 		i++;
 	if (i == n)
 		i = 0;
@@ -340,11 +341,71 @@ static void print_stack(void *const *pcs, int n)
 /* GOTRACEBACK=all: the other threads                                       */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Go stops the world and prints every goroutine. Here each other thread is
+ * asked, one at a time, with a signal, to record its own stack from inside
+ * the handler; a thread that does not answer within a few milliseconds (the
+ * signal blocked, or the thread stuck in the kernel) is listed without one.
+ */
+static struct {
+	pid_t target;
+	int done;
+	int id;
+	int n;
+	void *pcs[MAX_FRAMES + 8];
+} capture;
+
+static void capture_handler(int sig)
+{
+	(void)sig;
+	if (gettid() != __atomic_load_n(&capture.target, __ATOMIC_ACQUIRE))
+		return;
+	capture.id = my_thread_id;
+	capture.n = backtrace(capture.pcs, MAX_FRAMES + 8);
+	__atomic_store_n(&capture.done, 1, __ATOMIC_RELEASE);
+}
+
+static bool capture_stack(pid_t tid, int sig)
+{
+	__atomic_store_n(&capture.done, 0, __ATOMIC_RELAXED);
+	capture.n = 0;
+	capture.id = 0;
+	__atomic_store_n(&capture.target, tid, __ATOMIC_RELEASE);
+	if (tgkill(getpid(), tid, sig) != 0)
+		return false;
+	for (int waited = 0; waited < 50; waited++) {
+		if (__atomic_load_n(&capture.done, __ATOMIC_ACQUIRE))
+			return true;
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+	__atomic_store_n(&capture.target, 0, __ATOMIC_RELEASE);
+	return false;
+}
+
+static void read_small_file(const char *path, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
 static void print_other_threads(void)
 {
 	DIR *d = opendir("/proc/self/task");
 	if (d == NULL)
 		return;
+	int sig = SIGRTMIN + 5;
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = capture_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(sig, &sa, &old);
 	pid_t self = gettid();
 	int listed = 0;
 	struct dirent *e;
@@ -355,32 +416,42 @@ static void print_other_threads(void)
 		if (tid == self)
 			continue;
 		if (listed++ == MAX_THREADS) {
-			out("...additional threads elided...\n");
+			out("\n...additional threads elided...\n");
 			break;
 		}
-		char path[64], comm[64] = "?", stat[256] = "";
+		char path[64], comm[64], stat[256];
 		snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
-		int fd = open(path, O_RDONLY);
-		if (fd >= 0) {
-			ssize_t n = read(fd, comm, sizeof comm - 1);
-			comm[n > 0 ? n : 0] = '\0';
-			comm[strcspn(comm, "\n")] = '\0';
-			close(fd);
-		}
-		char state = '?';
+		read_small_file(path, comm, sizeof comm);
+		comm[strcspn(comm, "\n")] = '\0';
 		snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
-		fd = open(path, O_RDONLY);
-		if (fd >= 0) {
-			ssize_t n = read(fd, stat, sizeof stat - 1);
-			stat[n > 0 ? n : 0] = '\0';
-			char *p = strrchr(stat, ')');
-			if (p && p[1] == ' ')
-				state = p[2];
-			close(fd);
-		}
+		read_small_file(path, stat, sizeof stat);
+		char *p = strrchr(stat, ')');
+		char state = p && p[1] == ' ' ? p[2] : '?';
 		const char *st = state == 'R' ? "running" : state == 'S' ? "sleeping" : "waiting";
-		out("\nos thread %d \"%s\" [%s]:\n(stack not captured)\n", (int)tid, comm, st);
+		bool got = capture_stack(tid, sig);
+		out("\n");
+		if (got && capture.id != 0)
+			print_thread_header(capture.id, st);
+		else
+			out("os thread %d \"%s\" [%s]:\n", (int)tid, comm, st);
+		if (!got) {
+			out("(stack not captured)\n");
+			continue;
+		}
+		/* Drop the handler's own frame and the signal trampoline
+		 * under it. */
+		int from = 0;
+		for (int i = 0; i < capture.n; i++) {
+			frame f;
+			symbolise((uintptr_t)capture.pcs[i], &f);
+			if (f.func && strcmp(f.func, "capture_handler") == 0) {
+				from = i + 2 <= capture.n ? i + 2 : capture.n;
+				break;
+			}
+		}
+		print_stack(capture.pcs + from, capture.n - from, false);
 	}
+	sigaction(sig, &old, NULL);
 	closedir(d);
 }
 
@@ -524,7 +595,7 @@ static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gom
 	symbols_open();
 	out("\n");
 	print_thread_header(gm_thread_id(), "running");
-	print_stack(pcs, n);
+	print_stack(pcs, n, true);
 	if (other_party && h != NULL)
 		print_other_party(h);
 	if (h != NULL)
