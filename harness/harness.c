@@ -1,0 +1,465 @@
+/*
+ * harness.c -- the command line every case shares, and Go's concurrency
+ * vocabulary in C: named threads, wait groups, defer, cancel tokens, once,
+ * and locks that announce when they park (see forced.c for why).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* The run                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static hz_mode run_mode = HZ_FORCED;
+static uint64_t run_seed;
+static atomic_uint_fast64_t threads_started; /* start order of hz_go threads */
+
+hz_mode hz_run_mode(void)
+{
+	return run_mode;
+}
+
+bool hz_natural(void)
+{
+	return run_mode == HZ_NATURAL;
+}
+
+uint64_t hz_seed(void)
+{
+	return run_seed;
+}
+
+int hz_loops(int natural)
+{
+	return run_mode == HZ_NATURAL ? natural : 16;
+}
+
+_Noreturn void hz_die(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("harness: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(70);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Random streams (splitmix64: tiny, and every seed gives a good stream)    */
+/* ------------------------------------------------------------------------ */
+
+static _Thread_local uint64_t rng_state;
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void hz_rand_seed_thread_(uint64_t n)
+{
+	uint64_t s = run_seed ^ (n * 0xd1b54a32d192ed03ULL);
+	rng_state = splitmix64(&s);
+}
+
+uint64_t hz_rand(void)
+{
+	return splitmix64(&rng_state);
+}
+
+uint64_t hz_rand_below(uint64_t n)
+{
+	/* Lemire's multiply-shift; the tiny bias is irrelevant here. */
+	return (uint64_t)(((unsigned __int128)hz_rand() * n) >> 64);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Threads and wait groups                                                  */
+/* ------------------------------------------------------------------------ */
+
+struct start {
+	void (*fn)(void *);
+	void *arg;
+	hz_wg *wg;
+	hz_thr *thr;
+	uint64_t order;
+	char name[32];
+};
+
+static void *trampoline(void *p)
+{
+	struct start s = *(struct start *)p;
+	free(p);
+	gomap_thread_set_name(s.name);
+	hz_rand_seed_thread_(s.order);
+	hz_sched_bind_(s.thr);
+	s.fn(s.arg);
+	hz_sched_finish_();
+	if (s.wg)
+		hz_wg_done(s.wg);
+	return NULL;
+}
+
+void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *arg)
+{
+	struct start *s = calloc(1, sizeof(*s));
+	if (!s)
+		hz_die("out of memory");
+	s->fn = fn;
+	s->arg = arg;
+	s->wg = wg;
+	s->order = atomic_fetch_add(&threads_started, 1) + 1;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	/* Registered here, before the thread exists, so the schedule counts
+	 * it from the start. */
+	s->thr = hz_sched_register_(role);
+	if (wg)
+		hz_wg_add(wg, 1);
+
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_t tid;
+	int err = pthread_create(&tid, &attr, trampoline, s);
+	pthread_attr_destroy(&attr);
+	if (err)
+		hz_die("pthread_create: %s", strerror(err));
+}
+
+void hz_yield(void)
+{
+	sched_yield();
+}
+
+void hz_sleep_us(unsigned us)
+{
+	struct timespec ts = {us / 1000000u, (long)(us % 1000000u) * 1000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+void hz_wg_init(hz_wg *wg)
+{
+	pthread_mutex_init(&wg->mu, NULL);
+	pthread_cond_init(&wg->cv, NULL);
+	wg->n = 0;
+}
+
+void hz_wg_add(hz_wg *wg, int delta)
+{
+	pthread_mutex_lock(&wg->mu);
+	wg->n += delta;
+	if (wg->n < 0)
+		hz_die("sync: negative WaitGroup counter");
+	if (wg->n == 0)
+		pthread_cond_broadcast(&wg->cv);
+	pthread_mutex_unlock(&wg->mu);
+}
+
+void hz_wg_done(hz_wg *wg)
+{
+	hz_wg_add(wg, -1);
+}
+
+void hz_wg_wait(hz_wg *wg)
+{
+	hz_park_begin_();
+	pthread_mutex_lock(&wg->mu);
+	while (wg->n > 0)
+		pthread_cond_wait(&wg->cv, &wg->mu);
+	pthread_mutex_unlock(&wg->mu);
+	hz_park_end_();
+}
+
+void hz_wg_destroy(hz_wg *wg)
+{
+	pthread_cond_destroy(&wg->cv);
+	pthread_mutex_destroy(&wg->mu);
+}
+
+void hz_defer_run_(struct hz_defer *d)
+{
+	d->fn(d->arg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cancel token and once                                                    */
+/* ------------------------------------------------------------------------ */
+
+void hz_cancel_init(hz_cancel *c)
+{
+	atomic_init(&c->done, false);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+}
+
+void hz_cancel_fire(hz_cancel *c)
+{
+	pthread_mutex_lock(&c->mu);
+	atomic_store(&c->done, true);
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+bool hz_cancelled(const hz_cancel *c)
+{
+	return atomic_load(&c->done);
+}
+
+void hz_cancel_wait(hz_cancel *c)
+{
+	if (atomic_load(&c->done))
+		return;
+	hz_park_begin_();
+	pthread_mutex_lock(&c->mu);
+	while (!atomic_load(&c->done))
+		pthread_cond_wait(&c->cv, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+	hz_park_end_();
+}
+
+void hz_cancel_destroy(hz_cancel *c)
+{
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mu);
+}
+
+void hz_once_do(hz_once *o, void (*fn)(void *), void *arg)
+{
+	if (atomic_load(&o->state) == 2)
+		return;
+	pthread_mutex_lock(&o->mu);
+	if (atomic_load(&o->state) == 0) {
+		atomic_store(&o->state, 1);
+		pthread_mutex_unlock(&o->mu);
+		fn(arg);
+		pthread_mutex_lock(&o->mu);
+		atomic_store(&o->state, 2);
+		pthread_cond_broadcast(&o->cv);
+	} else {
+		hz_park_begin_();
+		while (atomic_load(&o->state) != 2)
+			pthread_cond_wait(&o->cv, &o->mu);
+		hz_park_end_();
+	}
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Locks: try first; only a lock that must block announces "parked"         */
+/* ------------------------------------------------------------------------ */
+
+void hz_mutex_init(hz_mutex *m)
+{
+	pthread_mutex_init(&m->mu, NULL);
+}
+
+void hz_mutex_lock(hz_mutex *m)
+{
+	if (pthread_mutex_trylock(&m->mu) == 0)
+		return;
+	hz_park_begin_();
+	pthread_mutex_lock(&m->mu);
+	hz_park_end_();
+}
+
+void hz_mutex_unlock(hz_mutex *m)
+{
+	pthread_mutex_unlock(&m->mu);
+}
+
+void hz_mutex_destroy(hz_mutex *m)
+{
+	pthread_mutex_destroy(&m->mu);
+}
+
+void hz_rwlock_init(hz_rwlock *l)
+{
+	pthread_rwlockattr_t a;
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&l->rw, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+void hz_rwlock_rdlock(hz_rwlock *l)
+{
+	if (pthread_rwlock_tryrdlock(&l->rw) == 0)
+		return;
+	hz_park_begin_();
+	pthread_rwlock_rdlock(&l->rw);
+	hz_park_end_();
+}
+
+void hz_rwlock_wrlock(hz_rwlock *l)
+{
+	if (pthread_rwlock_trywrlock(&l->rw) == 0)
+		return;
+	hz_park_begin_();
+	pthread_rwlock_wrlock(&l->rw);
+	hz_park_end_();
+}
+
+void hz_rwlock_unlock(hz_rwlock *l)
+{
+	pthread_rwlock_unlock(&l->rw);
+}
+
+void hz_rwlock_destroy(hz_rwlock *l)
+{
+	pthread_rwlock_destroy(&l->rw);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The command line                                                         */
+/* ------------------------------------------------------------------------ */
+
+static void usage(FILE *f, const char *prog, const hz_case *c)
+{
+	fprintf(f,
+	        "usage: %s [--variant V] [--mode forced|natural] [--seed N] [--banner]\n"
+	        "       %s --list-variants | --help\n"
+	        "\n"
+	        "%s: %s\n"
+	        "\n"
+	        "  --variant V      which program to run:",
+	        prog, prog, c->id, c->title);
+	for (size_t i = 0; i < c->nvariants; i++)
+		fprintf(f, " %s", c->variants[i].name);
+	fprintf(f, " (default %s)\n", c->variants[0].name);
+	fputs("  --mode M         forced: the triggering overlap is made certain (default)\n"
+	      "                   natural: no help, as a user's program would run\n"
+	      "  --seed N         seed for the run's random choices (decimal; default from\n"
+	      "                   time and pid)\n"
+	      "  --banner         print 'case ID variant V mode M seed N' first on stderr\n"
+	      "  --list-variants  print the variants, one per line\n"
+	      "  --help           print this text\n"
+	      "\n"
+	      "A bad variant ends with Go's fatal error and exit status 2; a race-free\n"
+	      "variant prints DONE and exits 0.\n",
+	      f);
+}
+
+static _Noreturn void bad_usage(const char *prog, const char *fmt, const char *what)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, what);
+	fputs(" (try --help)\n", stderr);
+	exit(64);
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Accepts "--opt value" and "--opt=value"; returns the value or NULL when
+ * argv[*i] is not `opt`. */
+static const char *option_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+	const char *a = argv[*i];
+	if (strncmp(a, opt, n) != 0)
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		bad_usage(argv[0], "option %s needs a value", opt);
+	return argv[++*i];
+}
+
+static uint64_t default_seed(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t s = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	s ^= (uint64_t)getpid() << 32;
+	return splitmix64(&s);
+}
+
+int hz_main(int argc, char **argv, const hz_case *c)
+{
+	/* The main thread is "thread 1" in reports; claim the number first. */
+	gomap_thread_set_name("main");
+
+	const hz_variant *variant = &c->variants[0];
+	bool banner = false, have_seed = false;
+	const char *v;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout, argv[0], c);
+			return 0;
+		} else if (strcmp(a, "--list-variants") == 0) {
+			for (size_t k = 0; k < c->nvariants; k++)
+				printf("%s\n", c->variants[k].name);
+			return 0;
+		} else if (strcmp(a, "--banner") == 0) {
+			banner = true;
+		} else if ((v = option_value(argc, argv, &i, "--variant"))) {
+			variant = NULL;
+			for (size_t k = 0; k < c->nvariants; k++)
+				if (strcmp(v, c->variants[k].name) == 0)
+					variant = &c->variants[k];
+			if (!variant)
+				bad_usage(argv[0], "unknown variant '%s'", v);
+		} else if ((v = option_value(argc, argv, &i, "--mode"))) {
+			if (strcmp(v, "forced") == 0)
+				run_mode = HZ_FORCED;
+			else if (strcmp(v, "natural") == 0)
+				run_mode = HZ_NATURAL;
+			else
+				bad_usage(argv[0], "unknown mode '%s' (forced or natural)", v);
+		} else if ((v = option_value(argc, argv, &i, "--seed"))) {
+			if (!parse_u64(v, &run_seed))
+				bad_usage(argv[0], "bad seed '%s' (a decimal number)", v);
+			have_seed = true;
+		} else {
+			bad_usage(argv[0], "unknown argument '%s'", a);
+		}
+	}
+	if (!have_seed)
+		run_seed = default_seed();
+	hz_rand_seed_thread_(0);
+
+	if (banner) {
+		fprintf(stderr, "case %s variant %s mode %s seed %" PRIu64 "\n", c->id,
+		        variant->name, run_mode == HZ_FORCED ? "forced" : "natural", run_seed);
+		fflush(stderr);
+	}
+	if (run_mode == HZ_FORCED)
+		hz_sched_install_();
+
+	variant->run();
+
+	/* A thread that detected misuse is printing its report and will end
+	 * the process with status 2: never race it with a clean exit. */
+	if (run_mode == HZ_FORCED && hz_detected_())
+		for (;;)
+			pause();
+	printf("DONE\n");
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,316 @@
+/*
+ * harness.h -- the small library every case program uses.
+ *
+ * Each case is a Go program retold in C. The harness supplies the pieces of
+ * Go that a case needs and C lacks, so that a case reads like its Go original:
+ *
+ *   Go                                C (this header)
+ *   --------------------------------  ------------------------------------------
+ *   go f(x)                           hz_go(&wg, "name", role, f, x): a named thread
+ *   sync.WaitGroup                    hz_wg: hz_wg_add, hz_wg_done, hz_wg_wait
+ *   runtime.Gosched()                 hz_yield()
+ *   defer f(x)                        HZ_DEFER(f, x): runs f(x) when the scope ends
+ *   ctx, cancel := context.WithCancel hz_cancel: hz_cancel_fire, hz_cancelled,
+ *                                     hz_cancel_wait (<-ctx.Done())
+ *   sync.Once                         hz_once: hz_once_do
+ *   sync.Mutex, sync.RWMutex          hz_mutex, hz_rwlock
+ *   sync.Map                          hz_syncmap: read-mostly concurrent map
+ *   (a map split over N mutexes)      hz_shardmap: sharded-lock map
+ *   atomic.Pointer[map] (read-copy)   hz_cowmap: copy-on-write map
+ *   testing.T, t.Run, t.Parallel      hz_test_run: parallel subtests
+ *   func main()                       HZ_CASE(...) + hz_main(): command line, variants
+ *
+ * Every case program shares one command line (see hz_main):
+ *   --variant bad|fixed|control  --mode forced|natural  --seed N
+ *   --list-variants  --banner  --help
+ *
+ * Two run modes:
+ *   natural  no help at all: Go-like loops with yields, as a user's program
+ *            would run. The overlap that triggers a failure is a matter of
+ *            luck, as it is in Go.
+ *   forced   the overlap is made certain through the core's instrumentation
+ *            points (gomap_set_hook), in the spirit of ThreadSanitizer's test
+ *            barriers: one thread, the window HOLDER, stops inside its first
+ *            map write just after it set the write flag, and keeps the window
+ *            open until another thread, a PARTY, has arrived at an operation
+ *            that checks the flag. Which thread holds and which operation
+ *            counts as an arrival is chosen by each case (hz_force_window), so
+ *            that exactly the expected message fires.
+ *
+ * The forced schedule never relies on timing and never spins: every wait is
+ * a condition variable, so it works pinned to one CPU. In a race-free twin
+ * a party can never arrive while the window is open (a lock keeps it out);
+ * the holder then stops waiting as soon as every party is parked on a
+ * harness lock (or wait group, or cancel token) or has finished. Those
+ * primitives announce "parked" for exactly this reason. A hard cap of a few
+ * seconds exists only as a safety net.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gomap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* The run: mode, variant, seed                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef enum hz_mode { HZ_FORCED = 0, HZ_NATURAL = 1 } hz_mode;
+
+/* One runnable variant of a case: "bad", "fixed" or "control". */
+typedef struct hz_variant {
+	const char *name;
+	void (*run)(void);
+} hz_variant;
+
+/* What a case tells the harness about itself. */
+typedef struct hz_case {
+	const char *id;    /* e.g. "2.1-read-write-pair" */
+	const char *title; /* the trigger in one line */
+	const hz_variant *variants;
+	size_t nvariants;
+} hz_case;
+
+/* Declares the case and its main(). Usage:
+ *   HZ_CASE("2.1-read-write-pair", "one thread reads, one writes",
+ *           {"bad", run_bad}, {"fixed", run_fixed})
+ */
+#define HZ_CASE(id_, title_, ...)                                                                  \
+	static const hz_variant hz_variants_[] = {__VA_ARGS__};                                    \
+	static const hz_case hz_case_ = {id_, title_, hz_variants_,                                \
+	                                 sizeof(hz_variants_) / sizeof(hz_variants_[0])};          \
+	int main(int argc, char **argv)                                                            \
+	{                                                                                          \
+		return hz_main(argc, argv, &hz_case_);                                             \
+	}
+
+/* Parses the command line, names the main thread "main", installs the
+ * forced schedule when asked, runs the variant. When the variant returns,
+ * prints "DONE" on stdout and returns 0. A bad command line: one line on
+ * stderr and 64. */
+int hz_main(int argc, char **argv, const hz_case *c);
+
+hz_mode hz_run_mode(void);
+bool hz_natural(void);
+uint64_t hz_seed(void);
+
+/* How many times a Go-like loop runs: `natural` in natural mode, a handful
+ * in forced mode (where the first overlap is certain, and a race-free twin
+ * only needs to show it stays clean). */
+int hz_loops(int natural);
+
+/* The calling thread's pseudo-random stream. Each thread started with hz_go
+ * gets its own stream derived from the run's seed and the thread's start
+ * order, so a seed reproduces every choice a thread makes. */
+uint64_t hz_rand(void);
+uint64_t hz_rand_below(uint64_t n); /* uniform in [0, n), n > 0 */
+
+/* ------------------------------------------------------------------------ */
+/* Goroutines: named threads and wait groups                                */
+/* ------------------------------------------------------------------------ */
+
+/* sync.WaitGroup. hz_wg_wait parks (see the forced schedule). */
+typedef struct hz_wg {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int n; /* outstanding hz_wg_done calls; never negative */
+} hz_wg;
+
+void hz_wg_init(hz_wg *wg);
+void hz_wg_add(hz_wg *wg, int delta);
+void hz_wg_done(hz_wg *wg);
+void hz_wg_wait(hz_wg *wg);
+void hz_wg_destroy(hz_wg *wg);
+
+/* The part a thread plays in a forced schedule. */
+typedef enum hz_role {
+	HZ_NONE = 0,   /* not part of the schedule: its map operations pass freely */
+	HZ_PARTY = 1,  /* may arrive while the window is open */
+	HZ_HOLDER = 2, /* its first map write holds the window open */
+} hz_role;
+
+/* go fn(arg): starts a detached thread named `name` (seen in reports) with
+ * the given role, after hz_wg_add(wg, 1); the thread calls hz_wg_done(wg)
+ * when fn returns. wg may be NULL. */
+void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *arg);
+
+/* Gives the calling thread (typically main) a role in the forced schedule. */
+void hz_set_role(hz_role role);
+
+/* runtime.Gosched() */
+void hz_yield(void);
+
+/* Sleeps `us` microseconds (time.Sleep). */
+void hz_sleep_us(unsigned us);
+
+/* ------------------------------------------------------------------------ */
+/* defer                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* HZ_DEFER(fn, arg) runs fn(arg) when the enclosing scope ends, last
+ * declared first, like Go's defer (which is per function, not per block:
+ * put HZ_DEFER at function scope to get Go's behaviour). */
+struct hz_defer {
+	void (*fn)(void *);
+	void *arg;
+};
+void hz_defer_run_(struct hz_defer *d);
+#define HZ_CAT2_(a, b) a##b
+#define HZ_CAT_(a, b)  HZ_CAT2_(a, b)
+#define HZ_DEFER(fn_, arg_)                                                                        \
+	struct hz_defer HZ_CAT_(hz_defer_, __LINE__)                                               \
+	        __attribute__((cleanup(hz_defer_run_))) = {(fn_), (arg_)}
+
+/* ------------------------------------------------------------------------ */
+/* context.WithCancel and sync.Once                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef struct hz_cancel {
+	atomic_bool done;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} hz_cancel;
+
+void hz_cancel_init(hz_cancel *c);
+void hz_cancel_fire(hz_cancel *c);     /* cancel() */
+bool hz_cancelled(const hz_cancel *c); /* ctx.Err() != nil */
+void hz_cancel_wait(hz_cancel *c);     /* <-ctx.Done(); parks */
+void hz_cancel_destroy(hz_cancel *c);
+
+typedef struct hz_once {
+	atomic_int state; /* 0 not run, 1 running, 2 done */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+} hz_once;
+#define HZ_ONCE_INIT                                                                               \
+	{                                                                                          \
+		0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER                             \
+	}
+void hz_once_do(hz_once *o, void (*fn)(void *), void *arg);
+
+/* ------------------------------------------------------------------------ */
+/* Locks that tell the forced schedule when they block                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct hz_mutex {
+	pthread_mutex_t mu;
+} hz_mutex;
+void hz_mutex_init(hz_mutex *m);
+void hz_mutex_lock(hz_mutex *m);
+void hz_mutex_unlock(hz_mutex *m);
+void hz_mutex_destroy(hz_mutex *m);
+
+/* Writer-preferring, so a stream of readers cannot starve a writer. */
+typedef struct hz_rwlock {
+	pthread_rwlock_t rw;
+} hz_rwlock;
+void hz_rwlock_init(hz_rwlock *l);
+void hz_rwlock_rdlock(hz_rwlock *l);
+void hz_rwlock_wrlock(hz_rwlock *l);
+void hz_rwlock_unlock(hz_rwlock *l);
+void hz_rwlock_destroy(hz_rwlock *l);
+
+/* ------------------------------------------------------------------------ */
+/* The forced schedule                                                      */
+/* ------------------------------------------------------------------------ */
+
+/* Which operations of a party count as an arrival in the open window. */
+#define HZ_ARRIVE_READ  (1u << GOMAP_EV_READ_ENTRY)  /* m[k] */
+#define HZ_ARRIVE_WRITE (1u << GOMAP_EV_WRITE_ENTRY) /* m[k] = v, delete, clear */
+#define HZ_ARRIVE_ITER  (1u << GOMAP_EV_ITER_STEP)   /* one step of range */
+#define HZ_ARRIVE_CLONE (1u << GOMAP_EV_CLONE_ENTRY) /* maps.Clone */
+
+/* In forced mode: the next window the HOLDER opens waits for one of the
+ * `arrive` operations by a PARTY on the same map; `parties` is how many
+ * PARTY threads (main included, when it has the role) will take part, so
+ * that the holder knows when "all parked or finished" is final. No-op in
+ * natural mode. Call it before starting the threads. */
+void hz_force_window(unsigned arrive, int parties);
+
+/* A manual arrival for an operation that has no instrumentation point
+ * (len): counts as an arrival on `m`, then returns at once. */
+void hz_force_arrive(gomap *m);
+
+/* ------------------------------------------------------------------------ */
+/* Concurrency-safe maps built on gomap (the remedies)                      */
+/* ------------------------------------------------------------------------ */
+
+/* A map[int64]int64 split over HZ_SHARDS maps, each with its own mutex:
+ * writers of different keys rarely contend. */
+#define HZ_SHARDS 16
+typedef struct hz_shardmap {
+	struct hz_shard {
+		hz_mutex mu;
+		gomap *m;
+	} shard[HZ_SHARDS];
+} hz_shardmap;
+void hz_shardmap_init(hz_shardmap *s);
+void hz_shardmap_set(hz_shardmap *s, int64_t k, int64_t v);
+int64_t hz_shardmap_add(hz_shardmap *s, int64_t k, int64_t delta); /* returns the new value */
+bool hz_shardmap_get(hz_shardmap *s, int64_t k, int64_t *v);
+size_t hz_shardmap_len(hz_shardmap *s);
+void hz_shardmap_destroy(hz_shardmap *s);
+
+/* sync.Map's shape: int64 keys to pointer values. Loads of settled keys
+ * read an immutable snapshot map with no lock at all; new keys go to a
+ * locked "dirty" map, which becomes the next snapshot after enough misses
+ * (Go: sync.Map.missLocked). Published snapshots are never written again,
+ * so concurrent readers of a snapshot never overlap a write. Values are
+ * updated in place through atomic entries. Retired snapshots are freed by
+ * hz_syncmap_destroy. No delete (not needed by the cases). */
+typedef struct hz_syncmap hz_syncmap;
+hz_syncmap *hz_syncmap_new(void);
+void *hz_syncmap_load(hz_syncmap *s, int64_t k);
+void hz_syncmap_store(hz_syncmap *s, int64_t k, void *v);
+/* Returns the existing value, or stores v and returns it. */
+void *hz_syncmap_load_or_store(hz_syncmap *s, int64_t k, void *v);
+void hz_syncmap_destroy(hz_syncmap *s);
+
+/* Copy-on-write map[int64]int64: readers take the current version with one
+ * atomic load and read it freely (a published version is never written);
+ * a writer clones the current version under a mutex, changes the clone and
+ * publishes it. Old versions stay alive until hz_cowmap_destroy, so a
+ * reader never holds a freed map. */
+typedef struct hz_cowmap {
+	_Atomic(gomap *) cur;
+	hz_mutex wmu;
+	void **retired; /* earlier versions, kept for readers that still hold one */
+	size_t nretired, capretired;
+} hz_cowmap;
+void hz_cowmap_init(hz_cowmap *c, gomap *initial); /* takes ownership; NULL: empty */
+gomap *hz_cowmap_load(hz_cowmap *c);               /* read only */
+void hz_cowmap_update(hz_cowmap *c, void (*fn)(gomap *m, void *arg), void *arg);
+void hz_cowmap_destroy(hz_cowmap *c);
+
+/* ------------------------------------------------------------------------ */
+/* A tiny test main: parallel subtests                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct hz_subtest {
+	const char *name;
+	void (*fn)(void *arg);
+	void *arg;
+} hz_subtest;
+
+/* t.Run(name, func(t) { t.Parallel(); ... }) for each subtest, then waits
+ * for all; prints "--- PASS: <parent>/<name>" per subtest and
+ * "ok  <parent>" on stdout. Subtest threads are named after the subtest;
+ * the first holds the forced window, the others are parties. */
+void hz_test_run(const char *parent, const hz_subtest *t, size_t n);
+
+/* Prints a fatal harness error (misuse of the harness itself) and exits 70. */
+_Noreturn void hz_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HARNESS_H */

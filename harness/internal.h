@@ -1,0 +1,38 @@
+/*
+ * internal.h -- what the harness's own files share and cases never see.
+ */
+#ifndef HARNESS_INTERNAL_H
+#define HARNESS_INTERNAL_H
+
+#include "harness.h"
+
+/* One thread's standing in the forced schedule. Lives as long as the
+ * process (a finished thread's record is kept: its counts still matter). */
+typedef struct hz_thr {
+	hz_role role;
+	bool parked;   /* blocked in a harness primitive */
+	bool finished; /* its body returned */
+} hz_thr;
+
+/* The calling thread's record, or NULL when it has no role. */
+hz_thr *hz_self_(void);
+
+/* Registers a record for a thread about to start with `role` (called by
+ * the spawner, so the registration happens before the thread runs). */
+hz_thr *hz_sched_register_(hz_role role);
+/* Binds a registered record to the calling thread. */
+void hz_sched_bind_(hz_thr *t);
+/* The calling thread is about to block in a harness primitive / is back. */
+void hz_park_begin_(void);
+void hz_park_end_(void);
+/* The calling thread's body returned. */
+void hz_sched_finish_(void);
+/* Installs the hooks (forced mode only: a natural run has no help). */
+void hz_sched_install_(void);
+/* True once the detector has fired in a forced run. */
+bool hz_detected_(void);
+
+/* Per-thread random stream for a thread started with start order `n`. */
+void hz_rand_seed_thread_(uint64_t n);
+
+#endif /* HARNESS_INTERNAL_H */
