@@ -58,7 +58,7 @@ static void run(void)
 	hz_wg wg;
 	hz_wg_init(&wg);
 	for (int w = 1; w <= WORKERS; w++) {
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof(name), "worker-%d", w);
 		hz_go(&wg, name, w == 1 ? HZ_HOLDER : HZ_PARTY, worker, (void *)(intptr_t)w);
 	}
