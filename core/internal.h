@@ -261,15 +261,20 @@ GM_INLINE void gm_hook(unsigned ev, gomap *h, gomap_op op)
 
 int gm_thread_id(void);
 
-/* Misuse by the caller (Go: fatal). Names the other party when it can. */
+/* Misuse by the caller (Go: fatal), caught by an entry check: the thread
+ * that set the write flag last holds it, and is named as the other party. */
 _Noreturn void gm_fatal_misuse(const char *msg, gomap *h, gomap_op op);
+/* A writer found the flag clear at exit: another writer toggled it while
+ * both were inside. The other party is the last other thread that set it. */
+_Noreturn void gm_fatal_flag_lost(gomap *h, gomap_op op);
 /* Broken internal state that only racing writers can cause (Go 1.24:
  * "... (concurrent map writes?)"). */
 _Noreturn void gm_fatal_damaged(const char *what, gomap *h);
 /* Go's panic for m[k] = v on a nil map. */
 _Noreturn void gm_panic_nil_assign(void);
 
-/* Record the calling thread as the holder of the write flag. */
+/* Record the calling thread as the holder of the write flag, just before it
+ * sets the flag, so that a thread that sees the flag set finds the record. */
 GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char *api)
 {
 	uint64_t id_op = ((uint64_t)(uint32_t)gm_thread_id() << 8) | (uint64_t)op;
@@ -303,8 +308,8 @@ GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char 
  * the bit twice, and the first one to finish finds it clear at exit. */
 #define GM_SET_WRITING(h, op, pc, api)                                                             \
 	do {                                                                                       \
-		GM_STORE(&(h)->flags, (uint8_t)(GM_LOAD(&(h)->flags) ^ FLAG_HASH_WRITING));        \
 		gm_record_writer(h, op, pc, api);                                                  \
+		GM_STORE(&(h)->flags, (uint8_t)(GM_LOAD(&(h)->flags) ^ FLAG_HASH_WRITING));        \
 		gm_hook(GOMAP_EV_WRITE_SET, h, op);                                                \
 	} while (0)
 /* Go: the exit check and h.flags &^= hashWriting. */
@@ -313,7 +318,7 @@ GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char 
 		gm_hook(GOMAP_EV_WRITE_CLEAR, h, op);                                              \
 		uint8_t f_ = GM_LOAD(&(h)->flags);                                                 \
 		if (GM_UNLIKELY(!(f_ & FLAG_HASH_WRITING)))                                        \
-			gm_fatal_misuse("concurrent map writes", h, op);                           \
+			gm_fatal_flag_lost(h, op);                                                 \
 		GM_STORE(&(h)->flags, (uint8_t)(f_ & ~FLAG_HASH_WRITING));                         \
 		gm_hook(GM_EV_CLEARED, h, op);                                                     \
 	} while (0)

@@ -674,11 +674,15 @@ gomap *gomap_clone(gomap *m)
 {
 	if (m == NULL)
 		return NULL;
+	/* Go's mapclone2 makes the copy and gives it the source's seed before
+	 * it looks at the count or the flag; it then copies buckets as they
+	 * are. This copy re-inserts every key, with the same seed. */
+	gomap *c = gomap_make(m->t, GM_LOAD(&m->count));
+	c->hash0 = GM_LOAD(&m->hash0);
 	if (GM_LOAD(&m->count) == 0)
-		return gomap_make(m->t, 0); /* before the check, like Go */
+		return c; /* before the check, like Go */
 	gm_hook(GOMAP_EV_CLONE_ENTRY, m, GOMAP_OP_CLONE);
 	GM_CHECK_NOT_WRITING(m, "concurrent map clone and map write", GOMAP_OP_CLONE);
-	gomap *c = gomap_make(m->t, GM_LOAD(&m->count));
 	gomap_iter it;
 	iter_start(m, &it, 0);
 	gm_hooks_off++;

@@ -509,15 +509,20 @@ static void print_thread_header(int id, const char *state)
 		out("thread %d [%s]:\n", id, state);
 }
 
-/* The other party: the latest thread other than this one that set the
- * write flag of `h`. */
-static void print_other_party(gomap *h)
+/* The other party: the thread recorded as holding the write flag of `h`.
+ * After an entry check that is the latest setter, whoever it is (it may be
+ * the detecting thread itself, re-entering the map from inside its own
+ * write); after a failed exit check it is the latest setter other than the
+ * detecting thread. */
+typedef enum { PARTY_NONE, PARTY_HOLDER, PARTY_OTHER_WRITER } party_rule;
+
+static void print_other_party(gomap *h, party_rule rule)
 {
 	int me = gm_thread_id();
 	for (int k = 0; k < 2; k++) {
 		uint64_t id_op = GM_LOAD(&h->writer[k].id_op);
 		int id = (int)(id_op >> 8);
-		if (id == 0 || id == me)
+		if (id == 0 || (rule == PARTY_OTHER_WRITER && id == me))
 			continue;
 		gomap_op op = (gomap_op)(id_op & 0xff);
 		const char *api = GM_LOAD(&h->writer[k].api);
@@ -579,7 +584,7 @@ static void claim_report(void)
 }
 
 static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gomap *h, gomap_op op,
-                                         bool other_party)
+                                         party_rule party)
 {
 	/* The moment of detection, before anything slow happens. */
 	gm_hooks_off = 0;
@@ -596,8 +601,8 @@ static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gom
 	out("\n");
 	print_thread_header(gm_thread_id(), "running");
 	print_stack(pcs, n, true);
-	if (other_party && h != NULL)
-		print_other_party(h);
+	if (party != PARTY_NONE && h != NULL)
+		print_other_party(h, party);
 	if (h != NULL)
 		print_timeline(h);
 	if (tb >= TB_ALL)
@@ -607,24 +612,29 @@ static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gom
 
 void gm_fatal_misuse(const char *msg, gomap *h, gomap_op op)
 {
-	report("fatal error: ", msg, h, op, true);
+	report("fatal error: ", msg, h, op, PARTY_HOLDER);
+}
+
+void gm_fatal_flag_lost(gomap *h, gomap_op op)
+{
+	report("fatal error: ", "concurrent map writes", h, op, PARTY_OTHER_WRITER);
 }
 
 void gomap_fatal(const char *msg, gomap *m, gomap_op op)
 {
-	report("fatal error: ", msg, m, op, m != NULL);
+	report("fatal error: ", msg, m, op, m != NULL ? PARTY_HOLDER : PARTY_NONE);
 }
 
 void gm_fatal_damaged(const char *what, gomap *h)
 {
 	char msg[256];
 	snprintf(msg, sizeof msg, "%s (concurrent map writes?)", what);
-	report("fatal error: ", msg, h, GOMAP_OP_NONE, true);
+	report("fatal error: ", msg, h, GOMAP_OP_NONE, PARTY_OTHER_WRITER);
 }
 
 void gm_panic_nil_assign(void)
 {
-	report("panic: ", "assignment to entry in nil map", NULL, GOMAP_OP_ASSIGN, false);
+	report("panic: ", "assignment to entry in nil map", NULL, GOMAP_OP_ASSIGN, PARTY_NONE);
 }
 
 /* The flight recorder's ring of `h`, oldest event first, with times in
