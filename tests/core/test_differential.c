@@ -43,6 +43,8 @@ typedef struct walk {
 	long op;   /* number of the current operation, for messages */
 	int range; /* indices in use: [0, range) */
 	size_t target;
+	bool fifo;     /* this phase inserts fresh keys and deletes the oldest */
+	unsigned head; /* the next fresh index of a fifo phase (mod DOMAIN) */
 } walk;
 
 static unsigned rnd(walk *w, unsigned n)
@@ -155,8 +157,10 @@ static void mutating_iteration(walk *w, bool inserts)
 			          (long long)idx, CTXARGS(w));
 		}
 		seen[idx] = 1;
-		/* it.key and it.elem are not used after this point. */
-		unsigned r = rnd(w, 6);
+		/* it.key and it.elem are not used after this point. About 32
+		 * mutations per iteration, whatever the size of the map, so
+		 * iterations do not drain big maps. */
+		unsigned r = rnd(w, (unsigned)(w->ref.count + 32) * 4 / 32);
 		int other = (int)rnd(w, (unsigned)w->range);
 		if (r == 0) {
 			do_del(w, (int)idx);
@@ -170,7 +174,7 @@ static void mutating_iteration(walk *w, bool inserts)
 		} else if (r == 3 && w->ref.present[other] && !deleted[other]) {
 			do_set(w, other); /* overwrite: must show when reached */
 		}
-		if (++step % 64 == 0)
+		if (++step % 512 == 0)
 			check_invariants(w, w->s->m);
 	}
 	for (int i = 0; i < DOMAIN; i++)
@@ -228,8 +232,34 @@ static void run_walk(subject *s, uint64_t seed, long ops)
 		if (w->op % 40000 == 0) {
 			w->target = targets[rnd(w, sizeof targets / sizeof targets[0])];
 			w->range = (int)(w->target * 2 + 16);
-			if (w->range > DOMAIN)
+			/* Now and then draw keys from the whole domain: with few
+			 * keys present, most inserts are of keys not seen for a
+			 * long time, which churns overflow buckets and brings
+			 * same-size grows. */
+			if (w->range > DOMAIN || rnd(w, 3) == 0)
 				w->range = DOMAIN;
+			/* Some phases churn first-in first-out: each write
+			 * inserts a key unused for thousands of operations and
+			 * deletes the one inserted `target` writes ago. Old
+			 * chains keep their empty slots, new keys land
+			 * elsewhere, overflow buckets pile up: same-size grows. */
+			w->fifo = w->target > 0 && w->target <= 400 && rnd(w, 2) == 0;
+			if (w->fifo) {
+				/* A fresh map: Go never shrinks one, and a small
+				 * table reaches the threshold (2^B) sooner. */
+				const gomap_type *t = gomap_typeof(s->m);
+				gomap_free(s->m);
+				s->m = gomap_make(t, 0);
+				memset(&w->ref, 0, sizeof w->ref);
+				w->range = DOMAIN;
+			}
+		}
+		if (w->fifo && rnd(w, 2) == 0) {
+			do_set(w, (int)(w->head % DOMAIN));
+			do_del(w, (int)((w->head + DOMAIN - w->target) % DOMAIN));
+			w->head++;
+			cr_assert(eq(sz, gomap_len(s->m), w->ref.count), "len " CTX, CTXARGS(w));
+			continue;
 		}
 		int idx = (int)rnd(w, (unsigned)w->range);
 		unsigned r = rnd(w, 1000);
@@ -254,7 +284,7 @@ static void run_walk(subject *s, uint64_t seed, long ops)
 			mutating_iteration(w, true);
 		} else if (r < 999) {
 			clone_and_compare(w);
-		} else if (rnd(w, 8) == 0) {
+		} else if (rnd(w, 64) == 0) {
 			do_clear(w);
 		}
 		cr_assert(eq(sz, gomap_len(s->m), w->ref.count), "len " CTX, CTXARGS(w));
