@@ -22,7 +22,7 @@ static bool fixed; /* the fixed variant takes the lock; nothing else differs */
 
 static void writer(void *arg)
 {
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_rwlock_wrlock(&mu);
 		gomap_i64_set(m, i % KEYS, i);
@@ -35,7 +35,7 @@ static void writer(void *arg)
 static void reader(void *arg)
 {
 	int64_t sum = 0;
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_rwlock_rdlock(&mu);
 		sum += gomap_i64_get(m, i % KEYS);
@@ -55,12 +55,8 @@ static void run(void)
 
 	/* Forced: the writer holds its window open until the reader looks. */
 	hz_force_window(HZ_ARRIVE_READ, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
 	int64_t sum;
-	hz_go(&wg, "writer", HZ_HOLDER, writer, NULL);
-	hz_go(&wg, "reader", HZ_PARTY, reader, &sum);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"writer", HZ_HOLDER, writer, NULL}, {"reader", HZ_PARTY, reader, &sum});
 	gomap_free(m);
 }
 

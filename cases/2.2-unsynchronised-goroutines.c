@@ -19,8 +19,6 @@
  * and may move buckets other keys live in. Real Go, article's program:
  * 39/100 runs end with "concurrent map writes".
  */
-#include <stdio.h>
-
 #include "harness.h"
 
 #define WORKERS 4
@@ -32,7 +30,7 @@ static bool fixed;
 static void worker(void *arg)
 {
 	int64_t w = (int64_t)(intptr_t)arg, seen = 0;
-	for (int i = 0; i < hz_loops(5000); i++) {
+	for (int i = 0; i < hz_loops(250); i++) {
 		int64_t key = w * 1000 + i % 64;
 		if (fixed) {
 			hz_shardmap_set(&safe, key, i);
@@ -55,14 +53,9 @@ static void run(void)
 
 	/* Forced: worker-1 holds its first write open until another writes. */
 	hz_force_window(HZ_ARRIVE_WRITE, WORKERS - 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	for (int w = 1; w <= WORKERS; w++) {
-		char name[32];
-		snprintf(name, sizeof(name), "worker-%d", w);
-		hz_go(&wg, name, w == 1 ? HZ_HOLDER : HZ_PARTY, worker, (void *)(intptr_t)w);
-	}
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"worker-1", HZ_HOLDER, worker, (void *)1},
+	       {"worker-2", HZ_PARTY, worker, (void *)2}, {"worker-3", HZ_PARTY, worker, (void *)3},
+	       {"worker-4", HZ_PARTY, worker, (void *)4});
 	hz_shardmap_destroy(&safe);
 	gomap_free(m);
 }

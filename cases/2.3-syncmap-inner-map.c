@@ -31,7 +31,7 @@ static void set_one(gomap *m, void *arg)
 
 static void writer(void *arg)
 {
-	for (int64_t i = 0; i < hz_loops(10000); i++) {
+	for (int64_t i = 0; i < hz_loops(500); i++) {
 		void *v = hz_syncmap_load(users, USER);
 		if (fixed)
 			hz_cowmap_update(v, set_one, &i);
@@ -44,7 +44,7 @@ static void writer(void *arg)
 static void reader(void *arg)
 {
 	int64_t sum = 0;
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		void *v = hz_syncmap_load(users, USER);
 		gomap *inner = fixed ? hz_cowmap_load(v) : v;
 		sum += gomap_i64_get(inner, i % KEYS);
@@ -65,11 +65,7 @@ static void run(void)
 
 	/* Forced: the writer holds its write open until the reader looks. */
 	hz_force_window(HZ_ARRIVE_READ, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "writer", HZ_HOLDER, writer, NULL);
-	hz_go(&wg, "reader", HZ_PARTY, reader, NULL);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"writer", HZ_HOLDER, writer, NULL}, {"reader", HZ_PARTY, reader, NULL});
 	hz_syncmap_destroy(users);
 	hz_cowmap_destroy(&cow);
 	if (!fixed)

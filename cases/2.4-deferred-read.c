@@ -48,7 +48,7 @@ static void handle(int i)
 
 static void writer(void *arg)
 {
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_mutex_lock(&mu);
 		gomap_str_set(stats, "total", 5, i);
@@ -60,7 +60,7 @@ static void writer(void *arg)
 
 static void handler(void *arg)
 {
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		handle(i);
 		hz_yield();
 	}
@@ -74,11 +74,7 @@ static void run(void)
 
 	/* Forced: the writer holds its write open until the deferred read. */
 	hz_force_window(HZ_ARRIVE_READ, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "writer", HZ_HOLDER, writer, NULL);
-	hz_go(&wg, "handler", HZ_PARTY, handler, NULL);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"writer", HZ_HOLDER, writer, NULL}, {"handler", HZ_PARTY, handler, NULL});
 	gomap_free(stats);
 }
 

@@ -22,7 +22,7 @@ static bool fixed;
 
 static void writer(void *arg)
 {
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_rwlock_wrlock(&mu);
 		gomap_i64_set(m, i % KEYS, i);
@@ -35,7 +35,7 @@ static void writer(void *arg)
 static void ranger(void *arg)
 {
 	int64_t sum = 0;
-	for (int i = 0; i < hz_loops(2000); i++) {
+	for (int i = 0; i < hz_loops(100); i++) {
 		if (fixed)
 			hz_rwlock_rdlock(&mu);
 		gomap_iter it;
@@ -57,11 +57,7 @@ static void run(void)
 
 	/* Forced: the writer holds its write open until a range step looks. */
 	hz_force_window(HZ_ARRIVE_ITER, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "writer", HZ_HOLDER, writer, NULL);
-	hz_go(&wg, "ranger", HZ_PARTY, ranger, NULL);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"writer", HZ_HOLDER, writer, NULL}, {"ranger", HZ_PARTY, ranger, NULL});
 	gomap_free(m);
 }
 

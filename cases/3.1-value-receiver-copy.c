@@ -41,7 +41,7 @@ static void safe_tracker_mark(safe_tracker *t, int64_t k, int64_t v) /* pointer 
 static void marker(void *arg)
 {
 	tracker t = *(tracker *)arg; /* this thread's own copy */
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		tracker_mark(t, i % 64, i);
 		hz_yield();
 	}
@@ -50,7 +50,7 @@ static void marker(void *arg)
 static void safe_marker(void *arg)
 {
 	safe_tracker *t = arg; /* everyone shares the one tracker */
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		safe_tracker_mark(t, i % 64, i);
 		hz_yield();
 	}
@@ -60,11 +60,7 @@ static void run(void (*body)(void *), void *arg)
 {
 	/* Forced: marker-1 holds its write open until marker-2 writes. */
 	hz_force_window(HZ_ARRIVE_WRITE, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "marker-1", HZ_HOLDER, body, arg);
-	hz_go(&wg, "marker-2", HZ_PARTY, body, arg);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"marker-1", HZ_HOLDER, body, arg}, {"marker-2", HZ_PARTY, body, arg});
 }
 
 static void run_bad(void)

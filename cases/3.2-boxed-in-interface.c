@@ -34,7 +34,7 @@ static void *unbox(any v, const char *type) /* v.(T) */
 static void worker(void *arg)
 {
 	any v = *(any *)arg;
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (strcmp(v.type, "*SafeMap") == 0) {
 			safe_map *s = unbox(v, "*SafeMap");
 			hz_mutex_lock(&s->mu);
@@ -51,11 +51,7 @@ static void run(any v)
 {
 	/* Forced: worker-1 holds its write open until worker-2 writes. */
 	hz_force_window(HZ_ARRIVE_WRITE, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "worker-1", HZ_HOLDER, worker, &v);
-	hz_go(&wg, "worker-2", HZ_PARTY, worker, &v);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"worker-1", HZ_HOLDER, worker, &v}, {"worker-2", HZ_PARTY, worker, &v});
 }
 
 static void run_bad(void)

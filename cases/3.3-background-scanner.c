@@ -32,7 +32,7 @@ static void apply_batch(gomap *m, void *arg)
 
 static void owner(void *arg)
 {
-	for (int64_t i = 0; i < hz_loops(10000); i += fixed ? BATCH : 1) {
+	for (int64_t i = 0; i < hz_loops(500); i += fixed ? BATCH : 1) {
 		if (fixed)
 			hz_cowmap_update(&cow, apply_batch, &i);
 		else
@@ -44,7 +44,7 @@ static void owner(void *arg)
 static void exporter(void *arg)
 {
 	int64_t exported = 0;
-	for (int i = 0; i < hz_loops(2000); i++) {
+	for (int i = 0; i < hz_loops(100); i++) {
 		gomap_iter it;
 		for (gomap_iter_init(fixed ? hz_cowmap_load(&cow) : metrics, &it);
 		     gomap_iter_next(&it);)
@@ -63,11 +63,7 @@ static void run(void)
 
 	/* Forced: the owner holds its write open until a range step looks. */
 	hz_force_window(HZ_ARRIVE_ITER, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "owner", HZ_HOLDER, owner, NULL);
-	hz_go(&wg, "exporter", HZ_PARTY, exporter, NULL);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"owner", HZ_HOLDER, owner, NULL}, {"exporter", HZ_PARTY, exporter, NULL});
 	hz_cowmap_destroy(&cow);
 	gomap_free(metrics);
 }

@@ -139,7 +139,7 @@ static void client(void *arg)
 static void run(void)
 {
 	nconn = hz_natural() ? 4 : 2;
-	nreq = hz_loops(200);
+	nreq = hz_loops(20);
 	seen = gomap_make(&gomap_type_str_i64, 0);
 	hz_mutex_init(&mu);
 	listener = socket(AF_INET, SOCK_STREAM, 0);
@@ -151,17 +151,19 @@ static void run(void)
 	set_timeouts(listener); /* accept gives up after 2 s too */
 
 	hz_force_window(HZ_ARRIVE_WRITE, nconn - 1);
-	hz_wg conns, clients;
-	hz_wg_init(&conns);
-	hz_wg_init(&clients);
-	hz_go(&conns, "server", HZ_NONE, accept_loop, &conns);
-	for (int c = 1; c <= nconn; c++) {
-		char name[32];
-		snprintf(name, sizeof(name), "client-%d", c);
-		hz_go(&clients, name, HZ_NONE, client, (void *)(intptr_t)c);
+	for (int r = 0; r < hz_rounds(10); r++) { /* each round: fresh connections */
+		hz_wg conns, clients;
+		hz_wg_init(&conns);
+		hz_wg_init(&clients);
+		hz_go(&conns, "server", HZ_NONE, accept_loop, &conns);
+		for (int c = 1; c <= nconn; c++) {
+			char name[32];
+			snprintf(name, sizeof(name), "client-%d", c);
+			hz_go(&clients, name, HZ_NONE, client, (void *)(intptr_t)c);
+		}
+		hz_wg_wait(&clients);
+		hz_wg_wait(&conns);
 	}
-	hz_wg_wait(&clients);
-	hz_wg_wait(&conns);
 	close(listener);
 	gomap_free(seen);
 }

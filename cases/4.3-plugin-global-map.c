@@ -32,7 +32,7 @@ static void host(void *arg)
 	int w = (int)(intptr_t)arg;
 	int64_t sum = 0;
 	char key[32];
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		snprintf(key, sizeof(key), "w%d-k%d", w, i % 32);
 		put(key, i);
 		sum += get(key);
@@ -54,11 +54,7 @@ static void run(const char *put_name, const char *get_name)
 
 	/* Forced: host-1 holds its write open until host-2 writes. */
 	hz_force_window(HZ_ARRIVE_WRITE, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "host-1", HZ_HOLDER, host, (void *)(intptr_t)1);
-	hz_go(&wg, "host-2", HZ_PARTY, host, (void *)(intptr_t)2);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"host-1", HZ_HOLDER, host, (void *)1}, {"host-2", HZ_PARTY, host, (void *)2});
 	dlclose(h);
 }
 

@@ -22,7 +22,7 @@ static bool fixed;
 
 static void clearer(void *arg)
 {
-	for (int i = 0; i < hz_loops(5000); i++) {
+	for (int i = 0; i < hz_loops(250); i++) {
 		if (fixed)
 			hz_rwlock_wrlock(&mu);
 		gomap_clear(m);
@@ -37,7 +37,7 @@ static void clearer(void *arg)
 static void reader(void *arg)
 {
 	int64_t sum = 0;
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_rwlock_rdlock(&mu);
 		sum += gomap_i64_get(m, i % KEYS);
@@ -57,11 +57,7 @@ static void run(void)
 
 	/* Forced: the clearer's first clear stays open until the reader looks. */
 	hz_force_window(HZ_ARRIVE_READ, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "clearer", HZ_HOLDER, clearer, NULL);
-	hz_go(&wg, "reader", HZ_PARTY, reader, NULL);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"clearer", HZ_HOLDER, clearer, NULL}, {"reader", HZ_PARTY, reader, NULL});
 	gomap_free(m);
 }
 

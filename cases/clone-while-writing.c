@@ -19,7 +19,7 @@ static bool fixed;
 
 static void writer(void *arg)
 {
-	for (int i = 0; i < hz_loops(10000); i++) {
+	for (int i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_rwlock_wrlock(&mu);
 		gomap_i64_set(m, i % KEYS, i);
@@ -31,7 +31,7 @@ static void writer(void *arg)
 
 static void cloner(void *arg)
 {
-	for (int i = 0; i < hz_loops(5000); i++) {
+	for (int i = 0; i < hz_loops(250); i++) {
 		if (fixed)
 			hz_rwlock_rdlock(&mu);
 		gomap *c = gomap_clone(m);
@@ -51,11 +51,7 @@ static void run(void)
 
 	/* Forced: the writer holds its write open until the clone looks. */
 	hz_force_window(HZ_ARRIVE_CLONE, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "writer", HZ_HOLDER, writer, NULL);
-	hz_go(&wg, "cloner", HZ_PARTY, cloner, NULL);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"writer", HZ_HOLDER, writer, NULL}, {"cloner", HZ_PARTY, cloner, NULL});
 	gomap_free(m);
 }
 

@@ -11,8 +11,6 @@
  * Each thread deletes its own keys, and the map is filled so that it never
  * runs empty (a delete on an empty map returns before the check).
  */
-#include <stdio.h>
-
 #include "harness.h"
 
 static gomap *m;
@@ -22,7 +20,7 @@ static bool fixed;
 static void deleter(void *arg)
 {
 	int64_t w = (int64_t)(intptr_t)arg;
-	for (int64_t i = 0; i < hz_loops(10000); i++) {
+	for (int64_t i = 0; i < hz_loops(500); i++) {
 		if (fixed)
 			hz_mutex_lock(&mu);
 		gomap_i64_delete(m, 2 * i + w);
@@ -34,7 +32,7 @@ static void deleter(void *arg)
 
 static void run(void)
 {
-	int64_t n = 2 * hz_loops(10000) + 64;
+	int64_t n = 2 * hz_loops(500) + 64;
 	m = gomap_make(&gomap_type_i64_i64, (size_t)n);
 	for (int64_t k = 0; k < n; k++)
 		gomap_i64_set(m, k, k);
@@ -42,11 +40,8 @@ static void run(void)
 
 	/* Forced: deleter-1 holds its delete open until deleter-2 deletes. */
 	hz_force_window(HZ_ARRIVE_WRITE, 1);
-	hz_wg wg;
-	hz_wg_init(&wg);
-	hz_go(&wg, "deleter-1", HZ_HOLDER, deleter, (void *)(intptr_t)0);
-	hz_go(&wg, "deleter-2", HZ_PARTY, deleter, (void *)(intptr_t)1);
-	hz_wg_wait(&wg);
+	HZ_RUN(20, {"deleter-1", HZ_HOLDER, deleter, (void *)0},
+	       {"deleter-2", HZ_PARTY, deleter, (void *)1});
 	gomap_free(m);
 }
 

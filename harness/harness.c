@@ -43,6 +43,11 @@ int hz_loops(int natural)
 	return run_mode == HZ_NATURAL ? natural : 16;
 }
 
+int hz_rounds(int natural)
+{
+	return run_mode == HZ_NATURAL ? natural : 1;
+}
+
 _Noreturn void hz_die(const char *fmt, ...)
 {
 	va_list ap;
@@ -136,6 +141,18 @@ void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *
 	pthread_attr_destroy(&attr);
 	if (err)
 		hz_die("pthread_create: %s", strerror(err));
+}
+
+void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n)
+{
+	for (int r = 0; r < hz_rounds(rounds); r++) {
+		hz_wg wg;
+		hz_wg_init(&wg);
+		for (size_t i = 0; i < n; i++)
+			hz_go(&wg, t[i].name, t[i].role, t[i].fn, t[i].arg);
+		hz_wg_wait(&wg);
+		hz_wg_destroy(&wg);
+	}
 }
 
 void hz_yield(void)
