@@ -80,6 +80,8 @@ KILL_GRACE = 1.0
 # Each captured stream keeps at most this many bytes (the head); the rest is
 # read and counted, so a chatty child never blocks and never eats memory.
 CAPTURE_LIMIT = 64 * 1024
+# First lines kept per run (reports and JSON) are cut to this many characters.
+FIRST_LINE_LIMIT = 300
 # How many failing runs per unit are printed with their replay command.
 SHOWN_FAILURES = 5
 
@@ -338,7 +340,7 @@ def classify(
         if mode == "natural":
             accepted += exp.natural_also
         if first not in accepted:
-            return WRONG, f"first line {first!r}"
+            return WRONG, f"first line {first[:FIRST_LINE_LIMIT]!r}"
     else:
         if status != 0:
             return WRONG, f"exit status {status}, expected 0"
@@ -990,7 +992,7 @@ def ensure_built(root: Path, build_dir: Path, jobs: int, err) -> None:
         else:
             run_quietly([cmake, "-S", str(root), "-B", str(build_dir)], None, "configuring")
     run_quietly([cmake, "--build", str(build_dir), "-j", str(jobs)], None, "building")
-    what = "configured and built" if not configured else "build up to date"
+    what = "configured and built" if not configured else "brought up to date"
     err.write(f"{what}: {display_path(build_dir)} ({time.monotonic() - t0:.1f}s)\n")
 
 
@@ -1374,7 +1376,7 @@ def _main(args: argparse.Namespace) -> int:
                 f", ended by {signal_name(fin.signum)}" if fin.signum is not None else "")
         if fin.dropped:
             reason += f" (output truncated, {fin.dropped} bytes dropped)" if reason else ""
-        first = se.split("\n", 1)[0]
+        first = se.split("\n", 1)[0][:FIRST_LINE_LIMIT]
         rec = RunRecord(fin.job.index, fin.job.seed, outcome, reason, fin.status, fin.signum, first, fin.ms)
         u.records.append(rec)
         u.counts[outcome] += 1

@@ -1,0 +1,163 @@
+"""Fake source trees for the runner's tests.
+
+A fake tree has the layout the runner expects (cases/manifest.tsv,
+expected/<id>.<variant>.expect, build/cases/<id>) but its cases are tiny
+shell scripts, so the tests do not depend on the real catalogue or on a build.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import textwrap
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+RUNNER = REPO / "runner.py"
+
+sys.path.insert(0, str(REPO))
+import runner  # noqa: E402  (the module under test)
+
+MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\n"
+
+# Parses the shared command line of a case into $variant, $mode and $seed.
+SCRIPT_PROLOGUE = """#!/bin/sh
+variant=bad mode=forced seed=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --variant) variant=$2; shift 2 ;;
+    --mode) mode=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "bad argument $1" >&2; exit 64 ;;
+  esac
+done
+"""
+
+# A case that behaves like a good one: bad prints a report and exits 2, the
+# fixed and control variants print DONE.
+GOOD_BODY = """
+if [ "$variant" = bad ]; then
+  printf 'fatal error: concurrent map writes\\n\\nthread 3 "writer" [running]:\\ngomap_set(...)\\n\\t/src/core/map.c:88 +0x5a\\n\\nwrite flag held by thread 2 "other" [map write]:\\ngomap_set(...)\\n' >&2
+  exit 2
+fi
+echo DONE
+"""
+
+BAD_EXPECT = """# the detector fires on the second writer
+exit: 2
+first-line: fatal error: concurrent map writes
+contains: ^thread N .*\\[running\\]:$
+contains: held by thread N .*map write
+absent: ^panic:
+"""
+
+FIXED_EXPECT = """exit: 0
+stdout: DONE
+absent: fatal error
+"""
+
+# A case whose bad variant fails with a wrong first line when its seed is odd.
+SEED_PARITY_BODY = """
+if [ "$variant" = bad ]; then
+  if [ $((seed % 2)) -eq 0 ]; then
+    printf 'fatal error: concurrent map writes\\n\\nthread 3 "w" [running]:\\n\\nwrite flag held by thread 2 "o" [map write]:\\n' >&2
+  else
+    printf 'fatal error: concurrent map read and map write (seed %s)\\n' "$seed" >&2
+  fi
+  exit 2
+fi
+echo DONE
+"""
+
+
+class FakeTree:
+    """A temporary source tree with fake cases; removed by cleanup()."""
+
+    def __init__(self, name="tree"):
+        self.tmp = Path(tempfile.mkdtemp(prefix="runner-test-"))
+        self.root = self.tmp / name
+        self.cases_dir = self.root / "cases"
+        self.expected_dir = self.root / "expected"
+        self.bin_dir = self.root / "build" / "cases"
+        for d in (self.cases_dir, self.expected_dir, self.bin_dir):
+            d.mkdir(parents=True)
+        self.rows = []
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def add_case(self, cid, group="article", variants="bad,fixed", body=GOOD_BODY, expects=None,
+                 title="a fake case", section="-"):
+        """Add a case whose executable is a shell script running `body`."""
+        self.rows.append("\t".join([cid, group, section, variants, title, "-", "-"]) + "\n")
+        self.write_manifest()
+        if expects is None:
+            expects = {}
+            for v in variants.split(","):
+                expects[v] = BAD_EXPECT if v == "bad" else FIXED_EXPECT
+        for v, text in expects.items():
+            (self.expected_dir / f"{cid}.{v}.expect").write_text(textwrap.dedent(text))
+        if body is not None:
+            self.write_script(cid, body)
+
+    def write_script(self, cid, body):
+        exe = self.bin_dir / cid
+        exe.write_text(SCRIPT_PROLOGUE + textwrap.dedent(body))
+        exe.chmod(0o755)
+
+    def write_manifest(self, text=None):
+        (self.cases_dir / "manifest.tsv").write_text(text if text is not None else MANIFEST_HEADER + "".join(self.rows))
+
+    def argv(self, *args, build=False):
+        """The runner's command line for this tree; --no-build unless `build`."""
+        return [sys.executable, str(RUNNER), "--root", str(self.root), *([] if build else ["--no-build"]), *args]
+
+    def run(self, *args, timeout=60, env=None, build=False, **kw):
+        """Run the runner on this tree; return the CompletedProcess (text)."""
+        full_env = dict(os.environ)
+        full_env.pop("COLUMNS", None)
+        if env:
+            full_env.update(env)
+        return subprocess.run(self.argv(*args, build=build), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=timeout, env=full_env, **kw)
+
+
+class TreeTestCase(unittest.TestCase):
+    """A test case with a fresh fake tree in self.tree."""
+
+    def setUp(self):
+        self.tree = FakeTree()
+        self.addCleanup(self.tree.cleanup)
+
+    def assertNoTraceback(self, proc):
+        self.assertNotIn("Traceback", proc.stderr)
+        self.assertNotIn("Traceback", proc.stdout)
+
+    def assertClosingLine(self, proc, passed, failed):
+        lines = proc.stdout.rstrip("\n").split("\n")
+        self.assertEqual(lines[-1], f"{passed} passed, {failed} failed", proc.stdout + proc.stderr)
+
+
+def pid_alive(pid):
+    """Whether a process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+def still_alive(pid, patience=3.0):
+    """Whether a process is still alive after waiting up to `patience` seconds
+    for it to die (a killed process takes a moment to go)."""
+    deadline = time.monotonic() + patience
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.01)
+    return False

@@ -1,0 +1,332 @@
+"""The command line end to end on fake trees: selection, modes, seeds,
+failfast, shards, progress, --list, --explain, -v, and every kind of bad input."""
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import unittest
+from pathlib import Path
+
+import fakes
+from fakes import SEED_PARITY_BODY, runner
+
+# Natural mode reproduces only sometimes (seed divisible by 3), forced always.
+NATURAL_BODY = """
+if [ "$variant" = bad ] && { [ "$mode" = forced ] || [ $((seed % 3)) -eq 0 ]; }; then
+  printf 'fatal error: concurrent map writes\\n\\nthread 3 "w" [running]:\\n\\nwrite flag held by thread 2 "o" [map write]:\\n' >&2
+  exit 2
+fi
+echo DONE
+"""
+
+
+class SelectionTests(fakes.TreeTestCase):
+    def setUp(self):
+        super().setUp()
+        self.tree.add_case("2.1-read-write-pair", section="2.1")
+        self.tree.add_case("2.2-unsynchronised-goroutines", section="2.2")
+        self.tree.add_case("clone-while-writing", group="family")
+        self.tree.add_case("control-gc-only", group="control", variants="control")
+
+    def units_run(self, *args):
+        proc = self.tree.run("--runs", "2", *args)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        rows = re.findall(r"^(\S+)\s+(bad|fixed|control)\s+(forced|natural)\s", proc.stdout, re.M)
+        return [" ".join(r) for r in rows]
+
+    def test_everything_runs_in_forced_mode_by_default(self):
+        proc = self.tree.run()
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("7 units (forced), 700 runs", proc.stdout)
+        self.assertClosingLine(proc, 7, 0)
+
+    def test_ids_globs_and_groups_select_cases(self):
+        self.assertEqual(self.units_run("clone-while-writing"),
+                         ["clone-while-writing bad forced", "clone-while-writing fixed forced"])
+        self.assertEqual(len(self.units_run("2.*")), 4)
+        self.assertEqual(self.units_run("control"), ["control-gc-only control forced"])
+        self.assertEqual(self.units_run("family", "control-*"),
+                         ["clone-while-writing bad forced", "clone-while-writing fixed forced",
+                          "control-gc-only control forced"])
+        self.assertEqual(len(self.units_run("article")), 4)
+
+    def test_variant_and_mode_filter_units(self):
+        self.assertEqual(self.units_run("--variant", "fixed", "2.1-*", "--mode", "both"),
+                         ["2.1-read-write-pair fixed forced", "2.1-read-write-pair fixed natural"])
+        self.assertEqual(self.units_run("--variant", "bad,control", "--mode", "natural", "family", "control"),
+                         ["clone-while-writing bad natural", "control-gc-only control natural"])
+
+    def test_shards_split_the_units_without_overlap(self):
+        first = self.units_run("--shard", "1/2")
+        second = self.units_run("--shard", "2/2")
+        everything = self.units_run()
+        self.assertEqual(sorted(first + second), sorted(everything))
+        self.assertFalse(set(first) & set(second))
+        self.assertTrue(first and second)
+
+    def test_an_empty_shard_passes_with_nothing_to_do(self):
+        proc = self.tree.run("--runs", "1", "--shard", "9/9")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertClosingLine(proc, 0, 0)
+
+    def test_list_names_the_selected_cases(self):
+        proc = self.tree.run("--list", "family", "control")
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual([line.split()[0] for line in proc.stdout.splitlines()],
+                         ["id", "clone-while-writing", "control-gc-only"])
+
+    def test_default_runs_differ_by_mode(self):
+        proc = self.tree.run("--mode", "both", "--variant", "control")
+        self.assertEqual(proc.returncode, 0)
+        self.assertRegex(proc.stdout, r"control-gc-only\s+control\s+forced\s.*\s100\s")
+        self.assertRegex(proc.stdout, r"control-gc-only\s+control\s+natural\s.*\s200\s")
+
+
+class BadInputTests(fakes.TreeTestCase):
+    def setUp(self):
+        super().setUp()
+        self.tree.add_case("2.1-read-write-pair")
+        self.tree.add_case("control-nil-map-read", group="control", variants="control")
+
+    def assertUsageError(self, proc, *fragments):
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertNoTraceback(proc)
+        for f in fragments:
+            self.assertIn(f, proc.stderr)
+
+    def test_an_unknown_case_lists_the_known_ones(self):
+        proc = self.tree.run("2.9-nonsense")
+        self.assertUsageError(proc, "unknown case '2.9-nonsense'", "2.1-read-write-pair", "control-nil-map-read")
+
+    def test_a_glob_matching_nothing_is_an_unknown_case(self):
+        self.assertUsageError(self.tree.run("9.*"), "unknown case '9.*'", "2.1-read-write-pair")
+
+    def test_explain_of_an_unknown_case_lists_the_known_ones(self):
+        self.assertUsageError(self.tree.run("--explain", "nope"), "unknown case 'nope'", "control-nil-map-read")
+
+    def test_a_malformed_expected_file_names_file_and_line(self):
+        path = self.tree.expected_dir / "2.1-read-write-pair.bad.expect"
+        path.write_text("exit: 2\nfirst-line: fatal error: x\nconatins: oops\n")
+        self.assertUsageError(self.tree.run(), f"{path}:3", "unknown key 'conatins'")
+
+    def test_a_missing_expected_file_is_named(self):
+        (self.tree.expected_dir / "control-nil-map-read.control.expect").unlink()
+        self.assertUsageError(self.tree.run(), "control-nil-map-read.control.expect: expected file not found")
+
+    def test_a_malformed_manifest_names_file_and_line(self):
+        self.tree.write_manifest(fakes.MANIFEST_HEADER + "x\tarticle\tbad,fixed\n")
+        self.assertUsageError(self.tree.run(), "manifest.tsv:2", "7 tab-separated columns")
+
+    def test_a_missing_manifest_is_named(self):
+        (self.tree.cases_dir / "manifest.tsv").unlink()
+        self.assertUsageError(self.tree.run(), "manifest.tsv: manifest not found")
+
+    def test_a_missing_executable_says_how_to_build_it(self):
+        (self.tree.bin_dir / "2.1-read-write-pair").unlink()
+        self.assertUsageError(self.tree.run(), "missing case executables", "cases/2.1-read-write-pair",
+                              "cmake --build")
+
+    def test_bad_option_values_are_refused_without_a_traceback(self):
+        for args in (["--shard", "3/2"], ["--shard", "x"], ["--runs", "0"], ["--seed", "-1"],
+                     ["--timeout", "0"], ["-j", "zero"], ["--mode", "sometimes"]):
+            proc = self.tree.run(*args)
+            self.assertEqual(proc.returncode, 2, args)
+            self.assertNoTraceback(proc)
+            self.assertIn("usage:", proc.stderr)
+
+    def test_an_unknown_variant_is_refused(self):
+        self.assertUsageError(self.tree.run("--variant", "good"), "unknown variant 'good'")
+
+    def test_a_variant_no_selected_case_has_is_refused(self):
+        self.assertUsageError(self.tree.run("--variant", "bad", "control-nil-map-read"), "nothing to run")
+
+    def test_an_unwritable_report_file_is_refused_before_running(self):
+        self.assertUsageError(self.tree.run("--json", str(self.tree.root / "no" / "dir" / "r.json")),
+                              "cannot write the --json file")
+
+    def test_no_cmake_says_what_to_install(self):
+        empty = self.tree.tmp / "empty-path"
+        empty.mkdir()
+        proc = subprocess.run(
+            [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root)],
+            env={"PATH": str(empty), "HOME": str(self.tree.tmp)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=30)
+        self.assertUsageError(proc, "cmake not found", "apt-get install cmake gcc")
+
+    def test_no_c_compiler_says_what_to_install(self):
+        cmake = runner.shutil.which("cmake")
+        if cmake is None:
+            self.skipTest("needs cmake")
+        only_cmake = self.tree.tmp / "only-cmake"
+        only_cmake.mkdir()
+        os.symlink(cmake, only_cmake / "cmake")
+        proc = subprocess.run(
+            [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root)],
+            env={"PATH": str(only_cmake), "HOME": str(self.tree.tmp)}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, timeout=30)
+        self.assertUsageError(proc, "no C compiler found", "apt-get install cmake gcc")
+
+    def test_no_shell_ever_sees_the_paths(self):
+        # A tree whose path is full of shell syntax still runs, and nothing in
+        # it is executed.
+        odd = fakes.FakeTree(name="odd dir; touch PWNED $(touch PWNED2) `touch PWNED3`")
+        self.addCleanup(odd.cleanup)
+        odd.add_case("2.1-read-write-pair")
+        proc = odd.run("--runs", "3", "--keep", str(odd.root / "kept $(touch PWNED4)"), cwd=str(odd.tmp))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertClosingLine(proc, 2, 0)
+        leftovers = [p.name for p in odd.tmp.rglob("PWNED*")] + [p.name for p in Path.cwd().glob("PWNED*")]
+        self.assertEqual(leftovers, [])
+
+    def test_the_runner_never_builds_a_shell_command(self):
+        source = fakes.RUNNER.read_text()
+        for banned in ("shell=True", "os.system(", "os.popen(", "/bin/sh"):
+            self.assertNotIn(banned, source)
+
+
+class OutcomeReportingTests(fakes.TreeTestCase):
+    def test_each_failing_run_prints_a_replay_command_that_reproduces_it(self):
+        self.tree.add_case("3.1-value-receiver-copy", body=SEED_PARITY_BODY)
+        proc = self.tree.run("--runs", "4", "--seed", "5", "--variant", "bad")
+        self.assertEqual(proc.returncode, 1)
+        self.assertNoTraceback(proc)
+        self.assertClosingLine(proc, 0, 1)
+        replays = re.findall(r"^    replay: (.*)$", proc.stdout, re.M)
+        self.assertTrue(replays, proc.stdout)
+        argv = shlex.split(replays[0])
+        self.assertEqual(argv[0], "GOMAP_TIMELINE=1")
+        self.assertEqual(argv[2:6], ["--variant", "bad", "--mode", "forced"])
+        seed = argv[7]
+        again = subprocess.run(argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(again.returncode, 2)
+        self.assertEqual(again.stderr.splitlines()[0],
+                         f"fatal error: concurrent map read and map write (seed {seed})")
+        self.assertIn("first line 'fatal error: concurrent map read and map write", proc.stdout)
+
+    def test_the_same_master_seed_gives_the_same_run_seeds(self):
+        self.tree.add_case("3.1-value-receiver-copy", body=SEED_PARITY_BODY)
+
+        def seeds(seed):
+            out = self.tree.tmp / f"r{seed}.json"
+            self.tree.run("--runs", "6", "--seed", str(seed), "--json", str(out), "-j", "3")
+            runs = json.loads(out.read_text())["runs"]
+            return sorted((r["variant"], r["index"], r["seed"], r["outcome"]) for r in runs)
+
+        self.assertEqual(seeds(11), seeds(11))
+        self.assertNotEqual(seeds(11), seeds(12))
+
+    def test_a_random_master_seed_is_printed(self):
+        self.tree.add_case("a")
+        proc = self.tree.run("--runs", "1")
+        m = re.search(r"seed (\d+) \(replay with --seed \1\)", proc.stdout)
+        self.assertIsNotNone(m, proc.stdout)
+
+    def test_natural_mode_passes_when_some_runs_reproduce(self):
+        self.tree.add_case("2.2-unsynchronised-goroutines", body=NATURAL_BODY)
+        proc = self.tree.run("--runs", "30", "--mode", "both", "--seed", "1", "--variant", "bad")
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        row = re.search(r"^2\.2-\S+\s+bad\s+natural\s.*$", proc.stdout, re.M).group(0).split()
+        matched, not_repro = int(row[-6]), int(row[-5])
+        self.assertEqual(matched + not_repro, 30)
+        self.assertTrue(matched and not_repro, row)
+
+    def test_failfast_stops_after_the_first_failing_run(self):
+        self.tree.add_case("a", body="exit 1\n")
+        self.tree.add_case("b")
+        proc = self.tree.run("--runs", "50", "--failfast", "-j", "1")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("stopped by --failfast", proc.stdout)
+        self.assertClosingLine(proc, 0, 1)
+        self.assertRegex(proc.stdout, r"(?m)^a\s+bad\s+forced\s.*\s1\s+0\s+0\s+1\s+0\s.*FAIL$")
+
+    def test_without_failfast_every_run_is_made(self):
+        self.tree.add_case("a", body="exit 1\n")
+        proc = self.tree.run("--runs", "5")
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stdout, r"(?m)^a\s+bad\s+forced\s.*\s5\s+0\s+0\s+5\s+0\s.*FAIL$")
+        self.assertClosingLine(proc, 0, 2)
+
+    def test_a_hung_case_is_a_timeout_and_fails(self):
+        self.tree.add_case("hang", body='[ "$variant" = bad ] && exec sleep 30\necho DONE\n')
+        proc = self.tree.run("--runs", "2", "--timeout", "0.3")
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stdout, r"(?m)^hang\s+bad\s+forced\s.*\s2\s+0\s+0\s+0\s+2\s.*FAIL$")
+        self.assertIn("no exit within 0.3s; got SIGABRT", proc.stdout)
+        self.assertClosingLine(proc, 1, 1)
+
+    def test_verbose_shows_one_runs_whole_output(self):
+        self.tree.add_case("a")
+        proc = self.tree.run("--runs", "3", "-v", "--variant", "bad")
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn('--- stderr\nfatal error: concurrent map writes\n\nthread 3 "writer" [running]:\n', proc.stdout)
+        self.assertEqual(proc.stdout.count("--- a bad forced run "), 1)
+
+    def test_verbose_prefers_a_failing_run(self):
+        self.tree.add_case("3.1-value-receiver-copy", body=SEED_PARITY_BODY)
+        proc = self.tree.run("--runs", "8", "-v", "--variant", "bad", "--seed", "3")
+        self.assertRegex(proc.stdout, r"--- 3\.1-value-receiver-copy bad forced run \d+ seed \d+: wrong-signature")
+
+    def test_plain_progress_lines_when_not_on_a_terminal(self):
+        self.tree.add_case("a")
+        proc = self.tree.run("--runs", "3")
+        self.assertNotIn("\r", proc.stderr)
+        self.assertIn("[1/2] a bad forced: 3/3 matched, 0 not reproduced, 0 wrong, 0 timeout: pass\n", proc.stderr)
+        self.assertIn("[2/2] a fixed forced:", proc.stderr)
+
+    def test_a_live_progress_line_on_a_terminal(self):
+        self.tree.add_case("a")
+        master, slave = os.openpty()
+        proc = subprocess.Popen(self.tree.argv("--runs", "200"), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO once the runner is gone
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = proc.communicate(timeout=60)
+        os.close(master)
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn(b"\r\x1b[Kruns ", seen)
+        self.assertIn(b"units 2/2", seen)
+        self.assertNotIn(b"[1/2] a bad forced", seen)  # passing units stay off the terminal
+        self.assertTrue(out.decode().endswith("2 passed, 0 failed\n"))
+
+
+class InterruptTests(fakes.TreeTestCase):
+    def test_ctrl_c_kills_the_children_prints_a_partial_table_and_exits_130(self):
+        pids = self.tree.tmp / "pids"
+        self.tree.add_case("1-quick", group="family", variants="control")
+        self.tree.add_case("2-sleepy", body=f'echo $$ >> "{pids}"; sleep 30 & echo $! >> "{pids}"; wait\n')
+        proc = subprocess.Popen(self.tree.argv("--runs", "5", "-j", "2"), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if pids.exists() and len(pids.read_text().split()) >= 4:
+                break
+            time.sleep(0.02)
+        started = [int(p) for p in pids.read_text().split()]
+        self.assertGreaterEqual(len(started), 4)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        for pid in started:
+            self.assertFalse(fakes.still_alive(pid), f"process {pid} outlived the interrupt")
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertNotIn("Traceback", err)
+        self.assertRegex(out, r"(?m)^1-quick\s+control\s+forced\s.*\s5\s+5\s+0\s+0\s+0\s.*pass$")
+        self.assertNotRegex(out, r"(?m)^2-sleepy\s+bad")
+        self.assertIn("interrupted by SIGINT: 2 of 3 units not finished", out)
+        self.assertTrue(out.endswith("1 passed, 0 failed\n"), out)
+
+
+if __name__ == "__main__":
+    unittest.main()
