@@ -884,6 +884,7 @@ def json_report(master_seed: int, units: Sequence[Unit], passed: int, failed: in
                 "outcome": r.outcome, "exit": r.status,
                 "signal": signal_name(r.signum) if r.signum is not None else None,
                 "first_line": r.first_line, "ms": round(r.ms, 3), "reason": r.reason or None,
+                "replay": replay_text(u, r.seed) if u.breaks_policy(r.outcome) else None,
             })
         summary.append({
             "case": u.case.id, "group": u.case.group, "variant": u.variant, "mode": u.mode,
@@ -1141,7 +1142,8 @@ examples:
     out.add_argument("--explain", metavar="CASE",
                      help="print a case's write-up, source header, expected signature and fix, and exit")
     out.add_argument("-v", "--verbose", action="store_true",
-                     help="show the whole output of one run per unit (a failing one if any)")
+                     help="show the whole output of one run per unit (a failing one if any), and "
+                          f"every failing run's replay command (default: the first {SHOWN_FAILURES} per unit)")
     out.add_argument("--json", metavar="FILE", type=Path, help="write every run's outcome and the summary as JSON")
     out.add_argument("--junit", metavar="FILE", type=Path,
                      help="write a JUnit XML report: one test case per case, variant and mode")
@@ -1384,7 +1386,7 @@ def _main(args: argparse.Namespace) -> int:
         failing = u.breaks_policy(outcome)
         if failing:
             u.failing_total += 1
-            if len(u.failing) < SHOWN_FAILURES:
+            if args.verbose or len(u.failing) < SHOWN_FAILURES:
                 u.failing.append(rec)
         if args.verbose and (u.shown is None or (failing and not u.breaks_policy(u.shown[0].outcome))):
             u.shown = (rec, so, se)
@@ -1433,7 +1435,8 @@ def _main(args: argparse.Namespace) -> int:
                 out.write(f"  run {r.index}: {r.outcome}: {r.reason}\n    replay: {replay_text(u, r.seed)}\n")
             if u.failing_total > len(u.failing):
                 more = u.failing_total - len(u.failing)
-                out.write(f"  ... and {more} more failing runs (every run is in --json; stderr in --keep)\n")
+                out.write(f"  ... and {more} more failing runs (-v shows them all; --json has every run "
+                          f"with its replay command, --keep their stderr)\n")
     out.write("\n" + format_table(shown_units) + "\n")
     total_done = sum(u.done for u in units)
     if total_done:
