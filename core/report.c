@@ -300,13 +300,15 @@ static void print_frame(const frame *f, bool with_location)
 		out("\t?:0 +0x%lx\n", (unsigned long)f->off);
 }
 
-/* Frames inside the core's own machinery, which Go would elide too. */
+/* Frames inside the core's own machinery (and a sanitizer's wrapper around
+ * backtrace), which Go would elide too. */
 static bool internal_frame(const frame *f)
 {
 	if (f->func == NULL)
 		return false;
 	return strncmp(f->func, "gm_", 3) == 0 || strcmp(f->func, "gomap_fatal") == 0 ||
-	       strcmp(f->func, "evacuate") == 0 || strcmp(f->func, "report") == 0;
+	       strcmp(f->func, "evacuate") == 0 || strcmp(f->func, "report") == 0 ||
+	       strstr(f->func, "backtrace") != NULL;
 }
 
 static void print_stack(void *const *pcs, int n, bool skip_internal)
@@ -317,7 +319,9 @@ static void print_stack(void *const *pcs, int n, bool skip_internal)
 		symbolise((uintptr_t)pcs[j], &fr[j]);
 	if (n > MAX_FRAMES + 8)
 		n = MAX_FRAMES + 8;
-	/* Skip the reporting machinery at the top of the stack. */
+	/* Skip the reporting machinery at the top of the stack. A hook runs
+	 * inside the map operation, so stop at the first frame that is not
+	 * the machinery: anything deeper is the program's story. */
 	while (skip_internal && i < n && (fr[i].func == NULL || internal_frame(&fr[i])))
 		i++;
 	if (i == n)
