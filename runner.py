@@ -1023,16 +1023,26 @@ def source_header(text: str) -> Optional[str]:
 
 
 def fix_from_header(header: str) -> Optional[str]:
-    """The paragraph of a case header that starts with 'Fix' (or 'The fix')."""
+    """The paragraph of a case header labelled 'Fix:' (or 'The fix:'), without its label.
+
+    The label normally starts a line; a header whose lines were reflowed may
+    have it mid-line. The paragraph runs to a blank line or to the next line
+    that starts with a label of its own.
+    """
     lines = header.split("\n")
-    for i, line in enumerate(lines):
-        if re.match(r"\s*(?:the\s+)?fix(?:ed)?\b", line, re.IGNORECASE):
-            para = [line.strip()]
-            for more in lines[i + 1:]:
-                if not more.strip():
-                    break
-                para.append(more.strip())
-            return " ".join(para)
+    at_start = re.compile(r"^\s*(?:the\s+)?fix(?:ed)?\s*:\s*", re.IGNORECASE)
+    inline = re.compile(r"\bFix:\s*")
+    other_label = re.compile(r"^[A-Z][\w ,'()-]{0,30}:\s")
+    for pattern in (at_start, inline):
+        for i, line in enumerate(lines):
+            m = pattern.search(line)
+            if m:
+                para = [line[m.end():].strip()]
+                for more in lines[i + 1:]:
+                    if not more.strip() or other_label.match(more):
+                        break
+                    para.append(more.strip())
+                return " ".join(p for p in para if p)
     return None
 
 

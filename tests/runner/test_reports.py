@@ -139,8 +139,8 @@ class ExplainTests(fakes.TreeTestCase):
         (self.tree.cases_dir / "4.2-cancelled-worker.c").write_text(
             "/*\n * 4.2 cancelled worker: the worker ignores cancellation.\n *\n"
             " * Expected: fatal error: concurrent map read and map write\n *\n"
-            " * Fix: wait for the worker to finish before reading;\n *      cancellation alone is not a barrier.\n"
-            " */\n#include <stdio.h>\nint main(void) { return 0; }\n")
+            " * Fix:     wait for the worker to finish before reading;\n *          cancellation alone is not a barrier.\n"
+            " * Real Go: 93/100\n */\n#include <stdio.h>\nint main(void) { return 0; }\n")
         proc = self.tree.run("--explain", "4.2-cancelled-worker")
         self.assertEqual(proc.returncode, 0, proc.stderr)
         out = proc.stdout
@@ -150,7 +150,14 @@ class ExplainTests(fakes.TreeTestCase):
         self.assertNotIn("#include", out)
         self.assertIn("first-line: fatal error: concurrent map writes", out)
         self.assertIn("stdout: DONE", out)
-        self.assertIn("== fix ==\nFix: wait for the worker to finish before reading; cancellation alone is not a barrier.\n", out)
+        self.assertIn("== fix ==\nwait for the worker to finish before reading; cancellation alone is not a barrier.\n", out)
+
+    def test_the_fix_is_found_in_a_reflowed_header_too(self):
+        header = fakes.runner.source_header(
+            "/*\n * 3.2 boxed: two writers.\n *\n * Go:      go work(v); go work(v) Expect:  fatal error: x Fix:     box a\n"
+            " * value that carries its own lock.\n *\n * Real Go: 17/100.\n */\nint x;\n")
+        self.assertEqual(fakes.runner.fix_from_header(header), "box a value that carries its own lock.")
+        self.assertIsNone(fakes.runner.fix_from_header("Go: nothing here\nExpect: x"))
 
     def test_explain_copes_with_missing_pieces(self):
         self.tree.add_case("nil-map-assign", group="family")
