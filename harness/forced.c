@@ -56,6 +56,8 @@ static struct {
 	int parties;          /* PARTY threads registered so far */
 	int parties_idle;     /* of those, parked or finished */
 	hz_thr *holder;       /* the HOLDER thread, NULL until registered */
+	hz_thr **all;         /* every registered thread (for hz_wake_) */
+	size_t nall, capall;
 	enum phase phase;
 	gomap *target;      /* the map whose window is open (OPEN, DONE) */
 	hz_thr *arriver;    /* the party that arrived, NULL until then */
@@ -72,7 +74,7 @@ hz_thr *hz_self_(void)
 
 static bool idle(const hz_thr *t)
 {
-	return t->parked || t->finished;
+	return t->parked_on || t->finished;
 }
 
 static struct timespec deadline_after(long long ns)
@@ -111,6 +113,13 @@ hz_thr *hz_sched_register_(hz_role role)
 	if (role == HZ_NONE || !S.installed)
 		return t;
 	pthread_mutex_lock(&S.mu);
+	if (S.nall == S.capall) {
+		S.capall = S.capall ? 2 * S.capall : 16;
+		S.all = realloc(S.all, S.capall * sizeof(*S.all));
+		if (!S.all)
+			hz_die("out of memory");
+	}
+	S.all[S.nall++] = t;
 	if (role == HZ_HOLDER) {
 		if (S.holder)
 			hz_die("a forced schedule has one holder; a second was started");
@@ -133,39 +142,53 @@ void hz_set_role(hz_role role)
 	hz_sched_bind_(hz_sched_register_(role));
 }
 
-/* Marks the calling thread parked or finished, keeping the counts. */
-static void set_idle_state(bool parked, bool finished)
+/* Changes a thread's state, keeping the idle count; with S.mu held. */
+static void set_state_locked(hz_thr *t, const void *parked_on, bool finished)
 {
-	hz_thr *t = self;
-	if (!t || t->role == HZ_NONE || !S.installed)
-		return;
-	pthread_mutex_lock(&S.mu);
 	bool was = idle(t);
-	t->parked = parked;
+	t->parked_on = parked_on;
 	t->finished = finished;
 	bool now = idle(t);
 	if (t->role == HZ_PARTY && was != now)
 		S.parties_idle += now ? 1 : -1;
 	pthread_cond_broadcast(&S.cv);
+}
+
+static void set_state(const void *parked_on, bool finished)
+{
+	hz_thr *t = self;
+	if (!t || t->role == HZ_NONE || !S.installed)
+		return;
+	pthread_mutex_lock(&S.mu);
+	set_state_locked(t, parked_on, finished);
 	pthread_mutex_unlock(&S.mu);
 }
 
-void hz_park_begin_(void)
+void hz_park_(const void *obj)
 {
-	if (self)
-		set_idle_state(true, self->finished);
+	set_state(obj, false);
 }
 
-void hz_park_end_(void)
+void hz_unpark_(void)
 {
-	if (self)
-		set_idle_state(false, self->finished);
+	if (self && self->parked_on)
+		set_state(NULL, false);
+}
+
+void hz_wake_(const void *obj)
+{
+	if (!S.installed)
+		return;
+	pthread_mutex_lock(&S.mu);
+	for (size_t i = 0; i < S.nall; i++)
+		if (S.all[i]->parked_on == obj)
+			set_state_locked(S.all[i], NULL, S.all[i]->finished);
+	pthread_mutex_unlock(&S.mu);
 }
 
 void hz_sched_finish_(void)
 {
-	if (self)
-		set_idle_state(false, true);
+	set_state(NULL, true);
 }
 
 /* ------------------------------------------------------------------------ */

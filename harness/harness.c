@@ -180,8 +180,10 @@ void hz_wg_add(hz_wg *wg, int delta)
 	wg->n += delta;
 	if (wg->n < 0)
 		hz_die("sync: negative WaitGroup counter");
-	if (wg->n == 0)
+	if (wg->n == 0) {
 		pthread_cond_broadcast(&wg->cv);
+		hz_wake_(wg);
+	}
 	pthread_mutex_unlock(&wg->mu);
 }
 
@@ -192,12 +194,13 @@ void hz_wg_done(hz_wg *wg)
 
 void hz_wg_wait(hz_wg *wg)
 {
-	hz_park_begin_();
 	pthread_mutex_lock(&wg->mu);
-	while (wg->n > 0)
+	while (wg->n > 0) {
+		hz_park_(wg);
 		pthread_cond_wait(&wg->cv, &wg->mu);
+	}
 	pthread_mutex_unlock(&wg->mu);
-	hz_park_end_();
+	hz_unpark_();
 }
 
 void hz_wg_destroy(hz_wg *wg)
@@ -227,6 +230,7 @@ void hz_cancel_fire(hz_cancel *c)
 	pthread_mutex_lock(&c->mu);
 	atomic_store(&c->done, true);
 	pthread_cond_broadcast(&c->cv);
+	hz_wake_(c);
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -237,14 +241,13 @@ bool hz_cancelled(const hz_cancel *c)
 
 void hz_cancel_wait(hz_cancel *c)
 {
-	if (atomic_load(&c->done))
-		return;
-	hz_park_begin_();
 	pthread_mutex_lock(&c->mu);
-	while (!atomic_load(&c->done))
+	while (!atomic_load(&c->done)) {
+		hz_park_(c);
 		pthread_cond_wait(&c->cv, &c->mu);
+	}
 	pthread_mutex_unlock(&c->mu);
-	hz_park_end_();
+	hz_unpark_();
 }
 
 void hz_cancel_destroy(hz_cancel *c)
@@ -265,78 +268,110 @@ void hz_once_do(hz_once *o, void (*fn)(void *), void *arg)
 		pthread_mutex_lock(&o->mu);
 		atomic_store(&o->state, 2);
 		pthread_cond_broadcast(&o->cv);
+		hz_wake_(o);
 	} else {
-		hz_park_begin_();
-		while (atomic_load(&o->state) != 2)
+		while (atomic_load(&o->state) != 2) {
+			hz_park_(o);
 			pthread_cond_wait(&o->cv, &o->mu);
-		hz_park_end_();
+		}
 	}
 	pthread_mutex_unlock(&o->mu);
+	hz_unpark_();
 }
 
 /* ------------------------------------------------------------------------ */
-/* Locks: try first; only a lock that must block announces "parked"         */
+/* Locks on a condition variable: parked exactly while someone else has it  */
 /* ------------------------------------------------------------------------ */
 
 void hz_mutex_init(hz_mutex *m)
 {
 	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	m->locked = false;
 }
 
 void hz_mutex_lock(hz_mutex *m)
 {
-	if (pthread_mutex_trylock(&m->mu) == 0)
-		return;
-	hz_park_begin_();
 	pthread_mutex_lock(&m->mu);
-	hz_park_end_();
+	while (m->locked) {
+		hz_park_(m);
+		pthread_cond_wait(&m->cv, &m->mu);
+	}
+	m->locked = true;
+	pthread_mutex_unlock(&m->mu);
+	hz_unpark_();
 }
 
 void hz_mutex_unlock(hz_mutex *m)
 {
+	pthread_mutex_lock(&m->mu);
+	if (!m->locked)
+		hz_die("sync: unlock of unlocked mutex");
+	m->locked = false;
+	/* Every waiter wakes and looks: one takes it, the others park again. */
+	pthread_cond_broadcast(&m->cv);
+	hz_wake_(m);
 	pthread_mutex_unlock(&m->mu);
 }
 
 void hz_mutex_destroy(hz_mutex *m)
 {
+	pthread_cond_destroy(&m->cv);
 	pthread_mutex_destroy(&m->mu);
 }
 
 void hz_rwlock_init(hz_rwlock *l)
 {
-	pthread_rwlockattr_t a;
-	pthread_rwlockattr_init(&a);
-	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&l->rw, &a);
-	pthread_rwlockattr_destroy(&a);
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	l->readers = l->writers_waiting = 0;
+	l->writer = false;
 }
 
 void hz_rwlock_rdlock(hz_rwlock *l)
 {
-	if (pthread_rwlock_tryrdlock(&l->rw) == 0)
-		return;
-	hz_park_begin_();
-	pthread_rwlock_rdlock(&l->rw);
-	hz_park_end_();
+	pthread_mutex_lock(&l->mu);
+	while (l->writer || l->writers_waiting > 0) {
+		hz_park_(l);
+		pthread_cond_wait(&l->cv, &l->mu);
+	}
+	l->readers++;
+	pthread_mutex_unlock(&l->mu);
+	hz_unpark_();
 }
 
 void hz_rwlock_wrlock(hz_rwlock *l)
 {
-	if (pthread_rwlock_trywrlock(&l->rw) == 0)
-		return;
-	hz_park_begin_();
-	pthread_rwlock_wrlock(&l->rw);
-	hz_park_end_();
+	pthread_mutex_lock(&l->mu);
+	l->writers_waiting++;
+	while (l->writer || l->readers > 0) {
+		hz_park_(l);
+		pthread_cond_wait(&l->cv, &l->mu);
+	}
+	l->writers_waiting--;
+	l->writer = true;
+	pthread_mutex_unlock(&l->mu);
+	hz_unpark_();
 }
 
 void hz_rwlock_unlock(hz_rwlock *l)
 {
-	pthread_rwlock_unlock(&l->rw);
+	pthread_mutex_lock(&l->mu);
+	if (l->writer)
+		l->writer = false;
+	else if (l->readers > 0)
+		l->readers--;
+	else
+		hz_die("sync: unlock of unlocked RWMutex");
+	pthread_cond_broadcast(&l->cv);
+	hz_wake_(l);
+	pthread_mutex_unlock(&l->mu);
 }
 
 void hz_rwlock_destroy(hz_rwlock *l)
 {
-	pthread_rwlock_destroy(&l->rw);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -224,8 +224,13 @@ void hz_once_do(hz_once *o, void (*fn)(void *), void *arg);
 /* Locks that tell the forced schedule when they block                      */
 /* ------------------------------------------------------------------------ */
 
+/* Built on a condition variable rather than wrapping pthread_mutex_t, so
+ * that "parked" is exact: a thread counts as parked only while the lock is
+ * actually taken by someone else. */
 typedef struct hz_mutex {
 	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool locked;
 } hz_mutex;
 void hz_mutex_init(hz_mutex *m);
 void hz_mutex_lock(hz_mutex *m);
@@ -234,7 +239,11 @@ void hz_mutex_destroy(hz_mutex *m);
 
 /* Writer-preferring, so a stream of readers cannot starve a writer. */
 typedef struct hz_rwlock {
-	pthread_rwlock_t rw;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int readers;         /* holding it shared */
+	int writers_waiting; /* while > 0, new readers wait */
+	bool writer;         /* held exclusively */
 } hz_rwlock;
 void hz_rwlock_init(hz_rwlock *l);
 void hz_rwlock_rdlock(hz_rwlock *l);

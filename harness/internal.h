@@ -10,8 +10,8 @@
  * process (a finished thread's record is kept: its counts still matter). */
 typedef struct hz_thr {
 	hz_role role;
-	bool parked;   /* blocked in a harness primitive */
-	bool finished; /* its body returned */
+	const void *parked_on; /* the harness object it waits for, or NULL */
+	bool finished;         /* its body returned */
 } hz_thr;
 
 /* The calling thread's record, or NULL when it has no role. */
@@ -22,9 +22,17 @@ hz_thr *hz_self_(void);
 hz_thr *hz_sched_register_(hz_role role);
 /* Binds a registered record to the calling thread. */
 void hz_sched_bind_(hz_thr *t);
-/* The calling thread is about to block in a harness primitive / is back. */
-void hz_park_begin_(void);
-void hz_park_end_(void);
+/* Parking, precisely: a thread is parked only while it waits for a harness
+ * object (lock, wait group, cancel token, once) that is not available.
+ *   waiter:   lock inner; while (unavailable) { hz_park_(obj); wait; }
+ *             unlock inner; hz_unpark_();
+ *   releaser: change the state under inner; broadcast; hz_wake_(obj).
+ * hz_wake_ unparks every waiter of obj at once, so a waiter that is about
+ * to take the object never counts as parked; one that finds the object
+ * taken again parks again. */
+void hz_park_(const void *obj);
+void hz_unpark_(void);
+void hz_wake_(const void *obj);
 /* The calling thread's body returned. */
 void hz_sched_finish_(void);
 /* Installs the hooks (forced mode only: a natural run has no help). */
