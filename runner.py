@@ -327,7 +327,7 @@ def classify(
     for pat in exp.absent:
         for line in norm or ():
             if pat.regex.search(line):
-                return WRONG, f"stderr has a line matching absent /{pat.text}/: {line!r}"
+                return WRONG, f"stderr has a line matching absent /{pat.text}/: {_clip(line)!r}"
     report = REPORT_RE.search(stderr)
     if exp.exit == 2:
         if status == 0 and not report:
@@ -340,18 +340,22 @@ def classify(
         if mode == "natural":
             accepted += exp.natural_also
         if first not in accepted:
-            return WRONG, f"first line {first[:FIRST_LINE_LIMIT]!r}"
+            return WRONG, f"first line {_clip(first)!r}"
     else:
         if status != 0:
             return WRONG, f"exit status {status}, expected 0"
         if report:
-            return WRONG, f"stderr has a report line: {_first_report_line(err_lines)!r}"
+            return WRONG, f"stderr has a report line: {_clip(_first_report_line(err_lines))!r}"
         if exp.stdout is not None and exp.stdout not in _lines(stdout):
             return WRONG, f"no line {exp.stdout!r} on stdout"
     for pat in exp.contains:
         if not any(pat.regex.search(line) for line in norm or ()):
             return WRONG, f"no stderr line matches /{pat.text}/"
     return MATCHED, ""
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= FIRST_LINE_LIMIT else line[:FIRST_LINE_LIMIT] + "..."
 
 
 def _first_report_line(lines: Sequence[str]) -> str:
@@ -416,7 +420,7 @@ class Unit:
             return "every run clean"
         if self.mode == "forced":
             return "every run matches"
-        return "at least one match, no wrong signature"
+        return "at least one match, no wrong signature or timeout"
 
     @property
     def done(self) -> int:
@@ -521,7 +525,8 @@ class _Poller:
         self.owner[fd] = owner
 
     def remove(self, fd: int) -> None:
-        if self.owner.pop(fd, None) is not None:
+        if fd in self.owner:
+            del self.owner[fd]
             self._p.unregister(fd)
 
     def wait(self, timeout: float) -> List[int]:
@@ -847,7 +852,7 @@ TABLE_HEADER = ("case", "variant", "mode", "expected", "runs", "matched", "not-r
                 "median ms", "verdict")
 
 
-def abbreviate(text: str, width: int = 48) -> str:
+def abbreviate(text: str, width: int = 52) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
