@@ -59,11 +59,14 @@ class ExecutorTestCase(unittest.TestCase):
         case = runner.Case(binary.name, "family", "-", ["fixed"], "t", "-", "-")
         return runner.Unit(case=case, variant="fixed", mode="forced", expect=self.expect, runs=runs, binary=binary)
 
-    def execute(self, binary, runs=1, jobs=1, timeout=10.0, env=None, capture_limit=runner.CAPTURE_LIMIT):
+    def execute(self, binary, runs=1, jobs=1, timeout=10.0, env=None, capture_limit=runner.CAPTURE_LIMIT,
+                use_pidfd=True):
         u = self.unit(binary, runs)
         full_env = dict(os.environ)
         full_env.update(env or {})
         ex = runner.Executor(jobs, timeout, full_env, capture_limit)
+        if not use_pidfd:
+            ex._use_pidfd = False
         done = []
         t0 = time.monotonic()
         ex.run((runner.Job(u, k, 1000 + k) for k in range(runs)), lambda fin: done.append(fin) and False)
@@ -199,6 +202,23 @@ class StrayChildTests(ExecutorTestCase):
         self.kill_later(int(pidfile.read_text()))
         self.assertEqual((fin.status, fin.timed_out), (0, False))
         self.assertLess(self.elapsed, 0.2 + runner.KILL_GRACE + 2)
+
+
+class WithoutPidfdTests(ExecutorTestCase):
+    """Kernels before 5.3 have no pidfd: exits are then found by polling."""
+
+    def test_statuses_and_signals_without_pidfd(self):
+        exe = self.script("mixed", 'case "$6" in 1000) exit 2 ;; 1001) kill -ABRT $$ ;; esac; echo "seed $6"\n')
+        done = sorted(self.execute(exe, runs=6, jobs=3, use_pidfd=False), key=lambda f: f.job.seed)
+        self.assertEqual([(f.status, f.signum) for f in done[:3]],
+                         [(2, None), (None, signal.SIGABRT), (0, None)])
+        self.assertEqual(done[5].stdout, b"seed 1005\n")
+
+    def test_timeout_without_pidfd(self):
+        exe = self.script("hang", "exec sleep 30\n")
+        (fin,) = self.execute(exe, timeout=0.3, use_pidfd=False)
+        self.assertTrue(fin.timed_out)
+        self.assertEqual(fin.signum, signal.SIGABRT)
 
 
 class InterruptTests(ExecutorTestCase):
