@@ -191,7 +191,7 @@ void hz_defer_run_(struct hz_defer *d);
 #define HZ_CAT_(a, b)  HZ_CAT2_(a, b)
 #define HZ_DEFER(fn_, arg_)                                                                        \
 	struct hz_defer HZ_CAT_(hz_defer_, __LINE__)                                               \
-	        __attribute__((cleanup(hz_defer_run_))) = {(fn_), (arg_)}
+	        __attribute__((cleanup(hz_defer_run_), unused)) = {(fn_), (arg_)}
 
 /* ------------------------------------------------------------------------ */
 /* context.WithCancel and sync.Once                                         */
