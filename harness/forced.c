@@ -106,12 +106,13 @@ static void wait_forever(void)
 
 hz_thr *hz_sched_register_(hz_role role)
 {
+	/* Only a thread with a part in a forced schedule needs a record. */
+	if (role == HZ_NONE || !S.installed)
+		return NULL;
 	hz_thr *t = calloc(1, sizeof(*t));
 	if (!t)
 		hz_die("out of memory");
 	t->role = role;
-	if (role == HZ_NONE || !S.installed)
-		return t;
 	pthread_mutex_lock(&S.mu);
 	if (S.nall == S.capall) {
 		S.capall = S.capall ? 2 * S.capall : 16;

@@ -18,7 +18,8 @@ typedef struct hz_thr {
 hz_thr *hz_self_(void);
 
 /* Registers a record for a thread about to start with `role` (called by
- * the spawner, so the registration happens before the thread runs). */
+ * the spawner, so the registration happens before the thread runs).
+ * NULL when the thread has no part to play (role HZ_NONE, natural mode). */
 hz_thr *hz_sched_register_(hz_role role);
 /* Binds a registered record to the calling thread. */
 void hz_sched_bind_(hz_thr *t);
