@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 enum {
 	NKEYS = 4096,         /* key numbers 0 .. NKEYS-1 for every map kind */
 	HUGE_KEY_LEN = 70000, /* longer than one string chunk of the core */
-	BIG_COUNT = 256,      /* a run on a bigger map checks 16 times per len */
+	WALK_CHEAP = 128,     /* entries + buckets: an invariant walk after every mutation */
 	MAX_ESIZE = 24,       /* the largest elem used */
 	MAX_OPS = 4096,       /* operations per input */
 	HUGE_KEY = 7,         /* the string key number of the long key */
@@ -389,13 +389,17 @@ static void check_map(subject *s, const char *after)
 		        s->count);
 }
 
-/* Inside a run of inserts or deletes: after every one while the map is
- * small (B <= 3), about 8 times per len when it is bigger (a walk costs a
- * lookup per entry, so this keeps a run linear); always once at the end of
- * the run. Single operations are always followed by a walk. */
+/* Inside a run of inserts or deletes: after every one while a walk is
+ * cheap, else about 8 times per walk's worth of mutations (a walk looks at
+ * every bucket and looks every entry up, so a run stays linear even on a
+ * map made with a hint of 2^16); always once at the end of the run. Single
+ * operations are always followed by a walk. */
 static bool check_due(const subject *s, unsigned k)
 {
-	return s->count <= BIG_COUNT || k % (s->count / 8) == 0;
+	gomap_stats st;
+	gomap_get_stats(s->m, &st);
+	size_t cost = s->count + ((size_t)1 << st.B);
+	return cost <= WALK_CHEAP || k % (cost / 8) == 0;
 }
 
 /* ---- the operations, each on map and reference ---- */
