@@ -14,10 +14,17 @@ judges the unit by its policy:
     fixed, control  (any mode)             every run is clean (matches its
                                            exit-0 expectation)
 
+A run is `<build>/cases/<id> --variant V --mode M --seed S`, started in a
+session of its own with stdin from /dev/null, the runner's environment plus
+GOMAP_TIMELINE=1 (the core's flight recorder) and without GOTRACEBACK (the
+expected files describe the default report). Each run's seed is derived from
+the master seed (--seed) and the run's place, so one master seed replays a
+whole run set, and every failing run is printed with its own command line.
+
 A run is one of: matched, not reproduced (an exit-2 expectation, but the run
 exited 0 without any report), wrong signature, timeout. A run that takes longer
 than --timeout gets SIGABRT for its whole process group, and SIGKILL a second
-later if it is still there.
+later if it is still there. At most 64 KiB of each output stream is kept.
 
 Exit status: 0 every unit met its policy; 1 some unit failed; 2 bad usage or
 input (unknown case, malformed manifest or expected file, missing tools, failed
@@ -883,7 +890,7 @@ def json_report(master_seed: int, units: Sequence[Unit], passed: int, failed: in
     runs = []
     summary = []
     for u in units:
-        for r in u.records:
+        for r in sorted(u.records, key=lambda rec: rec.index):
             runs.append({
                 "case": u.case.id, "variant": u.variant, "mode": u.mode, "index": r.index, "seed": r.seed,
                 "outcome": r.outcome, "exit": r.status,
