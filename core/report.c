@@ -266,24 +266,38 @@ typedef struct frame {
 	uintptr_t pc;
 } frame;
 
-/* `pc` is a return address; the call is the byte before it. */
-static void symbolise(uintptr_t pc, frame *f)
+/* `pc` is a return address; the call is the byte before it. The function
+ * name comes from the symbol table; the source line, which can mean reading
+ * a large library's debug information, only when `want_line`. */
+static void symbolise_name(uintptr_t pc, frame *f)
 {
 	memset(f, 0, sizeof *f);
 	f->pc = pc;
 	if (dwfl == NULL || pc == 0)
 		return;
-	Dwarf_Addr addr = pc - 1;
-	Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, pc - 1);
 	if (mod == NULL)
 		return;
 	GElf_Off off = 0;
 	GElf_Sym sym;
-	f->func = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	f->func = dwfl_module_addrinfo(mod, pc - 1, &off, &sym, NULL, NULL, NULL);
 	f->off = (uintptr_t)off + 1;
-	Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
+}
+
+static void symbolise_line(frame *f)
+{
+	if (dwfl == NULL || f->pc == 0)
+		return;
+	Dwfl_Module *mod = dwfl_addrmodule(dwfl, f->pc - 1);
+	Dwfl_Line *line = mod ? dwfl_module_getsrc(mod, f->pc - 1) : NULL;
 	if (line != NULL)
 		f->file = dwfl_lineinfo(line, NULL, &f->line, NULL, NULL, NULL);
+}
+
+static void symbolise(uintptr_t pc, frame *f)
+{
+	symbolise_name(pc, f);
+	symbolise_line(f);
 }
 
 static void print_frame(const frame *f, bool with_location)
@@ -311,14 +325,29 @@ static bool internal_frame(const frame *f)
 	       strstr(f->func, "backtrace") != NULL;
 }
 
+/* Where a thread's or the process's own story begins: the C library's
+ * start-up frames below it are not shown (Go elides runtime.goexit). */
+static bool entry_frame(const frame *f)
+{
+	static const char *const names[] = {
+	        "start_thread",           "__clone3",          "clone",
+	        "__libc_start_call_main", "__libc_start_main", "_start"};
+	if (f->func == NULL)
+		return false;
+	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+		if (strcmp(f->func, names[k]) == 0)
+			return true;
+	return false;
+}
+
 static void print_stack(void *const *pcs, int n, bool skip_internal)
 {
 	frame fr[MAX_FRAMES + 8];
 	int shown = 0, i = 0;
-	for (int j = 0; j < n && j < MAX_FRAMES + 8; j++)
-		symbolise((uintptr_t)pcs[j], &fr[j]);
 	if (n > MAX_FRAMES + 8)
 		n = MAX_FRAMES + 8;
+	for (int j = 0; j < n; j++)
+		symbolise_name((uintptr_t)pcs[j], &fr[j]);
 	/* Skip the reporting machinery at the top of the stack. A hook runs
 	 * inside the map operation, so stop at the first frame that is not
 	 * the machinery: anything deeper is the program's story. */
@@ -326,14 +355,15 @@ static void print_stack(void *const *pcs, int n, bool skip_internal)
 		i++;
 	if (i == n)
 		i = 0;
-	for (; i < n; i++) {
+	for (; i < n && !entry_frame(&fr[i]); i++) {
 		if (shown == MAX_FRAMES) {
 			out("...additional frames elided...\n");
 			break;
 		}
 		/* backtrace() hands out return addresses, except for the
-		 * innermost frame; symbolise treats all as return addresses,
-		 * which only shifts that frame by one byte. */
+		 * innermost frame; treating all as return addresses only
+		 * shifts that frame by one byte. */
+		symbolise_line(&fr[i]);
 		print_frame(&fr[i], true);
 		shown++;
 		if (fr[i].func && strcmp(fr[i].func, "main") == 0)
@@ -447,7 +477,7 @@ static void print_other_threads(void)
 		int from = 0;
 		for (int i = 0; i < capture.n; i++) {
 			frame f;
-			symbolise((uintptr_t)capture.pcs[i], &f);
+			symbolise_name((uintptr_t)capture.pcs[i], &f);
 			if (f.func && strcmp(f.func, "capture_handler") == 0) {
 				from = i + 2 <= capture.n ? i + 2 : capture.n;
 				break;
