@@ -1148,7 +1148,8 @@ examples:
                      help="master seed; every run's seed derives from it, so the same seed replays "
                           "the same run set (default: random, printed)")
     sel.add_argument("--shard", type=_shard, metavar="I/N",
-                     help="run only the I-th of N equal slices of the units (1 <= I <= N), for CI matrices")
+                     help="run only slice I of N (1 <= I <= N): units I, I+N, I+2N... in catalogue order, "
+                          "for CI matrices; run seeds do not depend on the slicing")
 
     exe = p.add_argument_group("execution")
     exe.add_argument("-j", "--jobs", type=_positive_int, metavar="N", default=_cpu_count(),

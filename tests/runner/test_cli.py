@@ -220,6 +220,21 @@ class OutcomeReportingTests(fakes.TreeTestCase):
         self.assertEqual(seeds(11), seeds(11))
         self.assertNotEqual(seeds(11), seeds(12))
 
+    def test_run_seeds_do_not_depend_on_sharding(self):
+        self.tree.add_case("a")
+        self.tree.add_case("b")
+
+        def runs(*extra):
+            out = self.tree.tmp / "r.json"
+            self.tree.run("--runs", "3", "--seed", "21", "--json", str(out), *extra)
+            return {(r["case"], r["variant"], r["index"]): r["seed"] for r in json.loads(out.read_text())["runs"]}
+
+        whole = runs()
+        first, second = runs("--shard", "1/2"), runs("--shard", "2/2")
+        self.assertEqual(len(whole), 12)
+        self.assertEqual({**first, **second}, whole)
+        self.assertFalse(set(first) & set(second))
+
     def test_a_random_master_seed_is_printed(self):
         self.tree.add_case("a")
         proc = self.tree.run("--runs", "1")
