@@ -28,9 +28,10 @@ later if it is still there. At most 64 KiB of each output stream is kept.
 
 Exit status: 0 every unit met its policy; 1 some unit failed; 2 bad usage or
 input (unknown case, malformed manifest or expected file, missing tools, failed
-build); 130 interrupted by Ctrl-C (143 by SIGTERM). Every run of the runner that
-gets as far as running cases ends with the line `N passed, N failed`, counting
-units.
+build); 130 interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP): the running
+cases are killed and the partial table is printed. Every run of the runner
+that gets as far as running cases ends with the line `N passed, N failed`,
+counting units.
 
 Standard library only; Python 3.9 or newer.
 """
@@ -584,8 +585,8 @@ class Executor:
         """Run every job; call on_finished for each, in completion order.
 
         on_finished returns True to stop launching new jobs (running ones
-        finish). On SIGINT or SIGTERM every child's group is killed, the
-        unfinished runs are dropped and self.interrupted is set to the signal.
+        finish). On SIGINT, SIGTERM or SIGHUP every child's group is killed,
+        the unfinished runs are dropped and self.interrupted is set to the signal.
         """
         queue = iter(jobs)
         exhausted = stop_launching = False
@@ -603,7 +604,7 @@ class Executor:
             if in_main:
                 # The handler only records the signal; the wake-up pipe ends the wait.
                 old_wakeup = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
-                for s in (signal.SIGINT, signal.SIGTERM):
+                for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                     old_handlers[s] = signal.signal(s, self._on_signal)
             while self.interrupted is None:
                 while not stop_launching and not exhausted and len(children) < self.jobs:

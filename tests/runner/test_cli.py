@@ -318,7 +318,8 @@ class OutcomeReportingTests(fakes.TreeTestCase):
 
 
 class InterruptTests(fakes.TreeTestCase):
-    def test_ctrl_c_kills_the_children_prints_a_partial_table_and_exits_130(self):
+    def interrupt(self, signum):
+        """Start a run whose second case hangs, send `signum` once it runs, return (proc, out, err, pids)."""
         pids = self.tree.tmp / "pids"
         self.tree.add_case("1-quick", group="family", variants="control")
         self.tree.add_case("2-sleepy", body=f'echo $$ >> "{pids}"; sleep 30 & echo $! >> "{pids}"; wait\n')
@@ -331,17 +332,26 @@ class InterruptTests(fakes.TreeTestCase):
             time.sleep(0.02)
         started = [int(p) for p in pids.read_text().split()]
         self.assertGreaterEqual(len(started), 4)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=20)
         for pid in started:
             self.assertFalse(fakes.still_alive(pid), f"process {pid} outlived the interrupt")
-        self.assertEqual(proc.returncode, 130, out + err)
         self.assertNotIn("Traceback", err)
+        return proc, out
+
+    def test_ctrl_c_kills_the_children_prints_a_partial_table_and_exits_130(self):
+        proc, out = self.interrupt(signal.SIGINT)
+        self.assertEqual(proc.returncode, 130, out)
         self.assertRegex(out, r"(?m)^1-quick\s+control\s+forced\s.*\s5\s+5\s+0\s+0\s+0\s.*pass$")
         self.assertNotRegex(out, r"(?m)^2-sleepy\s+bad")
         self.assertIn("interrupted by SIGINT: 2 of 3 units not finished", out)
         self.assertTrue(out.endswith("1 passed, 0 failed\n"), out)
 
+    def test_sigterm_is_handled_like_ctrl_c_with_its_own_status(self):
+        proc, out = self.interrupt(signal.SIGTERM)
+        self.assertEqual(proc.returncode, 143, out)
+        self.assertIn("interrupted by SIGTERM: 2 of 3 units not finished", out)
+        self.assertTrue(out.endswith("1 passed, 0 failed\n"), out)
 
 if __name__ == "__main__":
     unittest.main()
