@@ -15,8 +15,8 @@ from pathlib import Path
 import fakes
 from fakes import runner
 
-# A C helper that blocks SIGABRT (so only SIGKILL ends it), forks a child that
-# does the same, writes both pids to the file named by $HELPER_PIDS, then waits.
+# A small C program that blocks SIGABRT (so only SIGKILL ends it), forks a child that
+# does the same, writes both pids to the file named by $STUBBORN_PIDS, then waits.
 STUBBORN_C = r"""
 #include <signal.h>
 #include <stdio.h>
@@ -34,7 +34,7 @@ int main(void)
 		for (;;)
 			pause();
 	}
-	FILE *f = fopen(getenv("HELPER_PIDS"), "w");
+	FILE *f = fopen(getenv("STUBBORN_PIDS"), "w");
 	fprintf(f, "%d %d\n", (int)getpid(), (int)child);
 	fclose(f);
 	for (;;)
@@ -168,7 +168,7 @@ class TimeoutTests(ExecutorTestCase):
         exe = self.dir / "stubborn"
         subprocess.run(["cc", "-o", str(exe), str(src)], check=True)
         pids = self.dir / "pids"
-        (fin,) = self.execute(exe, timeout=0.3, env={"HELPER_PIDS": str(pids)})
+        (fin,) = self.execute(exe, timeout=0.3, env={"STUBBORN_PIDS": str(pids)})
         main_pid, child_pid = map(int, pids.read_text().split())
         self.kill_later(main_pid, child_pid)
         self.assertTrue(fin.timed_out)
