@@ -422,9 +422,74 @@ static void probe_set(void)
 	AT("probe_set", gomap_i64_set(M, 4, 4); sink = 1);
 }
 
+/*
+ * Both writers past the entry check: the prober's hash function (which runs
+ * between the entry check and the flag update, as in Go) waits until the
+ * holder has set the flag and parked. The prober then toggles the flag back
+ * to clear, and its exit check fails: Go's "concurrent map writes" from
+ * the end of mapassign, with the holder as the other party.
+ */
+static int hash_waits;
+
+static uint64_t waiting_hash(const void *key, uint64_t seed)
+{
+	if (hash_waits && gomap_thread_id() == 1) {
+		hash_waits = 0;
+		pthread_t t;
+		if (pthread_create(&t, NULL, holder_main, NULL) != 0)
+			_exit(121);
+		pthread_mutex_lock(&mu);
+		while (!holder_inside)
+			pthread_cond_wait(&cv, &mu);
+		pthread_mutex_unlock(&mu);
+	}
+	return gomap_memhash(key, sizeof(triple), seed);
+}
+
+static const gomap_type waiting_type = {
+        .name = "map[triple]int64",
+        .keysize = sizeof(triple),
+        .elemsize = sizeof(int64_t),
+        .kind = GOMAP_KEY_GENERIC,
+        .hash = waiting_hash,
+        .equal = triple_equal,
+};
+
+static void hold_waiting_assign(void)
+{
+	triple t = {2, -2, 6};
+	int64_t v = 200;
+	AT("hold_waiting_assign", gomap_assign(M, &t, &v));
+}
+
+static void probe_waiting_assign(void)
+{
+	triple t = {1, -1, 3};
+	int64_t v = 100;
+	AT("probe_waiting_assign", gomap_assign(M, &t, &v));
+}
+
+static int run_flag_lost(void)
+{
+	M = gomap_make(&waiting_type, 0);
+	for (int64_t k = 1; k <= 20; k++) {
+		triple t = {k, -k, k * 3};
+		gomap_assign(M, &t, &k);
+	}
+	holder_op = hold_waiting_assign;
+	gomap_set_hook(GOMAP_EV_WRITE_SET, hook_park, NULL);
+	armed = 1;
+	hash_waits = 1;
+	probe_waiting_assign();
+	say("NO-DETECTION\n");
+	return 0;
+}
+
 static int run_threads(const char *s)
 {
 	void (*probe)(void);
+	if (!strcmp(s, "thread-writes-both-inside"))
+		return run_flag_lost();
 	if (!strcmp(s, "thread-read")) {
 		holder_op = hold_set;
 		probe = probe_get;

@@ -161,6 +161,13 @@ Test(detector, read_while_another_thread_deletes_names_the_delete)
 	                           "gomap_i64_delete", "hold_delete"));
 }
 
+Test(detector, two_writers_inside_make_the_exit_check_fail_and_name_the_other)
+{
+	expect_report("thread-writes-both-inside",
+	              OTHER_THREAD(WRITES, "gomap_assign", "probe_waiting_assign", "map write",
+	                           "gomap_assign", "hold_waiting_assign"));
+}
+
 Test(detector, the_two_threads_have_different_numbers)
 {
 	child_result r;
