@@ -59,6 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+import runner_html
+
 # --------------------------------------------------------------------------
 # Constants
 # --------------------------------------------------------------------------
@@ -413,6 +415,9 @@ class Unit:
     failing_total: int = 0
     # For -v: the captured output of one run (a failing one when there is one).
     shown: Optional[Tuple[RunRecord, str, str]] = None
+    # For the HTML timeline: the stderr of one bad run that printed the map's
+    # timeline (a matched one when there is one); at most CAPTURE_LIMIT bytes.
+    sample: Optional[Tuple[RunRecord, str]] = None
 
     @property
     def name(self) -> str:
@@ -1171,6 +1176,9 @@ examples:
     out.add_argument("--json", metavar="FILE", type=Path, help="write every run's outcome and the summary as JSON")
     out.add_argument("--junit", metavar="FILE", type=Path,
                      help="write a JUnit XML report: one test case per case, variant and mode")
+    out.add_argument("--html", metavar="FILE", type=Path,
+                     help="write a self-contained HTML report: the table, and per case its signatures, "
+                          "natural-mode rate beside real Go's, one bad run's map timeline and the write-up")
     out.add_argument("--keep", metavar="DIR", type=Path,
                      help="save the stderr of every run that did not match under DIR")
 
@@ -1339,6 +1347,9 @@ def _main(args: argparse.Namespace) -> int:
             raise UsageError(f"--explain needs exactly one case; {args.explain!r} names "
                              f"{len(matches)}: {', '.join(c.id for c in matches)}")
         explain(matches[0], root, expected_dir, out)
+        if "bad" in matches[0].variants:
+            runner_html.explain_timeline(build_dir / "cases" / matches[0].id, child_env(), out,
+                                         timeout=min(args.timeout, 30.0), color=out.isatty())
         return EXIT_OK
 
     selected = select_cases(cases, args.cases)
@@ -1367,6 +1378,7 @@ def _main(args: argparse.Namespace) -> int:
 
     json_file = open_output(args.json, "--json")
     junit_file = open_output(args.junit, "--junit")
+    html_file = open_output(args.html, "--html")
     if args.keep is not None:
         try:
             args.keep.mkdir(parents=True, exist_ok=True)
@@ -1414,6 +1426,9 @@ def _main(args: argparse.Namespace) -> int:
                 u.failing.append(rec)
         if args.verbose and (u.shown is None or (failing and not u.breaks_policy(u.shown[0].outcome))):
             u.shown = (rec, so, se)
+        if u.is_trigger and (u.sample is None or (outcome == MATCHED and u.sample[0].outcome != MATCHED)) \
+                and runner_html.has_timeline(se):
+            u.sample = (rec, se)
         if args.keep is not None and outcome != MATCHED:
             keep_stderr(args.keep, u, rec, fin.stderr, fin.dropped)
         progress.run_done()
@@ -1450,6 +1465,9 @@ def _main(args: argparse.Namespace) -> int:
                 out.write(f"$ {replay_text(u, rec.seed)}\n--- stdout\n{so}")
                 out.write(f"{'' if so.endswith(chr(10)) or not so else chr(10)}--- stderr\n{se}")
                 out.write("" if se.endswith("\n") or not se else "\n")
+                chart = runner_html.format_terminal_timeline(se, color=out.isatty())
+                if chart:
+                    out.write("--- timeline\n" + chart)
     failing_units = [u for u in shown_units if u.verdict() == "FAIL"]
     if failing_units:
         out.write("\nfailures:\n")
@@ -1482,6 +1500,13 @@ def _main(args: argparse.Namespace) -> int:
     if junit_file is not None:
         with junit_file:
             junit_file.write(junit_report(master, units))
+    if html_file is not None:
+        with html_file:
+            meta = {"seed": master, "runs per unit": args.runs or "default", "modes": "+".join(modes),
+                    "wall": f"{wall:.1f}s", "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+            if interrupted is not None:
+                meta["interrupted by"] = signal_name(interrupted)
+            html_file.write(runner_html.render_units(units, root, expected_dir, meta).encode("utf-8"))
 
     if interrupted is not None:
         return EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
