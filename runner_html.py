@@ -167,10 +167,15 @@ def _visible_start(events: Sequence[Event]) -> int:
     first_detect = next((i for i, e in enumerate(events) if e.phase == DETECTED), None)
     if first_detect is None:
         return start
+    # Per thread: where its current operation began (its 'entered', or the
+    # 'write flag set' when the entry is not on record), while its window is open.
+    began: Dict[int, int] = {}
     open_at: Dict[int, int] = {}
     for i, e in enumerate(events[:first_detect]):
-        if e.phase == SET:
-            open_at[e.tid] = i
+        if e.phase == ENTERED:
+            began[e.tid] = i
+        elif e.phase == SET:
+            open_at[e.tid] = began.get(e.tid, i)
         elif e.phase == CLEARED:
             open_at.pop(e.tid, None)
     return min([start] + list(open_at.values()))
@@ -333,7 +338,7 @@ SVG_WIDTH = 900
 SVG_LABEL_W = 190
 SVG_LANE_H = 34
 SVG_TOP = 14
-SVG_AXIS_H = 40
+SVG_AXIS_H = 52
 OP_COLOURS = {
     "map read": "#2b6cb0", "map write": "#c05621", "map delete": "#9c4221", "map clear": "#744210",
     "map clone": "#2c7a7b", "map iteration": "#6b46c1",
@@ -406,7 +411,7 @@ def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH) -> str:
     note = "gaps compressed (log scale); labels are real times"
     if lay.omitted:
         note += f"; {lay.omitted} older events not drawn"
-    parts.append(f'<text x="8" y="{axis_y + 17}" font-size="10" fill="#718096">{_e(note)}</text>')
+    parts.append(f'<text x="{x0}" y="{axis_y + 36}" font-size="10" fill="#718096">{_e(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
