@@ -1,0 +1,293 @@
+"""The HTML report in a real browser: headless Chromium opens the page that
+runner.py --html wrote for a fake tree, without console errors, and its
+screenshot shows the results table and one timeline per case that has one.
+
+Skipped, saying so, when `chromium` is not on PATH (Debian: apt-get install
+chromium). On failure the screenshot, the page and Chromium's log are kept
+and their paths are printed.
+"""
+
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import tempfile
+import unittest
+import zlib
+from pathlib import Path
+
+import fakes
+
+import runner_html as rh
+
+CHROMIUM = shutil.which("chromium")
+WINDOW = (1280, 2400)
+BROWSER_TIMEOUT = 60.0
+
+# A fake bad run whose report ends with a recorder block: the runner's
+# timeline comes from here, not from the real cases.
+TIMELINE_BODY = """
+if [ "$variant" = bad ]; then
+  printf 'fatal error: concurrent map writes\\n\\nthread 3 "writer" [running]:\\n\\nwrite flag held by thread 2 "other" [map write]:\\n' >&2
+  printf '\\nmap timeline, oldest first (GOMAP_TIMELINE=1):\\n' >&2
+  printf '  +0.000us thread 1 "main" map write: entered\\n  +0.010us thread 1 "main" map write: write flag set\\n' >&2
+  printf '  +0.040us thread 1 "main" map write: write flag cleared\\n' >&2
+  printf '  +60.000us thread 2 "other" map write: entered\\n  +60.100us thread 2 "other" map write: write flag set\\n' >&2
+  printf '  +210.000us thread 3 "writer" map write: entered\\n  +210.300us thread 3 "writer" map write: detected\\n' >&2
+  exit 2
+fi
+echo DONE
+"""
+
+
+def run_chromium(page: Path, shot: Path, workdir: Path, window=WINDOW):
+    """Screenshot `page`; return (exit status or None on timeout, Chromium's stderr)."""
+    argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={workdir / 'profile'}", "--enable-logging=stderr", "--v=0",
+            f"--screenshot={shot}", f"--window-size={window[0]},{window[1]}", page.resolve().as_uri()]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True, cwd=workdir)
+    try:
+        out, _ = proc.communicate(timeout=BROWSER_TIMEOUT)
+        status = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        status = None
+    # Chromium's helpers (zygote, GPU process) share its session; none may outlive it.
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return status, out.decode("utf-8", "replace")
+
+
+def console_errors(log: str, page: Path):
+    """Lines of Chromium's log that report a console message from the page
+    or an uncaught exception. The report has no scripts, so any console
+    message from it is an error."""
+    uri = page.resolve().as_uri()
+    bad = []
+    for line in log.splitlines():
+        if "CONSOLE" not in line:
+            continue
+        if "Uncaught" in line or "ERROR:CONSOLE" in line or uri in line:
+            bad.append(line)
+    return bad
+
+
+def decode_png(data: bytes):
+    """(width, height, rows of RGB(A) pixel tuples) of an 8-bit RGB or RGBA PNG."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG signature")
+    pos, idat, ihdr = 8, [], None
+    while pos < len(data):
+        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        crc = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]
+        if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
+            raise ValueError(f"bad CRC in chunk {ctype!r}")
+        if ctype == b"IHDR":
+            ihdr = struct.unpack(">IIBBBBB", body)
+        elif ctype == b"IDAT":
+            idat.append(body)
+        elif ctype == b"IEND":
+            break
+        pos += 12 + length
+    if ihdr is None:
+        raise ValueError("no IHDR chunk")
+    width, height, depth, colour, _, _, interlace = ihdr
+    if depth != 8 or colour not in (2, 6) or interlace:
+        raise ValueError(f"unsupported PNG: depth {depth}, colour type {colour}, interlace {interlace}")
+    bpp = 3 if colour == 2 else 4
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * bpp
+    if len(raw) != height * (stride + 1):
+        raise ValueError(f"image data is {len(raw)} bytes, expected {height * (stride + 1)}")
+    rows = []
+    prev = bytearray(stride)
+    for y in range(height):
+        ftype = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        if ftype == 1:
+            for i in range(bpp, stride):
+                line[i] = (line[i] + line[i - bpp]) & 0xFF
+        elif ftype == 2:
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
+        elif ftype == 3:
+            for i in range(stride):
+                left = line[i - bpp] if i >= bpp else 0
+                line[i] = (line[i] + ((left + prev[i]) >> 1)) & 0xFF
+        elif ftype == 4:
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        elif ftype != 0:
+            raise ValueError(f"bad filter type {ftype} on row {y}")
+        rows.append(bytes(line))
+        prev = line
+    return width, height, bpp, rows
+
+
+def hex_rgb(colour: str) -> bytes:
+    return bytes.fromhex(colour.lstrip("#"))
+
+
+def rows_with(rows, bpp, rgb: bytes, at_least=3):
+    """Indices of the rows holding at least `at_least` pixels of exactly `rgb`."""
+    out = []
+    for y, row in enumerate(rows):
+        n = 0
+        for x in range(0, len(row), bpp):
+            if row[x:x + 3] == rgb:
+                n += 1
+                if n >= at_least:
+                    out.append(y)
+                    break
+    return out
+
+
+def clusters(ys, gap):
+    """How many groups the sorted row indices form when rows closer than `gap` join."""
+    count, last = 0, None
+    for y in ys:
+        if last is None or y - last >= gap:
+            count += 1
+        last = y
+    return count
+
+
+@unittest.skipIf(CHROMIUM is None, "chromium is not on PATH: the HTML report is not checked in a browser "
+                                   "(apt-get install chromium)")
+class BrowserTests(unittest.TestCase):
+    def setUp(self):
+        self.work = Path(tempfile.mkdtemp(prefix="runner-browser-"))
+        self.passed = False
+
+        def cleanup():
+            if self.passed:
+                shutil.rmtree(self.work, ignore_errors=True)
+            else:
+                shutil.rmtree(self.work / "profile", ignore_errors=True)
+                print(f"\nbrowser test kept its files in {self.work} (screenshot shot.png, page report.html, "
+                      f"Chromium's log chromium.log)")
+        self.addCleanup(cleanup)
+
+    def where(self):
+        return f" (screenshot: {self.work / 'shot.png'}, page: {self.work / 'report.html'}, log: {self.work / 'chromium.log'})"
+
+    def screenshot(self, page: Path, window=WINDOW):
+        shot = self.work / "shot.png"
+        status, log = run_chromium(page, shot, self.work, window)
+        (self.work / "chromium.log").write_text(log)
+        self.assertIsNotNone(status, f"chromium did not finish within {BROWSER_TIMEOUT:g}s" + self.where())
+        self.assertEqual(status, 0, f"chromium exited with status {status}" + self.where())
+        self.assertTrue(shot.is_file(), "chromium wrote no screenshot" + self.where())
+        return shot, log
+
+    def test_a_run_report_renders_with_table_and_timelines(self):
+        tree = fakes.FakeTree()
+        self.addCleanup(tree.cleanup)
+        tree.add_case("2.1-first", body=TIMELINE_BODY, title="two writers, one map", section="2.1")
+        tree.add_case("clone-second", group="family", body=TIMELINE_BODY, title="clone while <writing>")
+        tree.add_case("control-third", group="control", variants="control", title="never fails")
+        (tree.root / "docs" / "cases").mkdir(parents=True)
+        (tree.root / "docs" / "cases" / "2.1-first.md").write_text("# First\n\nWhy it fails.\n")
+        page = self.work / "report.html"
+        proc = tree.run("--runs", "3", "--mode", "both", "--html", str(page))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+        shot, log = self.screenshot(page)
+        errors = console_errors(log, page)
+        self.assertEqual(errors, [], "console errors from the page" + self.where())
+
+        width, height, bpp, rows = decode_png(shot.read_bytes())
+        self.assertEqual((width, height), WINDOW, self.where())
+        colours = set()
+        for row in rows[::40]:
+            for x in range(0, len(row), bpp * 8):
+                colours.add(row[x:x + 3])
+        self.assertGreater(len(colours), 8, "the screenshot is (nearly) blank" + self.where())
+        # The table: its 'pass' verdict cells are one block of green rows.
+        table_rows = rows_with(rows, bpp, hex_rgb("#c6f6d5"), at_least=20)
+        self.assertTrue(table_rows, "no verdict cells in the screenshot" + self.where())
+        self.assertEqual(clusters(table_rows, 30), 1, self.where())
+        # The timelines: write-window bars, lanes 34 px apart inside one
+        # drawing, drawings far apart: one group per case with a bad run.
+        bar_rows = rows_with(rows, bpp, hex_rgb(rh.WINDOW_COLOUR), at_least=5)
+        self.assertEqual(clusters(bar_rows, 60), 2, "expected two timelines" + self.where())
+        # The detection marks, one per timeline, below the table.
+        red_rows = [y for y in rows_with(rows, bpp, hex_rgb(rh.DETECT_COLOUR), at_least=2) if y > table_rows[-1]]
+        self.assertGreaterEqual(clusters(red_rows, 60), 2, "detection marks missing" + self.where())
+        self.passed = True
+
+    def test_console_errors_are_noticed(self):
+        # The check above must be able to fail: a page that throws is caught.
+        page = self.work / "report.html"
+        page.write_text("<!DOCTYPE html><html><body><p>broken</p><script>no_such_function();</script></body></html>")
+        _, log = self.screenshot(page, window=(400, 300))
+        self.assertTrue(console_errors(log, page), "an uncaught exception was not noticed" + self.where())
+        self.passed = True
+
+
+class PngDecoderTests(unittest.TestCase):
+    """The decoder itself, on PNGs built here with every filter type."""
+
+    def make_png(self, width, height, pixels, filters):
+        def chunk(kind, body):
+            return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        bpp, stride = 3, width * 3
+        raw, prev = bytearray(), bytes(stride)
+        for y in range(height):
+            line = bytes(c for px in pixels[y] for c in px)
+            f = filters[y % len(filters)]
+            enc = bytearray(line)
+            for i in range(stride):
+                a = line[i - bpp] if i >= bpp else 0
+                b = prev[i]
+                c = prev[i - bpp] if i >= bpp else 0
+                if f == 1:
+                    pred = a
+                elif f == 2:
+                    pred = b
+                elif f == 3:
+                    pred = (a + b) >> 1
+                elif f == 4:
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                else:
+                    pred = 0
+                enc[i] = (line[i] - pred) & 0xFF
+            raw += bytes([f]) + enc
+            prev = line
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
+
+    def test_round_trip_through_every_filter(self):
+        w, h = 7, 10
+        pixels = [[((x * 37 + y * 11) % 256, (x * y * 5) % 256, (255 - x * 19 - y) % 256) for x in range(w)]
+                  for y in range(h)]
+        data = self.make_png(w, h, pixels, [0, 1, 2, 3, 4])
+        width, height, bpp, rows = decode_png(data)
+        self.assertEqual((width, height, bpp), (w, h, 3))
+        self.assertEqual([[tuple(r[i:i + 3]) for i in range(0, len(r), 3)] for r in rows], pixels)
+        self.assertEqual(rows_with(rows, 3, bytes(pixels[4][2]), at_least=1)[0], 4)
+
+    def test_corruption_is_noticed(self):
+        data = bytearray(self.make_png(2, 2, [[(1, 2, 3)] * 2] * 2, [0]))
+        data[40] ^= 0xFF
+        with self.assertRaises(ValueError):
+            decode_png(bytes(data))
+        with self.assertRaises(ValueError):
+            decode_png(b"GIF89a")
+
+
+if __name__ == "__main__":
+    unittest.main()
