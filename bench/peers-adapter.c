@@ -9,12 +9,13 @@
  * The kit compiles the core's sources listed below with its own flags
  * (-O2 -DNDEBUG, the same for every C peer), detector compiled in, plus the
  * frame pointers the project builds with. PEER-SRCS must list the sources
- * of GOMAP_SOURCES in core/CMakeLists.txt.
+ * of GOMAP_SOURCES in core/CMakeLists.txt; like that file, the flags take
+ * libdw's headers only (the report loads libdw with dlopen).
  *
  * PEER-NAME: gomap
  * PEER-SRCS: ../core/map.c ../core/map_fast64.c ../core/map_faststr.c ../core/hash.c ../core/report.c
  * PEER-CFLAGS: -DGOMAP_DETECTOR=1 -fno-omit-frame-pointer $(pkg-config --cflags libdw)
- * PEER-LIBS: $(pkg-config --libs libdw)
+ * PEER-LIBS: -ldl
  * PEER-CONC: yes
  * (clang-format is off above: each PEER- tag must stay on one line.)
  */
