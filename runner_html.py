@@ -322,7 +322,9 @@ def explain_timeline(binary: Path, env: Mapping[str, str], out, timeout: float =
         out.write(f"cannot run {binary}: {e.strerror or e}\n")
         return
     stderr = proc.stderr[:256 * 1024].decode("utf-8", "replace")
-    out.write(f"$ GOMAP_TIMELINE=1 {' '.join(argv)}   (exit {proc.returncode})\n")
+    shown = os.path.relpath(binary)
+    shown = [str(binary) if shown.startswith("..") else shown] + argv[1:]
+    out.write(f"$ GOMAP_TIMELINE=1 {' '.join(shown)}   (exit {proc.returncode})\n")
     first = stderr.split("\n", 1)[0]
     if first:
         out.write(first + "\n")
@@ -462,9 +464,7 @@ def _pct(num: int, den: int) -> str:
 
 def _go_rate(go_article: str) -> str:
     m = re.fullmatch(r"(\d+)/(\d+)", go_article.strip())
-    if not m:
-        return "not measured (no example in the article)" if go_article.strip() in ("", "-") else go_article
-    return _pct(int(m.group(1)), int(m.group(2)))
+    return _pct(int(m.group(1)), int(m.group(2))) if m else go_article
 
 
 _VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "not run": "incomplete"}
@@ -473,18 +473,18 @@ _VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "n
 def results_table(units: Sequence[UnitResult]) -> str:
     head = ("case", "variant", "mode", "expected", "runs", "matched", "not-repro", "wrong", "timeout",
             "median ms", "verdict")
-    rows = ['<table class="results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    rows = ['<div class="scroll"><table class="results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for u in units:
         cls = _VERDICT_CLASS.get(u.verdict, "incomplete")
         median = f"{u.median_ms:.1f}" if u.median_ms is not None else "-"
         nums = (u.runs, u.matched, u.not_reproduced, u.wrong, u.timeout)
         rows.append(
-            f'<tr class="{cls}"><td><a href="#case-{_e(u.case)}">{_e(u.case)}</a></td><td>{_e(u.variant)}</td>'
+            f'<tr class="{cls}"><td class="case"><a href="#case-{_e(u.case)}">{_e(u.case)}</a></td><td>{_e(u.variant)}</td>'
             f"<td>{_e(u.mode)}</td><td class=\"sig\">{_e(u.expected)}</td>"
             + "".join(f'<td class="num">{n}</td>' for n in nums)
             + f'<td class="num">{median}</td><td class="verdict">{_e(u.verdict)}</td></tr>'
         )
-    rows.append("</tbody></table>")
+    rows.append("</tbody></table></div>")
     return "\n".join(rows)
 
 
@@ -612,9 +612,13 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
     if card.group != "control":
         nat = next((u for u in mine if u.variant == "bad" and u.mode == "natural" and u.runs), None)
         ours = _pct(nat.matched, nat.runs) if nat else "not run"
-        go_sig = f' (<code>{_e(card.go_signature)}</code>)' if card.go_signature not in ("", "-") else ""
+        go_sig = f', first line <code>{_e(card.go_signature)}</code>' if card.go_signature not in ("", "-") else ""
+        if re.fullmatch(r"\d+/\d+", card.go_article.strip()):
+            go = f"<b>{_e(_go_rate(card.go_article))}</b> for the article's example{go_sig}"
+        else:
+            go = f"<b>not measured</b> (the article has no example){go_sig}"
         out.append(f'<dt>natural mode</dt><dd class="rates"><span>here: <b>{ours}</b></span> '
-                   f"<span>real Go, the article's example: <b>{_e(_go_rate(card.go_article))}</b>{go_sig}</span></dd>")
+                   f"<span>real Go: {go}</span></dd>")
     out.append("</dl>")
     events = parse_timeline(card.sample_stderr) if card.sample_stderr else []
     if events:
@@ -623,6 +627,8 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
                    f'<span class="x">&#x2715;</span> = detected</figcaption>{svg_timeline(events)}</figure>')
     elif card.group == "control":
         out.append('<p class="note">A control: no bad run, so no timeline; its runs must all be clean.</p>')
+    elif card.expected_first_line.startswith("panic:"):
+        out.append('<p class="note">No timeline: the panic comes from a nil map, which has no flight recorder.</p>')
     elif "bad" in {u.variant for u in mine}:
         out.append('<p class="note">No run of the bad variant left a map timeline to draw.</p>')
     else:
@@ -643,6 +649,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .totals{font-size:16px;margin:6px 0 14px}.totals .pass{color:#276749}.totals .fail{color:#c53030}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #e2e8f0;padding:3px 7px;text-align:left}
 th{background:#edf2f7}td.num{text-align:right;font-variant-numeric:tabular-nums}td.sig{font-family:monospace;font-size:12px}
+td.case,td.sig{white-space:nowrap}.scroll{overflow-x:auto}
 tr.pass td.verdict{background:#c6f6d5;color:#22543d;font-weight:bold}
 tr.fail td.verdict{background:#fed7d7;color:#9b2c2c;font-weight:bold}tr.fail td{background:#fff5f5}
 tr.incomplete td.verdict{background:#fefcbf;color:#744210}

@@ -273,10 +273,19 @@ class PageStructureTests(unittest.TestCase):
         self.assertNotIn("<svg", control)
         self.assertIn("no timeline", control)
 
+    def test_a_nil_map_panic_says_why_it_has_no_timeline(self):
+        units = [unit("nil-map-assign", "bad", "forced", 3, 3, first_lines={"panic: assignment to entry in nil map": 3})]
+        card = rh.CaseCard("nil-map-assign", "family", "-", "assignment into a nil map", "-",
+                           "panic: assignment to entry in nil map", "panic: assignment to entry in nil map")
+        page = rh.render_page(units, [card])
+        self.assertNotIn("<svg", page)
+        self.assertIn("nil map, which has no flight recorder", page)
+        self.assertIn("real Go: <b>not measured</b> (the article has no example), first line", page)
+
     def test_rates_beside_real_go(self):
         card = self.page.split('id="case-2.1-read-write-pair"')[1].split("</section>")[0]
         self.assertIn("here: <b>3/10 (30%)</b>", card)
-        self.assertIn("<b>39/100 (39%)</b>", card)
+        self.assertIn("real Go: <b>39/100 (39%)</b> for the article's example, first line <code>fatal error: concurrent map writes</code>", card)
         evil = self.page.split('id="case-evil-case"')[1].split("</section>")[0]
         self.assertIn("here: <b>not run</b>", evil)
         self.assertIn("not measured", evil)
