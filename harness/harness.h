@@ -27,7 +27,8 @@
  * Two run modes:
  *   natural  no help at all: Go-like loops with yields, as a user's program
  *            would run. The overlap that triggers a failure is a matter of
- *            luck, as it is in Go.
+ *            luck, as it is in Go. A run repeats its scenario a few times in
+ *            fresh threads (hz_rounds), like `go test -count=N`.
  *   forced   the overlap is made certain through the core's instrumentation
  *            points (gomap_set_hook), in the spirit of ThreadSanitizer's test
  *            barriers: one thread, the window HOLDER, stops inside its first
@@ -41,9 +42,9 @@
  * a condition variable, so it works pinned to one CPU. In a race-free twin
  * a party can never arrive while the window is open (a lock keeps it out);
  * the holder then stops waiting as soon as every party is parked on a
- * harness lock (or wait group, or cancel token) or has finished. Those
- * primitives announce "parked" for exactly this reason. A hard cap of a few
- * seconds exists only as a safety net.
+ * harness lock (or wait group, cancel token, once) that someone else holds,
+ * or has finished. Those primitives announce "parked" for exactly this
+ * reason. A hard cap of a few seconds exists only as a safety net.
  */
 #ifndef HARNESS_H
 #define HARNESS_H
