@@ -13,7 +13,9 @@ warn=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unuse
 common=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread -I"$root/core")
 src=("$root"/core/map.c "$root"/core/map_fast64.c "$root"/core/map_faststr.c
      "$root"/core/hash.c "$root"/core/report.c "$root"/fuzz/fuzz_core.c)
-libs=($(pkg-config --libs libdw))
+# The core dlopen()s libdw for its reports; only the headers are needed.
+common+=($(pkg-config --cflags libdw))
+libs=(-ldl)
 if [ "${FUZZ_COVERAGE:-0}" = 1 ]; then
   "$cc" "${common[@]}" "${warn[@]}" -fsanitize=fuzzer -fprofile-instr-generate \
     -fcoverage-mapping "${src[@]}" "${libs[@]}" -o "$out/fuzz_core_cov"
