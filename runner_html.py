@@ -346,6 +346,9 @@ OP_COLOURS = {
     "map clone": "#2c7a7b", "map iteration": "#6b46c1",
 }
 WINDOW_COLOUR = "#f6ad55"
+# The drawing's own background, used nowhere else on the page: the browser
+# test finds each timeline in a screenshot by it.
+SVG_BACKGROUND = "#eef3f9"
 DETECT_COLOUR = "#c53030"
 
 
@@ -365,13 +368,14 @@ def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH) -> str:
         return round(x0 + x * (x1 - x0), 1)
 
     parts = [f'<svg class="timeline" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="map timeline, one lane per thread">']
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="map timeline, one lane per thread">',
+             f'<rect class="background" x="0" y="0" width="{width}" height="{height}" fill="{SVG_BACKGROUND}"/>']
     det_xs = sorted({px(m.x) for lane in lay.lanes for m in lane.detected})
     for k, lane in enumerate(lay.lanes):
         y = SVG_TOP + k * SVG_LANE_H + SVG_LANE_H / 2
         parts.append(f'<g class="lane" data-thread="{lane.tid}">')
         if k % 2 == 0:
-            parts.append(f'<rect x="0" y="{y - SVG_LANE_H / 2}" width="{width}" height="{SVG_LANE_H}" fill="#f7f7f9"/>')
+            parts.append(f'<rect x="0" y="{y - SVG_LANE_H / 2}" width="{x1 + 8}" height="{SVG_LANE_H}" fill="#f4f5f7"/>')
         parts.append(f'<text x="8" y="{y + 4}" font-size="12" fill="#1a202c">{_e(lane.label)}</text>')
         parts.append(f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#cbd5e0" stroke-width="1"/>')
         for w in lane.windows:

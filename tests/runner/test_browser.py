@@ -7,11 +7,15 @@ chromium). On failure the screenshot, the page and Chromium's log are kept
 and their paths are printed.
 """
 
+import itertools
+import json
+import operator
 import os
 import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import unittest
 import zlib
@@ -41,11 +45,15 @@ echo DONE
 """
 
 
-def run_chromium(page: Path, shot: Path, workdir: Path, window=WINDOW):
-    """Screenshot `page`; return (exit status or None on timeout, Chromium's stderr)."""
+def run_chromium(page: Path, shot: Path, workdir: Path, window=WINDOW, scale=None):
+    """Screenshot `page`; return (exit status or None on timeout, Chromium's stderr).
+
+    `scale` shrinks the screenshot (device pixels per CSS pixel) for tall pages.
+    """
     argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             f"--user-data-dir={workdir / 'profile'}", "--enable-logging=stderr", "--v=0",
+            *([f"--force-device-scale-factor={scale}"] if scale else []),
             f"--screenshot={shot}", f"--window-size={window[0]},{window[1]}", page.resolve().as_uri()]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True, cwd=workdir)
@@ -76,6 +84,9 @@ def console_errors(log: str, page: Path):
         if "Uncaught" in line or "ERROR:CONSOLE" in line or uri in line:
             bad.append(line)
     return bad
+
+
+_LOW_BYTE = (255).__and__
 
 
 def decode_png(data: bytes):
@@ -112,10 +123,11 @@ def decode_png(data: bytes):
         ftype = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
         if ftype == 1:
-            for i in range(bpp, stride):
-                line[i] = (line[i] + line[i - bpp]) & 0xFF
+            # Each channel is a running sum of its own bytes, modulo 256.
+            for c in range(bpp):
+                line[c::bpp] = bytes(map(_LOW_BYTE, itertools.accumulate(line[c::bpp])))
         elif ftype == 2:
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
+            line = bytearray(map(_LOW_BYTE, map(operator.add, line, prev)))
         elif ftype == 3:
             for i in range(stride):
                 left = line[i - bpp] if i >= bpp else 0
@@ -153,14 +165,33 @@ def rows_with(rows, bpp, rgb: bytes, at_least=3):
     return out
 
 
-def clusters(ys, gap):
-    """How many groups the sorted row indices form when rows closer than `gap` join."""
-    count, last = 0, None
+def blocks(ys, gap):
+    """The groups [first, last] that sorted row indices form when rows closer than `gap` join."""
+    out = []
     for y in ys:
-        if last is None or y - last >= gap:
-            count += 1
-        last = y
-    return count
+        if out and y - out[-1][1] < gap:
+            out[-1][1] = y
+        else:
+            out.append([y, y])
+    return out
+
+
+def clusters(ys, gap):
+    return len(blocks(ys, gap))
+
+
+def timelines(rows, bpp, min_height=20):
+    """The row ranges of the timeline drawings: every row of one shows its
+    background (in a margin no lane covers). Anti-aliased text can leave a
+    stray pixel of any colour, hence the thresholds."""
+    found = blocks(rows_with(rows, bpp, hex_rgb(rh.SVG_BACKGROUND), at_least=6), 3)
+    return [b for b in found if b[1] - b[0] >= min_height]
+
+
+def build_dir():
+    """The real build, when there is one: RUNNER_BUILD_DIR (set by ctest) or the tree's build/."""
+    d = Path(os.environ.get("RUNNER_BUILD_DIR") or fakes.REPO / "build")
+    return d if (d / "cases" / "2.1-read-write-pair").is_file() else None
 
 
 @unittest.skipIf(CHROMIUM is None, "chromium is not on PATH: the HTML report is not checked in a browser "
@@ -182,9 +213,9 @@ class BrowserTests(unittest.TestCase):
     def where(self):
         return f" (screenshot: {self.work / 'shot.png'}, page: {self.work / 'report.html'}, log: {self.work / 'chromium.log'})"
 
-    def screenshot(self, page: Path, window=WINDOW):
+    def screenshot(self, page: Path, window=WINDOW, scale=None):
         shot = self.work / "shot.png"
-        status, log = run_chromium(page, shot, self.work, window)
+        status, log = run_chromium(page, shot, self.work, window, scale)
         (self.work / "chromium.log").write_text(log)
         self.assertIsNotNone(status, f"chromium did not finish within {BROWSER_TIMEOUT:g}s" + self.where())
         self.assertEqual(status, 0, f"chromium exited with status {status}" + self.where())
@@ -218,13 +249,45 @@ class BrowserTests(unittest.TestCase):
         table_rows = rows_with(rows, bpp, hex_rgb("#c6f6d5"), at_least=20)
         self.assertTrue(table_rows, "no verdict cells in the screenshot" + self.where())
         self.assertEqual(clusters(table_rows, 30), 1, self.where())
-        # The timelines: write-window bars, lanes 34 px apart inside one
-        # drawing, drawings far apart: one group per case with a bad run.
+        # One timeline per case with a bad run, below the table, each with a
+        # write-window bar and a detection mark inside it.
+        drawn = timelines(rows, bpp)
+        self.assertEqual(len(drawn), 2, f"expected two timelines, found rows {drawn}" + self.where())
         bar_rows = rows_with(rows, bpp, hex_rgb(rh.WINDOW_COLOUR), at_least=5)
-        self.assertEqual(clusters(bar_rows, 60), 2, "expected two timelines" + self.where())
-        # The detection marks, one per timeline, below the table.
-        red_rows = [y for y in rows_with(rows, bpp, hex_rgb(rh.DETECT_COLOUR), at_least=2) if y > table_rows[-1]]
-        self.assertGreaterEqual(clusters(red_rows, 60), 2, "detection marks missing" + self.where())
+        red_rows = rows_with(rows, bpp, hex_rgb(rh.DETECT_COLOUR), at_least=2)
+        for y0, y1 in drawn:
+            self.assertGreater(y0, table_rows[-1], self.where())
+            self.assertGreater(y1 - y0, 80, f"timeline at rows {y0}-{y1} is too small" + self.where())
+            self.assertTrue(any(y0 <= y <= y1 for y in bar_rows), f"no write window in rows {y0}-{y1}" + self.where())
+            self.assertTrue(any(y0 <= y <= y1 for y in red_rows), f"no detection in rows {y0}-{y1}" + self.where())
+        self.passed = True
+
+    @unittest.skipIf(build_dir() is None, "no build of the real cases (build/cases): the full-run report is not checked")
+    def test_the_report_of_a_full_run(self):
+        # Every case of the real catalogue, forced, twice: one timeline per
+        # case whose bad variant matched (a nil-map panic has no map and so
+        # no timeline), and no console errors.
+        page, js = self.work / "report.html", self.work / "runs.json"
+        proc = subprocess.run(
+            [sys.executable, str(fakes.RUNNER), "--no-build", "--build-dir", str(build_dir()), "--runs", "2",
+             "--timeout", "20", "--html", str(page), "--json", str(js)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+        self.assertIn(proc.returncode, (0, 1), proc.stdout + proc.stderr)
+        summary = json.loads(js.read_text())["summary"]
+        with_timeline = {u["case"] for u in summary if u["variant"] == "bad" and u["matched"]
+                         and not u["expected"].startswith("panic:")}
+        self.assertTrue(with_timeline, "no bad case matched")
+        # A full report is about 10,000 CSS pixels tall: shot at half scale.
+        shot, log = self.screenshot(page, window=(1280, 16000), scale=0.5)
+        self.assertEqual(console_errors(log, page), [], "console errors from the page" + self.where())
+        width, height, bpp, rows = decode_png(shot.read_bytes())
+        table_rows = rows_with(rows, bpp, hex_rgb("#c6f6d5"), at_least=10)
+        self.assertTrue(table_rows, "no verdict cells in the screenshot" + self.where())
+        drawn = timelines(rows, bpp)
+        self.assertEqual(len(drawn), len(with_timeline),
+                         f"expected {len(with_timeline)} timelines ({', '.join(sorted(with_timeline))}), "
+                         f"found {len(drawn)}" + self.where())
+        self.assertTrue(all(y0 > table_rows[-1] for y0, _ in drawn), self.where())
         self.passed = True
 
     def test_console_errors_are_noticed(self):
