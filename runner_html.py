@@ -477,13 +477,15 @@ _VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "n
 def results_table(units: Sequence[UnitResult]) -> str:
     head = ("case", "variant", "mode", "expected", "runs", "matched", "not-repro", "wrong", "timeout",
             "median ms", "verdict")
-    rows = ['<div class="scroll"><table class="results"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    rows = ['<div class="scroll"><table class="results"><thead><tr>'
+            + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for u in units:
         cls = _VERDICT_CLASS.get(u.verdict, "incomplete")
         median = f"{u.median_ms:.1f}" if u.median_ms is not None else "-"
         nums = (u.runs, u.matched, u.not_reproduced, u.wrong, u.timeout)
         rows.append(
-            f'<tr class="{cls}"><td class="case"><a href="#case-{_e(u.case)}">{_e(u.case)}</a></td><td>{_e(u.variant)}</td>'
+            f'<tr class="{cls}"><td class="case"><a href="#case-{_e(u.case)}">{_e(u.case)}</a></td>'
+            f"<td>{_e(u.variant)}</td>"
             f"<td>{_e(u.mode)}</td><td class=\"sig\">{_e(u.expected)}</td>"
             + "".join(f'<td class="num">{n}</td>' for n in nums)
             + f'<td class="num">{median}</td><td class="verdict">{_e(u.verdict)}</td></tr>'
@@ -673,8 +675,10 @@ nav a{margin-right:8px}
 """
 
 
-def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard], meta: Optional[Mapping[str, object]] = None,
-                matrix: Optional[Mapping[str, Mapping[str, object]]] = None, title: str = "Concurrent map misuse: run report") -> str:
+def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
+                meta: Optional[Mapping[str, object]] = None,
+                matrix: Optional[Mapping[str, Mapping[str, object]]] = None,
+                title: str = "Concurrent map misuse: run report") -> str:
     """The whole self-contained page."""
     meta = dict(meta or {})
     passed = sum(1 for u in units if u.verdict == "pass")
