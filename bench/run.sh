@@ -134,7 +134,9 @@ mkdir -p "$(dirname "$OUT")"
 	echo "# date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  PROCS=$PROCS SAMPLES=$SAMPLES BUILDS=$BUILDS"
 	echo "# host: $(uname -n), $(nproc) cpus, cpu: $(grep -m1 'model name' /proc/cpuinfo |
 		cut -d: -f2- | sed 's/^ *//')"
-	echo "# source: $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo '?')"
+	echo "# core: last commit $(git -C "$ROOT" log -1 --format='%h %s' -- core 2>/dev/null ||
+		echo '?')$(git -C "$ROOT" diff --quiet HEAD -- core 2>/dev/null || echo ' (core/ modified)')"
+	echo "# binary built: $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)"
 	echo "# compiler: $(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" \
 		2>/dev/null) $(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" \
 		2>/dev/null)"
