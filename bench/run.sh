@@ -118,8 +118,12 @@ if [ "${1:-}" = table ]; then
 fi
 
 if [ "$NO_BUILD" != 1 ]; then
-	(cd "$ROOT" && cmake --preset bench >/dev/null &&
-		cmake --build "$BUILD_DIR" -j 2 --target gomap-bench >/dev/null)
+	if [ "$BUILD_DIR" = "$ROOT/build-bench" ]; then
+		(cd "$ROOT" && cmake --preset bench >/dev/null)
+	else # the bench preset's settings in another directory
+		cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DGOMAP_BUILD_BENCH=ON >/dev/null
+	fi
+	cmake --build "$BUILD_DIR" -j 2 --target gomap-bench >/dev/null
 fi
 BIN="$BUILD_DIR/bench/gomap-bench"
 [ -x "$BIN" ] || {
