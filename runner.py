@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import runner_html
+import runner_tsan
 
 # --------------------------------------------------------------------------
 # Constants
@@ -1182,6 +1183,18 @@ examples:
     out.add_argument("--keep", metavar="DIR", type=Path,
                      help="save the stderr of every run that did not match under DIR")
 
+    san = p.add_argument_group("ThreadSanitizer and the detection matrix (runner_tsan.py)")
+    san.add_argument("--sanitizer", choices=("thread",),
+                     help="build the tsan preset (build-tsan/) and check every run under ThreadSanitizer: "
+                          "triggers reported as data races naming both accesses, fixed variants and controls "
+                          "without any report; triggers and the len control run in natural mode "
+                          "(default --runs 100)")
+    san.add_argument("--matrix", action="store_true",
+                     help="measure the detection matrix: per case, how often the built-in detector and "
+                          "ThreadSanitizer report the misuse in natural mode (default --runs 200)")
+    san.add_argument("--matrix-md", metavar="FILE", type=Path,
+                     help="with --matrix: write the measured table as markdown (e.g. docs/detection-matrix.md)")
+
     tree = p.add_argument_group("source tree and build")
     tree.add_argument("--root", type=Path, metavar="DIR", default=Path(__file__).resolve().parent,
                       help="the source tree (default: the directory of runner.py)")
@@ -1340,6 +1353,10 @@ def _main(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
 
     cases = load_manifest(manifest)
+    if args.matrix:
+        return runner_tsan.run_matrix(sys.modules[__name__], args, root, cases, expected_dir)
+    if args.sanitizer == "thread":
+        return runner_tsan.run_sanitizer(sys.modules[__name__], args, root, cases, expected_dir)
 
     if args.explain:
         matches = select_cases(cases, [args.explain])
