@@ -1,0 +1,504 @@
+"""runner.py --sanitizer thread and --matrix: ThreadSanitizer's reports read
+from synthetic stderr (shaped like real reports of the catalogue's cases),
+the classification of one run, the unit policies, and the matrix tables.
+No ThreadSanitizer build is needed."""
+
+import io
+import unittest
+from pathlib import Path
+
+import fakes
+from fakes import runner
+
+import runner_tsan as rt
+
+# 2.1 bad, natural mode: TSan's report, then the core's own report (the
+# detector fired too), then TSan's closing line.
+RACE_21 = """==================
+WARNING: ThreadSanitizer: data race (pid=22235)
+  Read of size 8 at 0x7b7400000738 by thread T4:
+    #0 gomap_i64_get /work/main/core/map_fast64.c:13:13 (2.1-read-write-pair+0xda805)
+    #1 reader /work/main/cases/2.1-read-write-pair.c:41:10 (2.1-read-write-pair+0xd1501)
+    #2 trampoline /work/main/harness/harness.c:113:2 (2.1-read-write-pair+0xd1c41)
+
+  Previous write of size 8 at 0x7b7400000738 by thread T3:
+    #0 memcpy <null> (2.1-read-write-pair+0x5c72e)
+    #1 map_assign /work/main/core/map_impl.h:190:4 (2.1-read-write-pair+0xdb537)
+    #2 gomap_i64_set /work/main/core/map_fast64.c:26:2 (2.1-read-write-pair+0xdb537)
+    #3 writer /work/main/cases/2.1-read-write-pair.c:28:3 (2.1-read-write-pair+0xd142e)
+
+  Location is heap block of size 2496 at 0x7b7400000000 allocated by main thread:
+    #0 calloc <null> (2.1-read-write-pair+0x50f07)
+    #1 xcalloc /work/main/core/map.c:100:12 (2.1-read-write-pair+0xd49cb)
+
+  Thread T4 'reader' (tid=22242, running) created by main thread at:
+    #0 pthread_create <null> (2.1-read-write-pair+0x524bd)
+    #1 hz_go /work/main/harness/harness.c:140:12 (2.1-read-write-pair+0xd1a9a)
+
+SUMMARY: ThreadSanitizer: data race /work/main/core/map_fast64.c:13:13 in gomap_i64_get
+==================
+fatal error: concurrent map read and map write
+
+thread 7 "reader" [running]:
+gomap_i64_get(...)
+\t?:0 +0x35c
+
+write flag held by thread 6 "writer" [map write]:
+gomap_i64_set(...)
+ThreadSanitizer: reported 1 warnings
+"""
+
+# control-len-while-writing: the writer's relaxed-atomic count update races
+# with len's plain read; the built-in detector says nothing.
+RACE_LEN = """==================
+WARNING: ThreadSanitizer: data race (pid=13750)
+  Atomic write of size 8 at 0x7b3400000000 by thread T1:
+    #0 map_assign /work/main/core/map_impl.h:217:2 (control-len-while-writing+0xdb56e)
+    #1 gomap_i64_set /work/main/core/map_fast64.c:26:2 (control-len-while-writing+0xdb56e)
+    #2 writer /work/main/cases/control-len-while-writing.c:22:3 (control-len-while-writing+0xd13d9)
+
+  Previous read of size 8 at 0x7b3400000000 by thread T2:
+    #0 gomap_len /work/main/core/map.c:273:16 (control-len-while-writing+0xd4b3e)
+    #1 poller /work/main/cases/control-len-while-writing.c:32:14 (control-len-while-writing+0xd1457)
+
+  Location is heap block of size 200 at 0x7b3400000000 allocated by main thread:
+    #0 calloc <null> (control-len-while-writing+0x50f97)
+
+SUMMARY: ThreadSanitizer: data race /work/main/core/map_impl.h:217:2 in map_assign
+==================
+ThreadSanitizer: reported 1 warnings
+"""
+
+# The same race with the previous access's stack lost (too little history).
+RACE_ONE_ACCESS = """==================
+WARNING: ThreadSanitizer: data race (pid=4242)
+  Read of size 8 at 0x7b7400000738 by thread T4:
+    #0 gomap_i64_get /work/main/core/map_fast64.c:13:13 (2.1-read-write-pair+0xda805)
+    #1 reader /work/main/cases/2.1-read-write-pair.c:41:10 (2.1-read-write-pair+0xd1501)
+
+  Previous write of size 8 at 0x7b7400000738 by thread T3:
+    [failed to restore the stack]
+
+SUMMARY: ThreadSanitizer: data race /work/main/core/map_fast64.c:13:13 in gomap_i64_get
+==================
+"""
+
+# A race with only the current access (no "Previous" section at all).
+RACE_NO_PREVIOUS = """==================
+WARNING: ThreadSanitizer: data race (pid=4243)
+  Write of size 8 at 0x7b7400000738 by thread T3:
+    #0 map_assign /work/main/core/map_impl.h:190:4 (x+0xdb537)
+
+SUMMARY: ThreadSanitizer: data race /work/main/core/map_impl.h:190:4 in map_assign
+==================
+"""
+
+# Both accesses named, but on a variable of the case, not the map.
+RACE_OUTSIDE_CORE = """==================
+WARNING: ThreadSanitizer: data race (pid=4244)
+  Write of size 4 at 0x55d4 by thread T2:
+    #0 worker /work/main/cases/4.2-cancelled-worker.c:30:9 (x+0x1)
+
+  Previous read of size 4 at 0x55d4 by main thread:
+    #0 run /work/main/cases/4.2-cancelled-worker.c:50:5 (x+0x2)
+
+SUMMARY: ThreadSanitizer: data race /work/main/cases/4.2-cancelled-worker.c:30:9 in worker
+==================
+"""
+
+# A report of another kind (a fixed variant that destroyed a held lock).
+MUTEX_REPORT = """==================
+WARNING: ThreadSanitizer: destroy of a locked mutex (pid=5150)
+    #0 pthread_mutex_destroy <null> (x+0x1)
+    #1 hz_mutex_destroy /work/main/harness/harness.c:300:2 (x+0x2)
+
+SUMMARY: ThreadSanitizer: destroy of a locked mutex /work/main/harness/harness.c:300:2
+==================
+ThreadSanitizer: reported 1 warnings
+"""
+
+# The core's report written by another thread in the middle of TSan's.
+INTERLEAVED = """==================
+WARNING: ThreadSanitizer: data race (pid=7)
+  Write of size 8 at 0x7b10 by thread T2:
+fatal error: concurrent map writes
+    #0 map_assign /work/main/core/map_impl.h:190:4 (x+0x1)
+
+thread 3 "writer" [running]:
+  Previous write of size 8 at 0x7b10 by thread T3:
+    #0 map_assign /work/main/core/map_impl.h:190:4 (x+0x1)
+    #1 writer /work/main/cases/delete-while-writing.c:20:3 (x+0x2)
+
+SUMMARY: ThreadSanitizer: data race /work/main/core/map_impl.h:190:4 in map_assign
+==================
+"""
+
+CORE_REPORT = """fatal error: concurrent map writes
+
+thread 3 "writer" [running]:
+gomap_i64_set(...)
+"""
+
+NIL_PANIC = """panic: assignment to entry in nil map
+
+thread 1 "main" [running]:
+label(...)
+"""
+
+
+class ParseTest(unittest.TestCase):
+    def test_both_accesses_in_the_core(self):
+        f = rt.parse_tsan(RACE_21)
+        self.assertEqual(f.warnings, ["data race"])
+        self.assertEqual(len(f.races), 1)
+        race = f.races[0]
+        self.assertTrue(race.current.line.startswith("Read of size 8"))
+        self.assertTrue(race.previous.line.startswith("Previous write of size 8"))
+        self.assertEqual((race.current.frames, race.previous.frames), (3, 4))
+        self.assertTrue(race.current.in_core and race.previous.in_core)
+        self.assertTrue(f.race_both and f.map_race and f.reported)
+
+    def test_atomic_current_access(self):
+        f = rt.parse_tsan(RACE_LEN)
+        self.assertTrue(f.races[0].current.line.startswith("Atomic write of size 8"))
+        self.assertTrue(f.map_race)
+
+    def test_previous_stack_lost_is_not_enough(self):
+        f = rt.parse_tsan(RACE_ONE_ACCESS)
+        self.assertEqual(len(f.races), 1)
+        self.assertIsNotNone(f.races[0].previous)
+        self.assertEqual(f.races[0].previous.frames, 0)
+        self.assertFalse(f.race_both)
+        self.assertFalse(f.map_race)
+
+    def test_no_previous_access_is_not_enough(self):
+        f = rt.parse_tsan(RACE_NO_PREVIOUS)
+        self.assertIsNone(f.races[0].previous)
+        self.assertFalse(f.race_both)
+
+    def test_race_outside_the_core(self):
+        f = rt.parse_tsan(RACE_OUTSIDE_CORE)
+        self.assertTrue(f.race_both)
+        self.assertFalse(f.map_race)
+
+    def test_no_report(self):
+        f = rt.parse_tsan(CORE_REPORT)
+        self.assertEqual((f.warnings, f.races, f.reported), ([], [], False))
+
+    def test_other_kind_of_report(self):
+        f = rt.parse_tsan(MUTEX_REPORT)
+        self.assertEqual(f.warnings, ["destroy of a locked mutex"])
+        self.assertEqual(f.races, [])
+        self.assertTrue(f.reported)
+
+    def test_closing_line_alone_counts_as_output(self):
+        self.assertTrue(rt.parse_tsan("ThreadSanitizer:DEADLYSIGNAL\n").reported)
+
+    def test_interleaved_core_report(self):
+        f = rt.parse_tsan(INTERLEAVED)
+        self.assertTrue(f.map_race)
+        self.assertEqual(f.races[0].current.frames, 1)
+
+    def test_two_reports(self):
+        f = rt.parse_tsan(RACE_ONE_ACCESS + RACE_21)
+        self.assertEqual(len(f.races), 2)
+        self.assertFalse(f.races[0].both)
+        self.assertTrue(f.races[1].both)
+        self.assertTrue(f.map_race)
+
+
+class ClassifyTest(unittest.TestCase):
+    def trig(self, status, stderr, stdout="", signum=None, timed_out=False):
+        return rt.classify_tsan(rt.TRIGGER, status, signum, stdout, stderr, timed_out)
+
+    def test_trigger_reported_detector_fired_too(self):
+        self.assertEqual(self.trig(2, RACE_21), (rt.MATCHED, ""))
+
+    def test_trigger_reported_detector_silent(self):
+        self.assertEqual(self.trig(66, RACE_21.split("fatal error")[0], "DONE\n"), (rt.MATCHED, ""))
+
+    def test_trigger_one_access_is_not_enough(self):
+        outcome, reason = self.trig(66, RACE_ONE_ACCESS)
+        self.assertEqual(outcome, rt.WRONG)
+        self.assertIn("both accesses", reason)
+        self.assertEqual(self.trig(66, RACE_NO_PREVIOUS)[0], rt.WRONG)
+
+    def test_trigger_race_outside_the_map(self):
+        outcome, reason = self.trig(66, RACE_OUTSIDE_CORE)
+        self.assertEqual(outcome, rt.WRONG)
+        self.assertIn("core/", reason)
+
+    def test_trigger_without_tsan_report(self):
+        self.assertEqual(self.trig(2, CORE_REPORT)[0], rt.NOT_REPRODUCED)
+        self.assertEqual(self.trig(0, "", "DONE\n")[0], rt.NOT_REPRODUCED)
+        outcome, reason = self.trig(66, MUTEX_REPORT)
+        self.assertEqual(outcome, rt.NOT_REPRODUCED)
+        self.assertIn("destroy of a locked mutex", reason)
+
+    def test_trigger_odd_exit_or_signal_or_timeout(self):
+        self.assertEqual(self.trig(1, RACE_21)[0], rt.WRONG)
+        self.assertEqual(self.trig(None, RACE_21, signum=6)[0], rt.WRONG)
+        self.assertEqual(self.trig(None, RACE_21, signum=6, timed_out=True)[0], rt.TIMEOUT)
+
+    def race_free(self, status, stderr, stdout="DONE\n"):
+        return rt.classify_tsan(rt.RACE_FREE, status, None, stdout, stderr)
+
+    def test_race_free_clean(self):
+        self.assertEqual(self.race_free(0, ""), (rt.MATCHED, ""))
+
+    def test_race_free_any_tsan_report_fails(self):
+        self.assertEqual(self.race_free(66, RACE_21.split("fatal error")[0])[0], rt.WRONG)
+        self.assertEqual(self.race_free(66, MUTEX_REPORT)[0], rt.WRONG)
+        # Even an incomplete report is a report.
+        self.assertEqual(self.race_free(66, RACE_ONE_ACCESS)[0], rt.WRONG)
+        # Exit 0 does not excuse a report (exitcode=0 in inherited options).
+        self.assertEqual(self.race_free(0, RACE_LEN)[0], rt.WRONG)
+
+    def test_race_free_needs_clean_exit_and_done(self):
+        self.assertEqual(self.race_free(2, CORE_REPORT)[0], rt.WRONG)
+        self.assertEqual(self.race_free(0, CORE_REPORT)[0], rt.WRONG)
+        self.assertEqual(self.race_free(0, "", "")[0], rt.WRONG)
+        self.assertEqual(self.race_free(1, "")[0], rt.WRONG)
+
+    def len_control(self, status, stderr, stdout="DONE\n"):
+        return rt.classify_tsan(rt.LEN, status, None, stdout, stderr)
+
+    def test_len_control_reported_detector_silent(self):
+        self.assertEqual(self.len_control(66, RACE_LEN), (rt.MATCHED, ""))
+
+    def test_len_control_without_report(self):
+        self.assertEqual(self.len_control(0, "")[0], rt.NOT_REPRODUCED)
+
+    def test_len_control_detector_must_stay_silent(self):
+        outcome, reason = self.len_control(2, RACE_LEN + CORE_REPORT)
+        self.assertEqual(outcome, rt.WRONG)
+        self.assertIn("built-in detector", reason)
+
+    def test_len_control_needs_both_accesses_exit_66_and_done(self):
+        self.assertEqual(self.len_control(66, RACE_ONE_ACCESS)[0], rt.WRONG)
+        self.assertEqual(self.len_control(0, RACE_LEN)[0], rt.WRONG)
+        self.assertEqual(self.len_control(66, RACE_LEN, "")[0], rt.WRONG)
+
+    def test_nil_panic(self):
+        kind = rt.NIL_PANIC
+        line = "panic: assignment to entry in nil map"
+        self.assertEqual(rt.classify_tsan(kind, 2, None, "", NIL_PANIC, panic_line=line), (rt.MATCHED, ""))
+        self.assertEqual(rt.classify_tsan(kind, 2, None, "", RACE_21 + NIL_PANIC, panic_line=line)[0], rt.WRONG)
+        self.assertEqual(rt.classify_tsan(kind, 0, None, "DONE\n", "", panic_line=line)[0], rt.WRONG)
+        self.assertEqual(rt.classify_tsan(kind, 2, None, "", CORE_REPORT, panic_line=line)[0], rt.WRONG)
+
+    def test_expectation_kind(self):
+        self.assertEqual(rt.expectation_kind("2.1-read-write-pair", "bad", "fatal error: x"), rt.TRIGGER)
+        self.assertEqual(rt.expectation_kind("2.1-read-write-pair", "fixed", "fatal error: x"), rt.RACE_FREE)
+        self.assertEqual(rt.expectation_kind("nil-map-assign", "bad", "panic: assignment to entry in nil map"),
+                         rt.NIL_PANIC)
+        self.assertEqual(rt.expectation_kind("control-gc-only", "control"), rt.RACE_FREE)
+        self.assertEqual(rt.expectation_kind(rt.LEN_CONTROL, "control"), rt.LEN)
+
+
+def _case(cid, variants, group="article"):
+    return runner.Case(cid, group, "-", variants, "title", "-", "-")
+
+
+class UnitPolicyTest(unittest.TestCase):
+    def setUp(self):
+        import tempfile
+        self._td = tempfile.TemporaryDirectory()
+        self.exp = Path(self._td.name)
+        (self.exp / "a.bad.expect").write_text("exit: 2\nfirst-line: fatal error: concurrent map writes\n")
+        (self.exp / "nil.bad.expect").write_text("exit: 2\nfirst-line: panic: assignment to entry in nil map\n")
+        self.cases = [_case("a", ["bad", "fixed"]), _case("nil", ["bad", "fixed"], "family"),
+                      _case(rt.LEN_CONTROL, ["control"], "control"),
+                      _case("control-gc-only", ["control"], "control")]
+
+    def tearDown(self):
+        self._td.cleanup()
+
+    def units(self, modes=("forced", "natural")):
+        return rt.make_tsan_units(runner, self.cases, None, list(modes), 4, self.exp, Path("/b"))
+
+    def test_triggers_and_len_control_run_natural_only(self):
+        names = [u.name for u in self.units()]
+        self.assertEqual(names, [
+            "a bad natural", "a fixed forced", "a fixed natural",
+            "nil bad forced", "nil bad natural", "nil fixed forced", "nil fixed natural",
+            f"{rt.LEN_CONTROL} control natural",
+            "control-gc-only control forced", "control-gc-only control natural"])
+        kinds = {u.name: u.expect.kind for u in self.units()}
+        self.assertEqual(kinds["a bad natural"], rt.TRIGGER)
+        self.assertEqual(kinds["nil bad forced"], rt.NIL_PANIC)
+        self.assertEqual(kinds[f"{rt.LEN_CONTROL} control natural"], rt.LEN)
+        self.assertEqual(kinds["control-gc-only control natural"], rt.RACE_FREE)
+        self.assertEqual(self.units(["forced"])[0].mode, "natural")
+
+    def feed(self, unit, outcomes):
+        for i, o in enumerate(outcomes):
+            unit.records.append(runner.RunRecord(i, i, o, "", 0, None, "", 1.0))
+            unit.counts[o] += 1
+            unit.times.append(1.0)
+            if unit.breaks_policy(o):
+                unit.failing_total += 1
+                unit.failing.append(unit.records[-1])
+
+    def test_every_trigger_run_must_be_reported(self):
+        u = self.units()[0]
+        self.feed(u, [rt.MATCHED] * 4)
+        self.assertEqual(u.verdict(), "pass")
+        u = self.units()[0]
+        # Unlike a normal natural trigger, one unreported run fails the unit.
+        self.feed(u, [rt.MATCHED] * 3 + [rt.NOT_REPRODUCED])
+        self.assertEqual(u.verdict(), "FAIL")
+        self.assertIn("every run reported by TSan", u.failure_reason())
+
+    def test_one_report_on_a_fixed_variant_fails(self):
+        u = self.units()[1]
+        self.feed(u, [rt.MATCHED] * 3 + [rt.WRONG])
+        self.assertEqual(u.verdict(), "FAIL")
+        u = self.units()[1]
+        self.feed(u, [rt.MATCHED] * 2)
+        self.assertEqual(u.verdict(), "incomplete")
+
+    def test_unit_classifies_with_its_kind(self):
+        by_name = {u.name: u for u in self.units()}
+        self.assertEqual(by_name["a bad natural"].classify(2, None, "", RACE_21)[0], rt.MATCHED)
+        self.assertEqual(by_name["a fixed forced"].classify(66, None, "DONE\n", RACE_21)[0], rt.WRONG)
+        self.assertEqual(by_name["nil bad natural"].classify(2, None, "", NIL_PANIC)[0], rt.MATCHED)
+
+    def test_table_and_json_take_tsan_units(self):
+        us = self.units()
+        for u in us:
+            self.feed(u, [rt.MATCHED] * 4)
+        table = runner.format_table(us)
+        self.assertIn("TSan data race, both accesses", table)
+        report = runner.json_report(1, us, len(us), 0, False)
+        self.assertEqual(report["summary"][0]["verdict"], "pass")
+        self.assertEqual(report["summary"][0]["policy"], "every run reported by TSan (both accesses)")
+        self.assertIn(b"<testsuite", runner.junit_report(1, us))
+
+    def test_env_sets_tsan_options_last(self):
+        import os
+        old = os.environ.get("TSAN_OPTIONS")
+        os.environ["TSAN_OPTIONS"] = "exitcode=0"
+        try:
+            env = rt.tsan_env(runner)
+        finally:
+            if old is None:
+                del os.environ["TSAN_OPTIONS"]
+            else:
+                os.environ["TSAN_OPTIONS"] = old
+        self.assertTrue(env["TSAN_OPTIONS"].startswith("exitcode=0 "))
+        self.assertTrue(env["TSAN_OPTIONS"].endswith(rt.TSAN_OPTIONS))
+        self.assertEqual(env["GOMAP_TIMELINE"], "1")
+
+
+class MatrixTest(unittest.TestCase):
+    def rows(self):
+        return [rt.MatrixRow("2.2-unsynchronised-goroutines", "article", "39/100", 37, 200, 200, 200),
+                rt.MatrixRow(rt.LEN_CONTROL, "control", "-", 0, 200, 199, 200),
+                rt.MatrixRow("nil-map-assign", "family", "-", 200, 200, 0, 200),
+                rt.MatrixRow("unmeasured", "family", "-")]
+
+    def test_fired(self):
+        self.assertTrue(rt.builtin_fired(rt.TRIGGER, rt.MATCHED, CORE_REPORT))
+        self.assertFalse(rt.builtin_fired(rt.TRIGGER, rt.NOT_REPRODUCED, ""))
+        self.assertFalse(rt.builtin_fired(rt.LEN, rt.MATCHED, ""))
+        self.assertTrue(rt.builtin_fired(rt.LEN, rt.WRONG, CORE_REPORT))
+        self.assertTrue(rt.tsan_fired(RACE_21))
+        self.assertFalse(rt.tsan_fired(RACE_ONE_ACCESS))
+        self.assertFalse(rt.tsan_fired(NIL_PANIC))
+
+    def test_rates_and_tables(self):
+        rows = self.rows()
+        self.assertAlmostEqual(rows[0].builtin_rate, 0.185)
+        self.assertEqual(rows[1].tsan_rate, 199 / 200)
+        self.assertIsNone(rows[3].tsan_rate)
+        text = rt.format_matrix_text(rows)
+        self.assertIn("18% (37/200)", text)
+        self.assertIn("not measured", text)
+        md = rt.format_matrix_markdown(rows)
+        lines = md.split("\n")
+        self.assertEqual(lines[0], "| case | built-in detector | ThreadSanitizer | real Go (article) |")
+        self.assertEqual(len(lines), 2 + len(rows))
+        self.assertIn("| `nil-map-assign` | 100% (200/200) | 0% (0/200) | - |", md)
+        page = rt.matrix_markdown_page(rows, 200, 7, "2026-11-26 05:50 UTC", rt.TSAN_OPTIONS)
+        self.assertIn("--runs 200 --seed 7", page)
+        self.assertIn(md, page)
+
+    def test_matrix_in_the_html_page(self):
+        import runner_html
+        m = rt.matrix_for_html(self.rows())
+        html = runner_html.detection_matrix([r.case_id for r in self.rows()], m)
+        self.assertIn('<td class="num">18%</td>', html)
+        self.assertIn('<td class="num">0%</td>', html)
+        self.assertIn("not measured", html)
+
+    def test_matrix_cases(self):
+        cases = [_case("a", ["bad", "fixed"]), _case(rt.LEN_CONTROL, ["control"], "control"),
+                 _case("control-gc-only", ["control"], "control")]
+        self.assertEqual([c.id for c in rt.matrix_cases(cases)], ["a", rt.LEN_CONTROL])
+
+
+class CommandLineTest(unittest.TestCase):
+    """--sanitizer thread end to end on a fake tree whose cases print TSan-like reports."""
+
+    def test_fake_tree_end_to_end(self):
+        import tempfile
+        import contextlib
+        with tempfile.TemporaryDirectory() as td:
+            root = Path(td)
+            (root / "cases").mkdir()
+            (root / "expected").mkdir()
+            (root / "build-tsan" / "cases").mkdir(parents=True)
+            (root / "cases" / "manifest.tsv").write_text(
+                fakes.MANIFEST_HEADER + "a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n"
+                f"{rt.LEN_CONTROL}\tcontrol\t-\tcontrol\tt\t-\t-\n")
+            (root / "expected" / "a.bad.expect").write_text(
+                "exit: 2\nfirst-line: fatal error: concurrent map writes\n")
+            race = RACE_21.split("fatal error")[0].replace("'", "")
+            lrace = RACE_LEN.replace("'", "")
+            scripts = {
+                "a": fakes.SCRIPT_PROLOGUE + f"""
+if [ "$variant" = bad ]; then printf '%s' '{race}' >&2; exit 66; fi
+[ "$mode" = natural ] && [ "$seed" = FAILSEED ] && printf '%s' '{race}' >&2 && exit 66
+echo DONE
+""",
+                rt.LEN_CONTROL: fakes.SCRIPT_PROLOGUE + f"""printf '%s' '{lrace}' >&2; echo DONE; exit 66
+""",
+            }
+            for name, body in scripts.items():
+                p = root / "build-tsan" / "cases" / name
+                p.write_text(body)
+                p.chmod(0o755)
+            out = io.StringIO()
+            err = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                rc = runner.main(["--root", str(root), "--sanitizer", "thread", "--no-build", "--runs", "3",
+                                  "--mode", "both", "--seed", "5", "-j", "2", "--json", str(root / "r.json")])
+            text = out.getvalue()
+            self.assertEqual(rc, 0, text + err.getvalue())
+            self.assertIn("4 passed, 0 failed", text)
+            import json
+            report = json.loads((root / "r.json").read_text())
+            self.assertEqual(report["sanitizer"], "thread")
+            self.assertEqual({(s["case"], s["mode"], s["tsan_expectation"]) for s in report["summary"]},
+                             {("a", "natural", rt.TRIGGER), ("a", "forced", rt.RACE_FREE),
+                              ("a", "natural", rt.RACE_FREE), (rt.LEN_CONTROL, "natural", rt.LEN)})
+
+            # A fixed run with a report fails its unit, and its replay names TSAN_OPTIONS.
+            seed = runner.derive_seed(5, "a", "fixed", "natural", 1)
+            p = root / "build-tsan" / "cases" / "a"
+            p.write_text(p.read_text().replace("FAILSEED", str(seed)))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+                rc = runner.main(["--root", str(root), "--sanitizer", "thread", "--no-build", "--runs", "3",
+                                  "--mode", "both", "--seed", "5", "-j", "2"])
+            text = out.getvalue()
+            self.assertEqual(rc, 1, text)
+            self.assertIn("3 passed, 1 failed", text)
+            self.assertIn("a fixed natural: 1 of 3 runs broke the policy", text)
+            self.assertIn("replay: TSAN_OPTIONS=", text)
+            self.assertIn(f"--seed {seed}", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
