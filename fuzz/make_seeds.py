@@ -127,6 +127,9 @@ def seeds():
     # a large hint, then few entries and an iteration that clears the map
     p = Prog().make(0, 65536, 64).set(1).set(2).set(3)
     s["large-hint-clear-in-iteration"] = p.iterate(STEP, ICLEAR, STEP, (ISET, 9, 1), STEP).b
+    # a clear in the middle of a grow that began under an iterator (Go issue 59411)
+    p = Prog().make(0, 0, 256).bulk(BULK_SET, 0, 52)
+    s["clear-mid-grow-in-iteration"] = p.iterate(STEP, (IRUN, 100, 1), ICLEAR, STEP).b
     # the string map: long shared prefixes, NUL bytes, the 70000-byte key (number 7)
     p = Prog().switch("str").make(0, 0, 256)
     for k in (0, 7, 5, 10, 15, 3, 6):

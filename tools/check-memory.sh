@@ -45,7 +45,7 @@ fi
 
 step "unit tests under ASan+UBSan (ctest --preset asan)"
 if ctest --preset asan >"$tmp/ctest.log" 2>&1; then
-	tail -n 3 "$tmp/ctest.log"
+	grep -E "tests passed|Total Test time" "$tmp/ctest.log"
 else
 	cat "$tmp/ctest.log"
 	fail "unit tests under ASan+UBSan"
