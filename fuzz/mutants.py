@@ -73,8 +73,9 @@ def main():
             execs = [l for l in run.stdout.splitlines() if l.startswith("#")]
             if lines:
                 caught += 1
-                at = execs[-1].split()[0] if execs else "?"
-                print(f"{name}: caught after {at} executions: {lines[0]}")
+                when = (f"after {execs[-1].split()[0]} executions" if execs
+                        else "while replaying the seeds")
+                print(f"{name}: caught {when}: {lines[0]}")
             else:
                 print(f"{name}: NOT caught in {secs} s ({what})")
     print(f"{caught}/{len(MUTANTS)} mutants caught")
