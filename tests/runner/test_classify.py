@@ -84,6 +84,25 @@ class ClassifyTriggerTests(unittest.TestCase):
         self.assertEqual(classify(BAD, stderr=other, mode="natural")[0], runner.MATCHED)
         self.assertEqual(classify(BAD, stderr=other, mode="forced")[0], runner.WRONG)
 
+    def test_natural_also_match_accepts_a_damage_report_in_natural_mode_only(self):
+        exp = runner.parse_expect_text(
+            fakes.BAD_EXPECT + "contains: never printed\n"
+            "natural-also-match: fatal error: .* \\(concurrent map writes\\?\\)\n",
+            Path("x.bad.expect"))
+        damaged = "fatal error: bad map state (concurrent map writes?)\n\nthread 3 [running]:\n"
+        self.assertEqual(classify(exp, stderr=damaged, mode="natural")[0], runner.MATCHED)
+        self.assertEqual(classify(exp, stderr=damaged, mode="forced")[0], runner.WRONG)
+        # The whole line must match: a prefix is not enough.
+        trailing = "fatal error: bad map state (concurrent map writes?) and more\n"
+        self.assertEqual(classify(exp, stderr=trailing, mode="natural")[0], runner.WRONG)
+
+    def test_natural_also_match_still_checks_absent(self):
+        exp = runner.parse_expect_text(
+            fakes.BAD_EXPECT + "natural-also-match: fatal error: .* \\(concurrent map writes\\?\\)\n",
+            Path("x.bad.expect"))
+        damaged = "fatal error: bad map state (concurrent map writes?)\npanic: later\n"
+        self.assertEqual(classify(exp, stderr=damaged, mode="natural")[0], runner.WRONG)
+
     def test_exit_0_without_a_report_is_not_reproduced(self):
         self.assertEqual(classify(BAD, status=0, stderr="", stdout="DONE\n")[0], runner.NOT_REPRODUCED)
 

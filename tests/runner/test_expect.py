@@ -77,6 +77,13 @@ class ExpectedFileTests(unittest.TestCase):
     def test_stdout_goes_only_with_exit_0(self):
         self.assertRejected("exit: 2\nfirst-line: x\nstdout: DONE\n", "expected/x.bad.expect:3", "only with 'exit: 0'")
 
+    def test_natural_also_match_is_a_regex_checked_on_load(self):
+        exp = parse(fakes.BAD_EXPECT + "natural-also-match: fatal error: .* \\(concurrent map writes\\?\\)\n")
+        self.assertEqual(len(exp.natural_also_match), 1)
+        with self.assertRaises(runner.UsageError) as cm:
+            parse(fakes.BAD_EXPECT + "natural-also-match: fatal error: (\n")
+        self.assertIn("bad regular expression", str(cm.exception))
+
     def test_natural_also_goes_only_with_exit_2(self):
         self.assertRejected("exit: 0\nnatural-also: x\n", "only with 'exit: 2'")
 
