@@ -3,9 +3,14 @@
  * (Go: interface{}), handed to two threads, unboxed, and written by both.
  *
  * Go:      var v interface{} = map[int]int{}
- *          work := func(v interface{}) { m := v.(map[int]int); for i := 0; i < N; i++ { m[i%64] = i
- * } } go work(v); go work(v) Expect:  fatal error: concurrent map writes Fix:     box a value that
- * carries its own lock (*SafeMap), so whoever unboxes it gets the mutex along with the map.
+ *          work := func(v interface{}) {
+ *                  m := v.(map[int]int)
+ *                  for i := 0; i < N; i++ { m[i%64] = i }
+ *          }
+ *          go work(v); go work(v)
+ * Expect:  fatal error: concurrent map writes
+ * Fix:     box a value that carries its own lock (*SafeMap), so whoever
+ *          unboxes it gets the mutex along with the map.
  *
  * Boxing copies the handle, not the table: the detector still sees both
  * writers. Real Go, article's program: 17/100 "concurrent map writes".

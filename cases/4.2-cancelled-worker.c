@@ -4,14 +4,17 @@
  * waiting for the worker to notice and stop.
  *
  * Go:      ctx, cancel := context.WithCancel(context.Background())
- *          go func() {
- *                  for ctx.Err() == nil { for j := 0; j < 64; j++ { results[j] = j } }  // checks
- * too late
+ *          go func() {            // checks its context too late
+ *                  for ctx.Err() == nil {
+ *                          for j := 0; j < 64; j++ { results[j] = j }
+ *                  }
  *          }()
  *          time.Sleep(d); cancel()
- *          for j := 0; j < 64; j++ { total += results[j]; runtime.Gosched() }   // worker still
- * writing? Expect:  fatal error: concurrent map read and map write Fix:     cancellation that is
- * waited for: cancel(), then wg.Wait() (or
+ *          for j := 0; j < 64; j++ {   // the worker may still be writing
+ *                  total += results[j]; runtime.Gosched()
+ *          }
+ * Expect:  fatal error: concurrent map read and map write
+ * Fix:     cancellation that is waited for: cancel(), then wg.Wait() (or
  *          <-done) before the owner touches the map.
  *
  * cancel() only asks; it does not stop anything. Real Go, article's
