@@ -22,7 +22,7 @@ nice -n 10 "$out/fuzz_core" -max_total_time="$secs" -timeout=60 -rss_limit_mb=20
 last="$(grep -E '^#[0-9]+' "$log" | tail -1 || true)"
 execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
 echo "fuzz_core: ${execs:-?} executions in ${secs}s; last status: ${last:-none}"
-echo "fuzz_core: corpus build-fuzz/corpus holds $(ls "$out/corpus" | wc -l) inputs"
+echo "fuzz_core: corpus $out/corpus holds $(ls "$out/corpus" | wc -l) inputs"
 if [ "$status" -ne 0 ]; then
   echo "fuzz_core: FINDING (libFuzzer exit status $status); end of the log:"
   tail -n 60 "$log"
