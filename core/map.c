@@ -496,6 +496,8 @@ static void mark_array_empty(gomap *h, barray *a)
 
 void gomap_clear(gomap *m)
 {
+	if (m != NULL)
+		GM_RACE_WRITE(m); /* Go: racewritepc */
 	if (m == NULL || GM_LOAD(&m->count) == 0)
 		return;
 	gm_hook(GOMAP_EV_WRITE_ENTRY, m, GOMAP_OP_CLEAR);
@@ -553,6 +555,8 @@ static void iter_start(gomap *h, gomap_iter *it, uint64_t r)
 
 void gomap_iter_init(gomap *m, gomap_iter *it)
 {
+	if (m != NULL)
+		GM_RACE_READ(m); /* Go: racereadpc in mapiterinit */
 	iter_start(m, it, gm_fastrand());
 	if (it->h == NULL)
 		return;
@@ -569,6 +573,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 	if (h == NULL)
 		return false;
 	if (check) {
+		GM_RACE_READ(h); /* Go: racereadpc in mapiternext */
 		gm_hook(GOMAP_EV_ITER_STEP, h, GOMAP_OP_ITER);
 		GM_CHECK_NOT_WRITING(h, "concurrent map iteration and map write", GOMAP_OP_ITER);
 	}
@@ -674,6 +679,7 @@ gomap *gomap_clone(gomap *m)
 {
 	if (m == NULL)
 		return NULL;
+	GM_RACE_READ(m);
 	/* Go's mapclone2 makes the copy and gives it the source's seed before
 	 * it looks at the count or the flag; it then copies buckets as they
 	 * are. This copy re-inserts every key, with the same seed. */

@@ -131,6 +131,8 @@ GM_INLINE void *map_find(gomap *h, int kind, const void *key, void **kslot)
 /* Returns the elem of `key`, or NULL, after the detector's read check. */
 GM_INLINE const void *map_access(gomap *h, int kind, const void *key)
 {
+	if (h != NULL)
+		GM_RACE_READ(h); /* Go: racereadpc, before the empty-map return */
 	if (h == NULL || GM_LOAD(&h->count) == 0)
 		return NULL; /* before the check: a read of an empty map never fires */
 	gm_hook(GOMAP_EV_READ_ENTRY, h, GOMAP_OP_ACCESS);
@@ -146,6 +148,7 @@ GM_INLINE void map_assign(gomap *h, int kind, const void *key, const void *elem,
 {
 	if (GM_UNLIKELY(h == NULL))
 		gm_panic_nil_assign();
+	GM_RACE_WRITE(h); /* Go: racewritepc */
 	gm_hook(GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_ASSIGN);
 	GM_CHECK_NOT_WRITING(h, "concurrent map writes", GOMAP_OP_ASSIGN);
 	uint64_t hash = key_hash(h, kind, key, GM_LOAD(&h->hash0));
@@ -223,6 +226,8 @@ done:
 
 GM_INLINE void map_delete(gomap *h, int kind, const void *key, uintptr_t pc, const char *api)
 {
+	if (h != NULL)
+		GM_RACE_WRITE(h); /* Go: racewritepc, before the empty-map return */
 	if (h == NULL || GM_LOAD(&h->count) == 0)
 		return; /* before the check, like Go */
 	gm_hook(GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_DELETE);
