@@ -372,9 +372,13 @@ static bool internal_frame(const frame *f)
  * start-up frames below it are not shown (Go elides runtime.goexit). */
 static bool entry_frame(const frame *f)
 {
-	static const char *const names[] = {
-	        "start_thread",           "__clone3",          "clone",
-	        "__libc_start_call_main", "__libc_start_main", "_start"};
+	static const char *const names[] = {"start_thread",
+	                                    "__clone3",
+	                                    "clone",
+	                                    "__libc_start_call_main",
+	                                    "__libc_start_main",
+	                                    "_start",
+	                                    "__tsan_thread_start_func"};
 	if (f->func == NULL)
 		return false;
 	for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
