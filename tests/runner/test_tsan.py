@@ -254,6 +254,10 @@ class ClassifyTest(unittest.TestCase):
         # Exit 0 does not excuse a report (exitcode=0 in inherited options).
         self.assertEqual(self.race_free(0, RACE_LEN)[0], rt.WRONG)
 
+    def test_race_free_reason_names_the_place(self):
+        outcome, reason = self.race_free(66, RACE_21.split("fatal error")[0])
+        self.assertIn("data race (data race /work/main/core/map_fast64.c:13:13 in gomap_i64_get)", reason)
+
     def test_race_free_needs_clean_exit_and_done(self):
         self.assertEqual(self.race_free(2, CORE_REPORT)[0], rt.WRONG)
         self.assertEqual(self.race_free(0, CORE_REPORT)[0], rt.WRONG)
@@ -377,18 +381,16 @@ class UnitPolicyTest(unittest.TestCase):
 
     def test_env_sets_tsan_options_last(self):
         import os
-        old = os.environ.get("TSAN_OPTIONS")
-        os.environ["TSAN_OPTIONS"] = "exitcode=0"
-        try:
+        from unittest import mock
+        with mock.patch.dict(os.environ, {"TSAN_OPTIONS": "exitcode=0"}):
+            os.environ.pop("GOMAP_TIMELINE", None)
             env = rt.tsan_env(runner)
-        finally:
-            if old is None:
-                del os.environ["TSAN_OPTIONS"]
-            else:
-                os.environ["TSAN_OPTIONS"] = old
         self.assertTrue(env["TSAN_OPTIONS"].startswith("exitcode=0 "))
         self.assertTrue(env["TSAN_OPTIONS"].endswith(rt.TSAN_OPTIONS))
-        self.assertEqual(env["GOMAP_TIMELINE"], "1")
+        # The flight recorder is off under TSan unless asked for.
+        self.assertNotIn("GOMAP_TIMELINE", env)
+        with mock.patch.dict(os.environ, {"GOMAP_TIMELINE": "1"}):
+            self.assertEqual(rt.tsan_env(runner)["GOMAP_TIMELINE"], "1")
 
 
 class MatrixTest(unittest.TestCase):
