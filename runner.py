@@ -1155,6 +1155,8 @@ examples:
   python3 runner.py article --mode natural --runs 500
   python3 runner.py --runs 1000 --junit report.xml --shard 1/4
   python3 runner.py --explain 3.3-background-scanner
+  python3 runner.py --sanitizer thread --mode both   every unit under ThreadSanitizer
+  python3 runner.py --matrix --matrix-md docs/detection-matrix.md
 """,
     )
     p.add_argument("cases", nargs="*", metavar="CASE", help="case ids, globs or groups to run (default: all)")
