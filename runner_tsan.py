@@ -746,6 +746,24 @@ TSan and hides the race.
 """
 
 
+# Everything from this line on in a --matrix-md file is kept when the file is
+# written again (notes and measurements that are not the matrix itself).
+MD_KEEP_MARKER = "<!-- written by runner.py --matrix above this line; kept as is below -->"
+
+
+def write_matrix_md(path: Path, page: str) -> None:
+    """Write the generated page, keeping what follows the marker in an existing file."""
+    kept = ""
+    try:
+        old = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        old = ""
+    at = old.find(MD_KEEP_MARKER)
+    if at >= 0:
+        kept = old[at + len(MD_KEEP_MARKER):]
+    path.write_text(page.rstrip("\n") + "\n\n" + MD_KEEP_MARKER + (kept if kept else "\n"), encoding="utf-8")
+
+
 def run_matrix(R, args, root: Path, cases: Sequence, expected_dir: Path) -> int:
     """runner.py --matrix: natural runs of both builds, per case, and the rates side by side."""
     out, err = sys.stdout, sys.stderr
@@ -804,8 +822,7 @@ def run_matrix(R, args, root: Path, cases: Sequence, expected_dir: Path) -> int:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if args.matrix_md is not None and interrupted is None:
         try:
-            args.matrix_md.write_text(matrix_markdown_page(ordered, runs, master, when, TSAN_OPTIONS),
-                                      encoding="utf-8")
+            write_matrix_md(args.matrix_md, matrix_markdown_page(ordered, runs, master, when, TSAN_OPTIONS))
         except OSError as e:
             raise R.UsageError(f"cannot write {args.matrix_md}: {e.strerror or e}") from None
         out.write(f"matrix written to {R.display_path(args.matrix_md)}\n")

@@ -426,6 +426,19 @@ class MatrixTest(unittest.TestCase):
         self.assertIn("--runs 200 --seed 7", page)
         self.assertIn(md, page)
 
+    def test_matrix_md_keeps_the_notes_below_the_marker(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as td:
+            path = Path(td) / "m.md"
+            rt.write_matrix_md(path, "# first\n| a |\n")
+            self.assertEqual(path.read_text(), "# first\n| a |\n\n" + rt.MD_KEEP_MARKER + "\n")
+            path.write_text(path.read_text() + "\n## notes\nkept\n")
+            rt.write_matrix_md(path, "# second\n")
+            text = path.read_text()
+            self.assertTrue(text.startswith("# second\n\n" + rt.MD_KEEP_MARKER))
+            self.assertNotIn("first", text)
+            self.assertTrue(text.endswith("## notes\nkept\n"))
+
     def test_matrix_in_the_html_page(self):
         import runner_html
         m = rt.matrix_for_html(self.rows())
