@@ -37,10 +37,10 @@ static inline uint64_t read4(const unsigned char *p)
 	return v;
 }
 
-/* Go: memhash64 */
+/* Go: memhash64 (the core inlines gm_hash64 from internal.h). */
 uint64_t gomap_hash64(uint64_t key, uint64_t seed)
 {
-	return mix(P3 ^ 8, mix(key ^ P1, key ^ seed ^ P0));
+	return gm_hash64(key, seed);
 }
 
 /* Go: memhash. Bytes are read in 16-byte steps; the tail and short inputs

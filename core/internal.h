@@ -117,11 +117,17 @@ typedef struct gm_chunk {
 	_Alignas(16) unsigned char data[];
 } gm_chunk;
 
+/* A public entry point that writes, as the report names it. */
+typedef struct gm_api {
+	const char *name; /* e.g. "gomap_i64_set" */
+	gomap_op op;      /* GOMAP_OP_ASSIGN, _DELETE or _CLEAR */
+} gm_api;
+
 /* The record of who holds the write flag, for the report's "other party". */
 typedef struct gm_writer {
-	uint64_t id_op;  /* thread id << 8 | gomap_op */
-	uintptr_t pc;    /* return address into the caller of the map API */
-	const char *api; /* the public function that was called */
+	int id;            /* gm_thread_id of the writer, 0 before any write */
+	const gm_api *api; /* what it called */
+	uintptr_t pc;      /* return address into the caller of the map API */
 } gm_writer;
 
 /* The map header (Go: hmap). */
@@ -227,6 +233,22 @@ GM_INLINE bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B)
 	return noverflow >= (uint16_t)(1u << (B & 15));
 }
 
+/* ---- hashing (hash.c has the out-of-line versions) ---- */
+
+/* The multiply-fold step: a 64x64->128-bit product, halves xored. */
+GM_INLINE uint64_t gm_mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)(r >> 64) ^ (uint64_t)r;
+}
+
+/* Go: memhash64. The constants are odd, with well-spread bits. */
+GM_INLINE uint64_t gm_hash64(uint64_t key, uint64_t seed)
+{
+	return gm_mix(0x589965cc75374cc3ull ^ 8,
+	              gm_mix(key ^ 0xe7037ed1a0b428dbull, key ^ seed ^ 0xa0761d6478bd642full));
+}
+
 /* ---- shared internals (map.c) ---- */
 
 uint64_t gm_fastrand(void);
@@ -254,14 +276,29 @@ enum {
 
 void gm_instrument(unsigned ev, gomap *h, gomap_op op);
 
-/* An instrumentation point: one predictable branch when nothing listens. */
-GM_INLINE void gm_hook(unsigned ev, gomap *h, gomap_op op)
+/* The instrumentation word, loaded once per map operation. */
+GM_INLINE unsigned gm_instr(void)
 {
-	if (GM_UNLIKELY(GM_LOAD(&gm_instrumented) != 0))
+	return GM_LOAD(&gm_instrumented);
+}
+
+/* An instrumentation point: one predictable branch when nothing listens.
+ * `ins` is the operation's gm_instr(). */
+GM_INLINE void gm_hook(unsigned ins, unsigned ev, gomap *h, gomap_op op)
+{
+	if (GM_UNLIKELY(ins != 0))
 		gm_instrument(ev, h, op);
 }
 
-int gm_thread_id(void);
+int gm_thread_id_slow(void);
+extern _Thread_local int gm_my_thread_id;
+
+/* The calling thread's number in reports, assigned on first use. */
+GM_INLINE int gm_thread_id(void)
+{
+	int id = gm_my_thread_id;
+	return GM_LIKELY(id != 0) ? id : gm_thread_id_slow();
+}
 
 /* Misuse by the caller (Go: fatal), caught by an entry check: the thread
  * that set the write flag last holds it, and is named as the other party. */
@@ -275,23 +312,18 @@ _Noreturn void gm_fatal_damaged(const char *what, gomap *h);
 /* Go's panic for m[k] = v on a nil map. */
 _Noreturn void gm_panic_nil_assign(void);
 
+void gm_record_other_writer(gomap *h, int id);
+
 /* Record the calling thread as the holder of the write flag, just before it
- * sets the flag, so that a thread that sees the flag set finds the record. */
-GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char *api)
+ * sets the flag, so that a thread that sees the flag set finds the record.
+ * A thread that writes again pays one compare and two stores. */
+GM_INLINE void gm_record_writer(gomap *h, const gm_api *api, uintptr_t pc)
 {
-	uint64_t id_op = ((uint64_t)(uint32_t)gm_thread_id() << 8) | (uint64_t)op;
-	uint64_t cur = GM_LOAD(&h->writer[0].id_op);
-	if (GM_UNLIKELY((cur >> 8) != (id_op >> 8))) {
-		/* Another thread wrote last: keep it as a candidate other party. */
-		GM_STORE(&h->writer[1].id_op, cur);
-		GM_STORE(&h->writer[1].pc, GM_LOAD(&h->writer[0].pc));
-		GM_STORE(&h->writer[1].api, GM_LOAD(&h->writer[0].api));
-		GM_STORE(&h->writer[0].id_op, id_op);
-	} else if (GM_UNLIKELY(cur != id_op)) {
-		GM_STORE(&h->writer[0].id_op, id_op);
-	}
-	GM_STORE(&h->writer[0].pc, pc);
+	int id = gm_thread_id();
+	if (GM_UNLIKELY(GM_LOAD(&h->writer[0].id) != id))
+		gm_record_other_writer(h, id);
 	GM_STORE(&h->writer[0].api, api);
+	GM_STORE(&h->writer[0].pc, pc);
 }
 
 /* ---- race-detector annotations (Go: racereadpc, racewritepc) ---- */
@@ -330,26 +362,26 @@ GM_INLINE void gm_record_writer(gomap *h, gomap_op op, uintptr_t pc, const char 
 /* Go: h.flags ^= hashWriting. A plain load and store, not an atomic
  * read-modify-write: two writers that both passed the entry check toggle
  * the bit twice, and the first one to finish finds it clear at exit. */
-#define GM_SET_WRITING(h, op, pc, api)                                                             \
+#define GM_SET_WRITING(ins, h, api, pc)                                                            \
 	do {                                                                                       \
-		gm_record_writer(h, op, pc, api);                                                  \
+		gm_record_writer(h, api, pc);                                                      \
 		GM_STORE(&(h)->flags, (uint8_t)(GM_LOAD(&(h)->flags) ^ FLAG_HASH_WRITING));        \
-		gm_hook(GOMAP_EV_WRITE_SET, h, op);                                                \
+		gm_hook(ins, GOMAP_EV_WRITE_SET, h, (api)->op);                                    \
 	} while (0)
 /* Go: the exit check and h.flags &^= hashWriting. */
-#define GM_CLEAR_WRITING(h, op)                                                                    \
+#define GM_CLEAR_WRITING(ins, h, op)                                                               \
 	do {                                                                                       \
-		gm_hook(GOMAP_EV_WRITE_CLEAR, h, op);                                              \
+		gm_hook(ins, GOMAP_EV_WRITE_CLEAR, h, op);                                         \
 		uint8_t f_ = GM_LOAD(&(h)->flags);                                                 \
 		if (GM_UNLIKELY(!(f_ & FLAG_HASH_WRITING)))                                        \
 			gm_fatal_flag_lost(h, op);                                                 \
 		GM_STORE(&(h)->flags, (uint8_t)(f_ & ~FLAG_HASH_WRITING));                         \
-		gm_hook(GM_EV_CLEARED, h, op);                                                     \
+		gm_hook(ins, GM_EV_CLEARED, h, op);                                                \
 	} while (0)
 #else
 #define GM_CHECK_NOT_WRITING(h, msg, op) ((void)0)
-#define GM_SET_WRITING(h, op, pc, api)   gm_hook(GOMAP_EV_WRITE_SET, h, op)
-#define GM_CLEAR_WRITING(h, op)          gm_hook(GOMAP_EV_WRITE_CLEAR, h, op)
+#define GM_SET_WRITING(ins, h, api, pc)  gm_hook(ins, GOMAP_EV_WRITE_SET, h, (api)->op)
+#define GM_CLEAR_WRITING(ins, h, op)     gm_hook(ins, GOMAP_EV_WRITE_CLEAR, h, op)
 #endif
 
 #endif /* GOMAP_INTERNAL_H */

@@ -307,7 +307,7 @@ static uint64_t slot_hash(const gomap *h, const void *slot, uint64_t seed)
 {
 	switch (h->kind) {
 	case GOMAP_KEY_I64:
-		return gomap_hash64((uint64_t) * (const int64_t *)slot, seed);
+		return gm_hash64((uint64_t) * (const int64_t *)slot, seed);
 	case GOMAP_KEY_STR: {
 		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
 		return r ? gomap_memhash(r->bytes, r->len, seed) : 0;
@@ -386,8 +386,11 @@ static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 					d->i = 0;
 				}
 				tophash_of(d->b)[d->i] = top;
-				memcpy(key_at(d->b, h->keysize, d->i), k, h->keysize);
-				memcpy(elem_at(h, d->b, d->i), elem_at(h, b, i), h->elemsize);
+				if (GM_LIKELY(h->keysize == 8))
+					memcpy(key_at(d->b, 8, d->i), k, 8);
+				else
+					memcpy(key_at(d->b, h->keysize, d->i), k, h->keysize);
+				elem_copy(h, elem_at(h, d->b, d->i), elem_at(h, b, i));
 				d->i++;
 			}
 		}
@@ -443,12 +446,14 @@ bool gomap_access2(gomap *m, const void *key, void *elem_out)
 
 void gomap_assign(gomap *m, const void *key, const void *elem)
 {
-	map_assign(m, m ? m->kind : 0, key, elem, GM_CALLER_PC(), __func__);
+	static const gm_api api = {"gomap_assign", GOMAP_OP_ASSIGN};
+	map_assign(m, m ? m->kind : 0, key, elem, &api, GM_CALLER_PC());
 }
 
 void gomap_delete(gomap *m, const void *key)
 {
-	map_delete(m, m ? m->kind : 0, key, GM_CALLER_PC(), __func__);
+	static const gm_api api = {"gomap_delete", GOMAP_OP_DELETE};
+	map_delete(m, m ? m->kind : 0, key, &api, GM_CALLER_PC());
 }
 
 /* mapaccessK for iterators: find a key given in its slot form. */
@@ -500,9 +505,11 @@ void gomap_clear(gomap *m)
 		GM_RACE_WRITE(m); /* Go: racewritepc */
 	if (m == NULL || GM_LOAD(&m->count) == 0)
 		return;
-	gm_hook(GOMAP_EV_WRITE_ENTRY, m, GOMAP_OP_CLEAR);
+	static const gm_api api = {"gomap_clear", GOMAP_OP_CLEAR};
+	const unsigned ins = gm_instr();
+	gm_hook(ins, GOMAP_EV_WRITE_ENTRY, m, GOMAP_OP_CLEAR);
 	GM_CHECK_NOT_WRITING(m, "concurrent map writes", GOMAP_OP_CLEAR);
-	GM_SET_WRITING(m, GOMAP_OP_CLEAR, GM_CALLER_PC(), __func__);
+	GM_SET_WRITING(ins, m, &api, GM_CALLER_PC());
 
 	barray *a = GM_LOAD(&m->buckets);
 	barray *old = GM_LOAD(&m->oldbuckets);
@@ -523,7 +530,7 @@ void gomap_clear(gomap *m)
 		memset(a->data, 0, a->nalloc * m->bucketsize);
 		GM_STORE(&a->next_ovf, a->nbuckets);
 	}
-	GM_CLEAR_WRITING(m, GOMAP_OP_CLEAR);
+	GM_CLEAR_WRITING(ins, m, GOMAP_OP_CLEAR);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -574,7 +581,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 		return false;
 	if (check) {
 		GM_RACE_READ(h); /* Go: racereadpc in mapiternext */
-		gm_hook(GOMAP_EV_ITER_STEP, h, GOMAP_OP_ITER);
+		gm_hook(gm_instr(), GOMAP_EV_ITER_STEP, h, GOMAP_OP_ITER);
 		GM_CHECK_NOT_WRITING(h, "concurrent map iteration and map write", GOMAP_OP_ITER);
 	}
 	const barray *ib = it->buckets;
@@ -687,13 +694,14 @@ gomap *gomap_clone(gomap *m)
 	c->hash0 = GM_LOAD(&m->hash0);
 	if (GM_LOAD(&m->count) == 0)
 		return c; /* before the check, like Go */
-	gm_hook(GOMAP_EV_CLONE_ENTRY, m, GOMAP_OP_CLONE);
+	gm_hook(gm_instr(), GOMAP_EV_CLONE_ENTRY, m, GOMAP_OP_CLONE);
 	GM_CHECK_NOT_WRITING(m, "concurrent map clone and map write", GOMAP_OP_CLONE);
+	static const gm_api api = {"gomap_clone", GOMAP_OP_ASSIGN};
 	gomap_iter it;
 	iter_start(m, &it, 0);
 	gm_hooks_off++;
 	while (gm_iter_next(&it, false))
-		map_assign(c, c->kind, it.key, it.elem, GM_CALLER_PC(), __func__);
+		map_assign(c, c->kind, it.key, it.elem, &api, GM_CALLER_PC());
 	gm_hooks_off--;
 	return c;
 }

@@ -23,10 +23,12 @@ bool gomap_i64_lookup(gomap *m, int64_t key, int64_t *val)
 
 void gomap_i64_set(gomap *m, int64_t key, int64_t val)
 {
-	map_assign(m, GOMAP_KEY_I64, &key, &val, GM_CALLER_PC(), __func__);
+	static const gm_api api = {"gomap_i64_set", GOMAP_OP_ASSIGN};
+	map_assign(m, GOMAP_KEY_I64, &key, &val, &api, GM_CALLER_PC());
 }
 
 void gomap_i64_delete(gomap *m, int64_t key)
 {
-	map_delete(m, GOMAP_KEY_I64, &key, GM_CALLER_PC(), __func__);
+	static const gm_api api = {"gomap_i64_delete", GOMAP_OP_DELETE};
+	map_delete(m, GOMAP_KEY_I64, &key, &api, GM_CALLER_PC());
 }

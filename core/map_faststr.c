@@ -26,11 +26,13 @@ bool gomap_str_lookup(gomap *m, const char *key, size_t len, int64_t *val)
 void gomap_str_set(gomap *m, const char *key, size_t len, int64_t val)
 {
 	gomap_str k = {key, len};
-	map_assign(m, GOMAP_KEY_STR, &k, &val, GM_CALLER_PC(), __func__);
+	static const gm_api api = {"gomap_str_set", GOMAP_OP_ASSIGN};
+	map_assign(m, GOMAP_KEY_STR, &k, &val, &api, GM_CALLER_PC());
 }
 
 void gomap_str_delete(gomap *m, const char *key, size_t len)
 {
 	gomap_str k = {key, len};
-	map_delete(m, GOMAP_KEY_STR, &k, GM_CALLER_PC(), __func__);
+	static const gm_api api = {"gomap_str_delete", GOMAP_OP_DELETE};
+	map_delete(m, GOMAP_KEY_STR, &k, &api, GM_CALLER_PC());
 }

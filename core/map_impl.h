@@ -23,7 +23,7 @@
 GM_INLINE uint64_t key_hash(const gomap *h, int kind, const void *key, uint64_t seed)
 {
 	if (kind == GOMAP_KEY_I64)
-		return gomap_hash64((uint64_t) * (const int64_t *)key, seed);
+		return gm_hash64((uint64_t) * (const int64_t *)key, seed);
 	if (kind == GOMAP_KEY_STR) {
 		const gomap_str *s = key;
 		return gomap_memhash(s->ptr, s->len, seed);
@@ -60,14 +60,28 @@ GM_INLINE void key_store(gomap *h, int kind, void *slot, const void *key)
 	}
 }
 
+/* Copies of elems and clears of slots: 8 bytes (the typed maps) is one
+ * move, anything else a call to the C library. */
+GM_INLINE void elem_copy(const gomap *h, void *dst, const void *src)
+{
+	if (GM_LIKELY(h->elemsize == 8))
+		memcpy(dst, src, 8);
+	else
+		memcpy(dst, src, h->elemsize);
+}
+
 GM_INLINE void elem_copy_out(const gomap *h, void *out, const void *elem)
 {
-	if (out == NULL)
-		return;
-	if (h->elemsize == 8)
-		memcpy(out, elem, 8);
+	if (out != NULL)
+		elem_copy(h, out, elem);
+}
+
+GM_INLINE void slot_zero(void *p, size_t size)
+{
+	if (GM_LIKELY(size == 8))
+		memset(p, 0, 8);
 	else
-		memcpy(out, elem, h->elemsize);
+		memset(p, 0, size);
 }
 
 /* Bound for one chain walk (invariant 3). */
@@ -135,7 +149,7 @@ GM_INLINE const void *map_access(gomap *h, int kind, const void *key)
 		GM_RACE_READ(h); /* Go: racereadpc, before the empty-map return */
 	if (h == NULL || GM_LOAD(&h->count) == 0)
 		return NULL; /* before the check: a read of an empty map never fires */
-	gm_hook(GOMAP_EV_READ_ENTRY, h, GOMAP_OP_ACCESS);
+	gm_hook(gm_instr(), GOMAP_EV_READ_ENTRY, h, GOMAP_OP_ACCESS);
 	GM_CHECK_NOT_WRITING(h, "concurrent map read and map write", GOMAP_OP_ACCESS);
 	void *kslot;
 	return map_find(h, kind, key, &kslot);
@@ -143,18 +157,19 @@ GM_INLINE const void *map_access(gomap *h, int kind, const void *key)
 
 /* ---- assign (Go: mapassign, mapassign_fast64, mapassign_faststr) ---- */
 
-GM_INLINE void map_assign(gomap *h, int kind, const void *key, const void *elem, uintptr_t pc,
-                          const char *api)
+GM_INLINE void map_assign(gomap *h, int kind, const void *key, const void *elem, const gm_api *api,
+                          uintptr_t pc)
 {
 	if (GM_UNLIKELY(h == NULL))
 		gm_panic_nil_assign();
 	GM_RACE_WRITE(h); /* Go: racewritepc */
-	gm_hook(GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_ASSIGN);
+	const unsigned ins = gm_instr();
+	gm_hook(ins, GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_ASSIGN);
 	GM_CHECK_NOT_WRITING(h, "concurrent map writes", GOMAP_OP_ASSIGN);
 	uint64_t hash = key_hash(h, kind, key, GM_LOAD(&h->hash0));
 	/* Set the flag after hashing, as Go does: a hash function may panic
 	 * in Go, and then the map must not be left marked as being written. */
-	GM_SET_WRITING(h, GOMAP_OP_ASSIGN, pc, api);
+	GM_SET_WRITING(ins, h, api, pc);
 
 	if (GM_UNLIKELY(GM_LOAD(&h->buckets) == NULL))
 		(void)gm_first_array(h);
@@ -190,7 +205,7 @@ again:;
 			if (!key_equal(h, kind, key_at(b, h->keysize, i), key))
 				continue;
 			/* The key is present: overwrite its elem. */
-			memcpy(elem_at(h, b, i), elem, h->elemsize);
+			elem_copy(h, elem_at(h, b, i), elem);
 			goto done;
 		}
 		unsigned char *ovf = overflow_of(h, b);
@@ -215,25 +230,26 @@ notfound:
 		inserte = elem_at(h, nb, 0);
 	}
 	key_store(h, kind, insertk, key);
-	memcpy(inserte, elem, h->elemsize);
+	elem_copy(h, inserte, elem);
 	*inserti = top;
 	GM_STORE(&h->count, GM_LOAD(&h->count) + 1);
 done:
-	GM_CLEAR_WRITING(h, GOMAP_OP_ASSIGN);
+	GM_CLEAR_WRITING(ins, h, GOMAP_OP_ASSIGN);
 }
 
 /* ---- delete (Go: mapdelete, mapdelete_fast64, mapdelete_faststr) ---- */
 
-GM_INLINE void map_delete(gomap *h, int kind, const void *key, uintptr_t pc, const char *api)
+GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api, uintptr_t pc)
 {
 	if (h != NULL)
 		GM_RACE_WRITE(h); /* Go: racewritepc, before the empty-map return */
 	if (h == NULL || GM_LOAD(&h->count) == 0)
 		return; /* before the check, like Go */
-	gm_hook(GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_DELETE);
+	const unsigned ins = gm_instr();
+	gm_hook(ins, GOMAP_EV_WRITE_ENTRY, h, GOMAP_OP_DELETE);
 	GM_CHECK_NOT_WRITING(h, "concurrent map writes", GOMAP_OP_DELETE);
 	uint64_t hash = key_hash(h, kind, key, GM_LOAD(&h->hash0));
-	GM_SET_WRITING(h, GOMAP_OP_DELETE, pc, api);
+	GM_SET_WRITING(ins, h, api, pc);
 
 	barray *a = GM_LOAD(&h->buckets);
 	if (GM_UNLIKELY(a == NULL))
@@ -266,8 +282,8 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, uintptr_t pc, con
 			if (kind == GOMAP_KEY_STR)
 				__atomic_store_n((gm_strrec **)k, NULL, __ATOMIC_RELAXED);
 			else
-				memset(k, 0, h->keysize);
-			memset(elem_at(h, b, i), 0, h->elemsize);
+				slot_zero(k, h->keysize);
+			slot_zero(elem_at(h, b, i), h->elemsize);
 			th[i] = EMPTY_ONE;
 			/* If the chain now ends in emptyOne slots, turn them into
 			 * emptyRest so that lookups stop early (invariant 4). */
@@ -310,7 +326,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, uintptr_t pc, con
 		}
 	}
 out:
-	GM_CLEAR_WRITING(h, GOMAP_OP_DELETE);
+	GM_CLEAR_WRITING(ins, h, GOMAP_OP_DELETE);
 }
 
 #endif /* GOMAP_MAP_IMPL_H */

@@ -165,14 +165,24 @@ const char *gomap_op_name(gomap_op op)
 /* ------------------------------------------------------------------------ */
 
 static int next_thread_id = 2; /* 1 is the main thread */
-static _Thread_local int my_thread_id;
+_Thread_local int gm_my_thread_id;
 static char thread_names[MAX_NAMED_THREADS][NAME_LEN];
 
-int gm_thread_id(void)
+int gm_thread_id_slow(void)
 {
-	if (GM_UNLIKELY(my_thread_id == 0))
-		my_thread_id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
-	return my_thread_id;
+	if (gm_my_thread_id == 0)
+		gm_my_thread_id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+	return gm_my_thread_id;
+}
+
+/* Another thread writes now: the previous writer becomes the candidate
+ * other party of a failed exit check. */
+void gm_record_other_writer(gomap *h, int id)
+{
+	GM_STORE(&h->writer[1].id, GM_LOAD(&h->writer[0].id));
+	GM_STORE(&h->writer[1].api, GM_LOAD(&h->writer[0].api));
+	GM_STORE(&h->writer[1].pc, GM_LOAD(&h->writer[0].pc));
+	GM_STORE(&h->writer[0].id, id);
 }
 
 int gomap_thread_id(void)
@@ -441,7 +451,7 @@ static void capture_handler(int sig)
 	(void)sig;
 	if (gettid() != __atomic_load_n(&capture.target, __ATOMIC_ACQUIRE))
 		return;
-	capture.id = my_thread_id;
+	capture.id = gm_my_thread_id;
 	capture.n = backtrace(capture.pcs, MAX_FRAMES + 8);
 	__atomic_store_n(&capture.done, 1, __ATOMIC_RELEASE);
 }
@@ -554,7 +564,7 @@ static void hold_exit_while_reporting(void)
 
 __attribute__((constructor)) static void report_init(void)
 {
-	my_thread_id = 1; /* constructors run on the main thread */
+	gm_my_thread_id = 1; /* constructors run on the main thread */
 	atexit(hold_exit_while_reporting);
 	const char *tl = getenv("GOMAP_TIMELINE");
 	if (tl != NULL && tl[0] != '\0' && strcmp(tl, "0") != 0) {
@@ -601,12 +611,12 @@ static void print_other_party(gomap *h, party_rule rule)
 {
 	int me = gm_thread_id();
 	for (int k = 0; k < 2; k++) {
-		uint64_t id_op = GM_LOAD(&h->writer[k].id_op);
-		int id = (int)(id_op >> 8);
-		if (id == 0 || (rule == PARTY_OTHER_WRITER && id == me))
+		int id = GM_LOAD(&h->writer[k].id);
+		const gm_api *a = GM_LOAD(&h->writer[k].api);
+		if (id == 0 || a == NULL || (rule == PARTY_OTHER_WRITER && id == me))
 			continue;
-		gomap_op op = (gomap_op)(id_op & 0xff);
-		const char *api = GM_LOAD(&h->writer[k].api);
+		gomap_op op = a->op;
+		const char *api = a->name;
 		uintptr_t pc = GM_LOAD(&h->writer[k].pc);
 		out("\nwrite flag held by ");
 		char name[NAME_LEN];
@@ -669,7 +679,7 @@ static _Noreturn GM_NOINLINE void report(const char *first, const char *msg, gom
 {
 	/* The moment of detection, before anything slow happens. */
 	gm_hooks_off = 0;
-	gm_hook(GOMAP_EV_DETECTED, h, op);
+	gm_hook(gm_instr(), GOMAP_EV_DETECTED, h, op);
 	void *pcs[MAX_FRAMES + 8];
 	int n = backtrace(pcs, MAX_FRAMES + 8);
 	claim_report();
