@@ -724,8 +724,9 @@ program).
 - **ThreadSanitizer**: the same programs built with the `tsan` preset
   (`build-tsan/`, clang `-fsanitize=thread`); a run counts when TSan prints
   a `data race` report naming both accesses.
-- **real Go (article)**: the article's own example run with Go 1.19,
-  from `cases/manifest.tsv` (without `-race`).
+- **real Go (article)**: the article's own example run with Go 1.19
+  (without `-race`): runs that ended with a fatal error, from
+  `cases/manifest.tsv`.
 
 Measured {when} with `python3 runner.py --matrix --runs {runs} --seed {seed}`:
 {runs} natural runs per case and tool, on the shared 2-core machine.
@@ -736,13 +737,16 @@ Measured {when} with `python3 runner.py --matrix --runs {runs} --seed {seed}`:
 `nil-map-assign` is a panic in a single thread, not a race: only the
 built-in check sees it. `{LEN_CONTROL}` is a race that Go's detector cannot
 see by design (`len` does not check the write flag): only ThreadSanitizer
-reports it. The built-in detector sees an overlap only while it happens;
-ThreadSanitizer sees unordered accesses to the same memory even when they
-did not overlap in time, which is why its rates are higher; it still needs
-both accesses to touch the same bytes (see docs/cross-checks.md on 2.5 and
-3.3). Under ThreadSanitizer the triggers run in natural mode: the forced
-schedule's hand-over between the two threads is a happens-before edge for
-TSan and hides the race.
+reports it. The built-in detector sees a misuse only when the two
+operations overlap in time, while one of them holds the write flag.
+ThreadSanitizer sees any two map operations that are not ordered by
+synchronisation, whether or not they overlapped: under TSan the core reads
+or writes one header byte in every map operation, as Go's race build does
+(racereadpc/racewritepc), so a reader and a writer that touch different
+buckets still race. The price is slower runs
+and a special build. Under ThreadSanitizer the triggers run in natural
+mode: the forced schedule's hand-over between the two threads is a
+happens-before edge for TSan and hides the race.
 """
 
 
