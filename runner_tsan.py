@@ -681,10 +681,19 @@ def matrix_cases(cases: Sequence) -> List:
     return [c for c in cases if "bad" in c.variants or c.id == LEN_CONTROL]
 
 
+def _percent(fired: int, runs: int) -> str:
+    """A rate as a percentage that never rounds to 0% or 100% unless it is exactly that."""
+    pct = 100.0 * fired / runs
+    text = f"{pct:.0f}"
+    if (text == "100" and fired != runs) or (text == "0" and fired):
+        text = f"{pct:.1f}"
+    return text + "%"
+
+
 def _cell(fired: int, runs: int) -> str:
     if not runs:
         return "not measured"
-    return f"{100.0 * fired / runs:.0f}% ({fired}/{runs})"
+    return f"{_percent(fired, runs)} ({fired}/{runs})"
 
 
 def matrix_table(rows: Sequence[MatrixRow]) -> List[Tuple[str, str, str, str]]:
@@ -708,7 +717,9 @@ def format_matrix_markdown(rows: Sequence[MatrixRow]) -> str:
 
 
 def matrix_for_html(rows: Sequence[MatrixRow]) -> Dict[str, Dict[str, object]]:
-    return {r.case_id: {"builtin_rate": r.builtin_rate, "tsan_rate": r.tsan_rate} for r in rows}
+    """The rows for runner_html.detection_matrix: each cell as text with its run counts."""
+    return {r.case_id: {"builtin_rate": _cell(r.builtin_fired, r.builtin_runs) if r.builtin_runs else None,
+                        "tsan_rate": _cell(r.tsan_fired, r.tsan_runs) if r.tsan_runs else None} for r in rows}
 
 
 def matrix_markdown_page(rows: Sequence[MatrixRow], runs: int, seed: int, when: str, tsan_options: str) -> str:

@@ -411,6 +411,9 @@ class MatrixTest(unittest.TestCase):
 
     def test_rates_and_tables(self):
         rows = self.rows()
+        self.assertEqual(rt._cell(199, 200), "99.5% (199/200)")
+        self.assertEqual(rt._cell(1, 1000), "0.1% (1/1000)")
+        self.assertEqual(rt._cell(200, 200), "100% (200/200)")
         self.assertAlmostEqual(rows[0].builtin_rate, 0.185)
         self.assertEqual(rows[1].tsan_rate, 199 / 200)
         self.assertIsNone(rows[3].tsan_rate)
@@ -443,8 +446,9 @@ class MatrixTest(unittest.TestCase):
         import runner_html
         m = rt.matrix_for_html(self.rows())
         html = runner_html.detection_matrix([r.case_id for r in self.rows()], m)
-        self.assertIn('<td class="num">18%</td>', html)
-        self.assertIn('<td class="num">0%</td>', html)
+        self.assertIn("<td>18% (37/200)</td>", html)
+        self.assertIn("<td>0% (0/200)</td>", html)
+        self.assertIn("<td>99.5% (199/200)</td>", html)
         self.assertIn("not measured", html)
 
     def test_matrix_cases(self):
