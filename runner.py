@@ -1371,10 +1371,8 @@ def _main(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
 
     cases = load_manifest(manifest)
-    if args.matrix:
-        return runner_tsan.run_matrix(sys.modules[__name__], args, root, cases, expected_dir)
-    if args.sanitizer == "thread":
-        return runner_tsan.run_sanitizer(sys.modules[__name__], args, root, cases, expected_dir)
+    if args.sanitizer or args.matrix or args.matrix_md:
+        return runner_tsan.main(sys.modules[__name__], args, root, cases, expected_dir)
 
     if args.explain:
         matches = select_cases(cases, [args.explain])

@@ -554,6 +554,23 @@ def _check_binaries(R, units: Sequence, no_build: bool) -> None:
 # --------------------------------------------------------------------------
 
 
+def main(R, args, root: Path, cases: Sequence, expected_dir: Path) -> int:
+    """Entry from runner.py for --sanitizer, --matrix and --matrix-md: check the combination, then run."""
+    if args.matrix_md is not None and not args.matrix:
+        raise R.UsageError("--matrix-md goes with --matrix")
+    if args.list or args.explain:
+        raise R.UsageError(f"{'--list' if args.list else '--explain'} cannot be combined with "
+                           f"{'--matrix' if args.matrix else '--sanitizer'}")
+    if args.matrix:
+        for given, name in ((args.sanitizer, "--sanitizer"), (args.variant, "--variant"),
+                            (args.shard, "--shard"), (args.junit, "--junit")):
+            if given:
+                raise R.UsageError(f"--matrix cannot be combined with {name} (it runs the bad variants and "
+                                   f"the len control in natural mode, with and without ThreadSanitizer)")
+        return run_matrix(R, args, root, cases, expected_dir)
+    return run_sanitizer(R, args, root, cases, expected_dir)
+
+
 def run_sanitizer(R, args, root: Path, cases: Sequence, expected_dir: Path) -> int:
     """runner.py --sanitizer thread: every selected unit under ThreadSanitizer."""
     out, err = sys.stdout, sys.stderr

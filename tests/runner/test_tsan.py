@@ -460,6 +460,18 @@ class MatrixTest(unittest.TestCase):
 class CommandLineTest(unittest.TestCase):
     """--sanitizer thread end to end on a fake tree whose cases print TSan-like reports."""
 
+    def test_options_that_do_not_combine(self):
+        import contextlib
+        for argv, msg in ((["--matrix-md", "x.md"], "--matrix-md goes with --matrix"),
+                          (["--sanitizer", "thread", "--list"], "--list cannot be combined with --sanitizer"),
+                          (["--matrix", "--sanitizer", "thread"], "--matrix cannot be combined with --sanitizer"),
+                          (["--matrix", "--variant", "bad"], "--matrix cannot be combined with --variant")):
+            err = io.StringIO()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+                rc = runner.main(argv + ["--no-build"])
+            self.assertEqual(rc, runner.EXIT_USAGE, argv)
+            self.assertIn(msg, err.getvalue())
+
     def test_fake_tree_end_to_end(self):
         import tempfile
         import contextlib
