@@ -42,6 +42,7 @@
 #include <elfutils/libdwfl.h>
 #include <execinfo.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -397,22 +398,49 @@ static bool entry_frame(const frame *f)
 	return false;
 }
 
+/* Is `pc` (a return address) inside the C library? Answered with dladdr,
+ * which reads only the dynamic symbol table, so that a report never has to
+ * load the C library's debug information to recognise thread start-up. */
+static bool in_libc(uintptr_t pc)
+{
+	static const char *libc_file;
+	Dl_info info;
+	if (libc_file == NULL) {
+		if (dladdr((void *)gnu_get_libc_version, &info) == 0 || info.dli_fname == NULL)
+			return false;
+		libc_file = info.dli_fname;
+	}
+	return pc != 0 && dladdr((void *)(pc - 1), &info) != 0 && info.dli_fname != NULL &&
+	       strcmp(info.dli_fname, libc_file) == 0;
+}
+
 static void print_stack(void *const *pcs, int n, bool skip_internal)
 {
 	frame fr[MAX_FRAMES + 8];
 	int shown = 0, i = 0;
 	if (n > MAX_FRAMES + 8)
 		n = MAX_FRAMES + 8;
+	/* The frames below the program's own code, where a thread starts, are
+	 * the C library's (start_thread, clone3): leave them out unread. */
+	while (n > 0 && (pcs[n - 1] == NULL || in_libc((uintptr_t)pcs[n - 1])))
+		n--;
 	for (int j = 0; j < n; j++)
-		symbolise_name((uintptr_t)pcs[j], &fr[j]);
+		fr[j].func = NULL;
 	/* Skip the reporting machinery at the top of the stack. A hook runs
 	 * inside the map operation, so stop at the first frame that is not
 	 * the machinery: anything deeper is the program's story. */
-	while (skip_internal && i < n && (fr[i].func == NULL || internal_frame(&fr[i])))
-		i++;
+	for (; skip_internal && i < n; i++) {
+		symbolise_name((uintptr_t)pcs[i], &fr[i]);
+		if (fr[i].func != NULL && !internal_frame(&fr[i]))
+			break;
+	}
 	if (i == n)
 		i = 0;
-	for (; i < n && !entry_frame(&fr[i]); i++) {
+	for (; i < n; i++) {
+		if (fr[i].func == NULL)
+			symbolise_name((uintptr_t)pcs[i], &fr[i]);
+		if (entry_frame(&fr[i]))
+			break;
 		if (shown == MAX_FRAMES) {
 			out("...additional frames elided...\n");
 			break;
