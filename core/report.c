@@ -101,7 +101,8 @@ static inline uint64_t read_tsc(void)
 
 static void timeline_record(gomap *h, gomap_op op, gm_phase phase)
 {
-	gm_event *ring = GM_LOAD(&h->timeline);
+	/* Acquire: the ring another thread allocated is zeroed before use. */
+	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL) {
 		gm_event *fresh = calloc(GM_TIMELINE_LEN, sizeof *fresh);
 		if (fresh == NULL)
@@ -760,7 +761,7 @@ void gm_panic_nil_assign(void)
  * microseconds since the oldest event shown. */
 static void print_timeline(gomap *h)
 {
-	gm_event *ring = GM_LOAD(&h->timeline);
+	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL)
 		return;
 	uint64_t pos = GM_LOAD(&h->timeline_pos);
@@ -777,7 +778,9 @@ static void print_timeline(gomap *h)
 	out("\nmap timeline, oldest first (GOMAP_TIMELINE=1):\n");
 	uint64_t t0 = 0;
 	for (uint64_t k = 0; k < n; k++) {
-		gm_event e = ring[(pos - n + k) % GM_TIMELINE_LEN];
+		const gm_event *slot = &ring[(pos - n + k) % GM_TIMELINE_LEN];
+		gm_event e = {GM_LOAD(&slot->tsc), GM_LOAD(&slot->tid), GM_LOAD(&slot->op),
+		              GM_LOAD(&slot->phase)};
 		if (k == 0)
 			t0 = e.tsc;
 		double us = (double)(int64_t)(e.tsc - t0) * ns_per_tick / 1000.0;
