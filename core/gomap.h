@@ -99,7 +99,8 @@ gomap *gomap_make(const gomap_type *t, size_t hint);
 void gomap_free(gomap *m);
 const gomap_type *gomap_typeof(const gomap *m);
 
-/* v := m[k]: copies the elem, or zeroes `elem_out` when absent. */
+/* v := m[k]: copies the elem, or zeroes `elem_out` when absent. A nil map
+ * has no type and so no elem size: `elem_out` is then left untouched. */
 void gomap_access1(gomap *m, const void *key, void *elem_out);
 /* v, ok := m[k]: as gomap_access1, and returns ok. elem_out may be NULL. */
 bool gomap_access2(gomap *m, const void *key, void *elem_out);
