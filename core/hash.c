@@ -11,18 +11,6 @@
  */
 #include "internal.h"
 
-/* Odd 64-bit constants with well-spread bits. */
-#define P0 0xa0761d6478bd642full
-#define P1 0xe7037ed1a0b428dbull
-#define P2 0x8ebc6af09c88c6e3ull
-#define P3 0x589965cc75374cc3ull
-
-static inline uint64_t mix(uint64_t a, uint64_t b)
-{
-	__uint128_t r = (__uint128_t)a * b;
-	return (uint64_t)(r >> 64) ^ (uint64_t)r;
-}
-
 static inline uint64_t read8(const unsigned char *p)
 {
 	uint64_t v;
@@ -49,7 +37,7 @@ uint64_t gomap_memhash(const void *data, size_t n, uint64_t seed)
 {
 	const unsigned char *p = data;
 	uint64_t a, b;
-	seed ^= P0;
+	seed ^= GM_P0;
 	if (n <= 16) {
 		if (n >= 4) {
 			size_t mid = (n >> 3) << 2;
@@ -66,21 +54,21 @@ uint64_t gomap_memhash(const void *data, size_t n, uint64_t seed)
 		if (left > 48) {
 			uint64_t s1 = seed, s2 = seed;
 			do {
-				seed = mix(read8(p) ^ P1, read8(p + 8) ^ seed);
-				s1 = mix(read8(p + 16) ^ P2, read8(p + 24) ^ s1);
-				s2 = mix(read8(p + 32) ^ P3, read8(p + 40) ^ s2);
+				seed = gm_mix(read8(p) ^ GM_P1, read8(p + 8) ^ seed);
+				s1 = gm_mix(read8(p + 16) ^ GM_P2, read8(p + 24) ^ s1);
+				s2 = gm_mix(read8(p + 32) ^ GM_P3, read8(p + 40) ^ s2);
 				p += 48;
 				left -= 48;
 			} while (left > 48);
 			seed ^= s1 ^ s2;
 		}
 		while (left > 16) {
-			seed = mix(read8(p) ^ P1, read8(p + 8) ^ seed);
+			seed = gm_mix(read8(p) ^ GM_P1, read8(p + 8) ^ seed);
 			p += 16;
 			left -= 16;
 		}
 		a = read8(p + left - 16);
 		b = read8(p + left - 8);
 	}
-	return mix(P1 ^ n, mix(a ^ P1, b ^ seed));
+	return gm_mix(GM_P1 ^ n, gm_mix(a ^ GM_P1, b ^ seed));
 }

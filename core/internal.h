@@ -235,6 +235,13 @@ GM_INLINE bool too_many_overflow_buckets(uint16_t noverflow, uint8_t B)
 
 /* ---- hashing (hash.c has the out-of-line versions) ---- */
 
+/* Odd 64-bit constants with well-spread bits, for the hashes and the
+ * random generator. */
+#define GM_P0 0xa0761d6478bd642full
+#define GM_P1 0xe7037ed1a0b428dbull
+#define GM_P2 0x8ebc6af09c88c6e3ull
+#define GM_P3 0x589965cc75374cc3ull
+
 /* The multiply-fold step: a 64x64->128-bit product, halves xored. */
 GM_INLINE uint64_t gm_mix(uint64_t a, uint64_t b)
 {
@@ -242,11 +249,10 @@ GM_INLINE uint64_t gm_mix(uint64_t a, uint64_t b)
 	return (uint64_t)(r >> 64) ^ (uint64_t)r;
 }
 
-/* Go: memhash64. The constants are odd, with well-spread bits. */
+/* Go: memhash64. */
 GM_INLINE uint64_t gm_hash64(uint64_t key, uint64_t seed)
 {
-	return gm_mix(0x589965cc75374cc3ull ^ 8,
-	              gm_mix(key ^ 0xe7037ed1a0b428dbull, key ^ seed ^ 0xa0761d6478bd642full));
+	return gm_mix(GM_P3 ^ 8, gm_mix(key ^ GM_P1, key ^ seed ^ GM_P0));
 }
 
 /* ---- shared internals (map.c) ---- */

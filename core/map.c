@@ -86,9 +86,8 @@ uint64_t gm_fastrand(void)
 			s = (uint64_t)(uintptr_t)&s ^ 0x9e3779b97f4a7c15ull;
 		rand_state = s | 1;
 	}
-	rand_state += 0xa0761d6478bd642full;
-	__uint128_t m = (__uint128_t)rand_state * (rand_state ^ 0xe7037ed1a0b428dbull);
-	return (uint64_t)(m >> 64) ^ (uint64_t)m;
+	rand_state += GM_P0;
+	return gm_mix(rand_state, rand_state ^ GM_P1);
 }
 
 /* ------------------------------------------------------------------------ */
