@@ -262,7 +262,7 @@ gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n);
 void gm_grow_work(gomap *h, uint64_t bucket);
 void gm_hash_grow(gomap *h);
 unsigned char *gm_newoverflow(gomap *h, unsigned char *b);
-barray *gm_first_array(gomap *h);
+void gm_first_array(gomap *h);
 bool gm_lookup_slotkey(gomap *h, const void *slotkey, const void **k, const void **e);
 
 /* ---- reports (report.c) ---- */

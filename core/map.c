@@ -141,11 +141,9 @@ static barray *make_bucket_array(gomap *h, uint8_t B)
 
 /* The first bucket array of a map made with hint 0 (Go allocates it lazily
  * in mapassign). */
-barray *gm_first_array(gomap *h)
+void gm_first_array(gomap *h)
 {
-	barray *a = make_bucket_array(h, GM_LOAD(&h->B));
-	GM_STORE(&h->buckets, a);
-	return a;
+	GM_STORE(&h->buckets, make_bucket_array(h, GM_LOAD(&h->B)));
 }
 
 /* Go: incrnoverflow. Exact below 2^16 buckets; above, counted with

@@ -172,7 +172,7 @@ GM_INLINE void map_assign(gomap *h, int kind, const void *key, const void *elem,
 	GM_SET_WRITING(ins, h, api, pc);
 
 	if (GM_UNLIKELY(GM_LOAD(&h->buckets) == NULL))
-		(void)gm_first_array(h);
+		gm_first_array(h);
 again:;
 	barray *a = GM_LOAD(&h->buckets);
 	uint64_t bucket = hash & (a->nbuckets - 1);

@@ -648,12 +648,7 @@ static void print_other_party(gomap *h, party_rule rule)
 		const char *api = a->name;
 		uintptr_t pc = GM_LOAD(&h->writer[k].pc);
 		out("\nwrite flag held by ");
-		char name[NAME_LEN];
-		thread_name(id, name);
-		if (name[0])
-			out("thread %d \"%s\" [%s]:\n", id, name, gomap_op_name(op));
-		else
-			out("thread %d [%s]:\n", id, gomap_op_name(op));
+		print_thread_header(id, gomap_op_name(op));
 		out("%s(...)\n", api ? api : "?");
 		frame f;
 		symbolise(pc, &f);
