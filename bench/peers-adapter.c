@@ -13,7 +13,7 @@
  * libdw's headers only (the report loads libdw with dlopen).
  *
  * PEER-NAME: gomap
- * PEER-SRCS: ../core/map.c ../core/map_fast64.c ../core/map_faststr.c ../core/hash.c ../core/report.c
+ * PEER-SRCS: ../core/map.c ../core/map_fast64.c ../core/map_faststr.c ../core/hash.c ../core/instrument.c ../core/timeline.c ../core/thread.c ../core/symbols.c ../core/report.c
  * PEER-CFLAGS: -DGOMAP_DETECTOR=1 -fno-omit-frame-pointer $(pkg-config --cflags libdw)
  * PEER-LIBS: -ldl
  * PEER-CONC: yes
