@@ -115,9 +115,8 @@ static bool internal_frame(const gm_frame *f)
 {
 	if (f->func == NULL)
 		return false;
-	return strncmp(f->func, "gm_", 3) == 0 || strcmp(f->func, "gomap_fatal") == 0 ||
-	       strcmp(f->func, "evacuate") == 0 || strcmp(f->func, "report") == 0 ||
-	       strstr(f->func, "backtrace") != NULL;
+	return strncmp(f->func, "gm_", 3) == 0 || strcmp(f->func, "evacuate") == 0 ||
+	       strcmp(f->func, "report") == 0 || strstr(f->func, "backtrace") != NULL;
 }
 
 /* Where a thread's or the process's own story begins: the C library's
@@ -466,11 +465,6 @@ void gm_fatal_misuse(const char *msg, gomap *h, gomap_op op)
 void gm_fatal_flag_lost(gomap *h, gomap_op op)
 {
 	report("fatal error: ", "concurrent map writes", h, op, PARTY_OTHER_WRITER);
-}
-
-void gomap_fatal(const char *msg, gomap *m, gomap_op op)
-{
-	report("fatal error: ", msg, m, op, m != NULL ? PARTY_HOLDER : PARTY_NONE);
 }
 
 void gm_fatal_damaged(const char *what, gomap *h)
