@@ -72,7 +72,4 @@ static void run_fixed(void)
 	run("store_put_locked", "store_get_locked");
 }
 
-HZ_CASE("4.3-plugin-global-map",
-        "a dlopen()ed module owns a global map and exports unlocked functions; several threads "
-        "call them",
-        {"bad", run_bad}, {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -80,13 +80,18 @@ typedef struct hz_case {
 	size_t nvariants;
 } hz_case;
 
-/* Declares the case and its main(). Usage:
- *   HZ_CASE("2.1-read-write-pair", "one thread reads, one writes",
- *           {"bad", run_bad}, {"fixed", run_fixed})
+/* The case's id and title, from the catalogue registry (cases/manifest.tsv):
+ * the build generates them for each case program, so a source never
+ * restates them. */
+extern const char hz_case_id_[];
+extern const char hz_case_title_[];
+
+/* Declares the case's variants and its main(). Usage:
+ *   HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})
  */
-#define HZ_CASE(id_, title_, ...)                                                                  \
+#define HZ_CASE(...)                                                                               \
 	static const hz_variant hz_variants_[] = {__VA_ARGS__};                                    \
-	static const hz_case hz_case_ = {id_, title_, hz_variants_,                                \
+	static const hz_case hz_case_ = {hz_case_id_, hz_case_title_, hz_variants_,                \
 	                                 sizeof(hz_variants_) / sizeof(hz_variants_[0])};          \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \
