@@ -40,6 +40,9 @@ void hz_sched_finish_(void);
 void hz_sched_install_(void);
 /* True once the detector has fired in a forced run. */
 bool hz_detected_(void);
+/* How many waits of the forced schedule ended at their safety-net deadline
+ * (none in a correct run; tests/harness checks that). */
+unsigned hz_sched_deadlines_(void);
 
 /* Per-thread random stream for a thread started with start order `n`. */
 void hz_rand_seed_thread_(uint64_t n);
