@@ -1,6 +1,6 @@
 /*
  * harness.c -- the command line every case shares, and Go's concurrency
- * vocabulary in C: named threads, wait groups, defer, cancel tokens, once,
+ * vocabulary in C: named threads, wait groups, defer, cancel tokens,
  * and locks that announce when they park (see forced.c for why).
  */
 #include <errno.h>
@@ -23,19 +23,9 @@ static hz_mode run_mode = HZ_FORCED;
 static uint64_t run_seed;
 static atomic_uint_fast64_t threads_started; /* start order of hz_go threads */
 
-hz_mode hz_run_mode(void)
-{
-	return run_mode;
-}
-
 bool hz_natural(void)
 {
 	return run_mode == HZ_NATURAL;
-}
-
-uint64_t hz_seed(void)
-{
-	return run_seed;
 }
 
 int hz_loops(int natural)
@@ -215,7 +205,7 @@ void hz_defer_run_(struct hz_defer *d)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Cancel token and once                                                    */
+/* Cancel token                                                             */
 /* ------------------------------------------------------------------------ */
 
 void hz_cancel_init(hz_cancel *c)
@@ -254,29 +244,6 @@ void hz_cancel_destroy(hz_cancel *c)
 {
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
-}
-
-void hz_once_do(hz_once *o, void (*fn)(void *), void *arg)
-{
-	if (atomic_load(&o->state) == 2)
-		return;
-	pthread_mutex_lock(&o->mu);
-	if (atomic_load(&o->state) == 0) {
-		atomic_store(&o->state, 1);
-		pthread_mutex_unlock(&o->mu);
-		fn(arg);
-		pthread_mutex_lock(&o->mu);
-		atomic_store(&o->state, 2);
-		pthread_cond_broadcast(&o->cv);
-		hz_wake_(o);
-	} else {
-		while (atomic_load(&o->state) != 2) {
-			hz_park_(o);
-			pthread_cond_wait(&o->cv, &o->mu);
-		}
-	}
-	pthread_mutex_unlock(&o->mu);
-	hz_unpark_();
 }
 
 /* ------------------------------------------------------------------------ */

@@ -24,7 +24,7 @@ hz_thr *hz_sched_register_(hz_role role);
 /* Binds a registered record to the calling thread. */
 void hz_sched_bind_(hz_thr *t);
 /* Parking, precisely: a thread is parked only while it waits for a harness
- * object (lock, wait group, cancel token, once) that is not available.
+ * object (lock, wait group, cancel token) that is not available.
  *   waiter:   lock inner; while (unavailable) { hz_park_(obj); wait; }
  *             unlock inner; hz_unpark_();
  *   releaser: change the state under inner; broadcast; hz_wake_(obj).
@@ -40,6 +40,9 @@ void hz_sched_finish_(void);
 void hz_sched_install_(void);
 /* True once the detector has fired in a forced run. */
 bool hz_detected_(void);
+/* How many waits of the forced schedule ended at their safety-net deadline
+ * (none in a correct run; tests/harness checks that). */
+unsigned hz_sched_deadlines_(void);
 
 /* Per-thread random stream for a thread started with start order `n`. */
 void hz_rand_seed_thread_(uint64_t n);
