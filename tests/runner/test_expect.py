@@ -93,6 +93,19 @@ class ExpectedFileTests(unittest.TestCase):
         self.assertIn("/nonexistent/dir/a.bad.expect", str(cm.exception))
 
 
+class FormatDocumentTests(unittest.TestCase):
+    """expected/FORMAT.md shows a real expected file; the copy must not drift."""
+
+    def test_the_example_in_format_md_is_the_real_file(self):
+        doc = (fakes.REPO / "expected" / "FORMAT.md").read_text()
+        name = "expected/2.1-read-write-pair.bad.expect"
+        self.assertIn(f"Example, `{name}`", doc)
+        example = doc.split(f"Example, `{name}`", 1)[1].split("```\n", 2)[1]
+        self.assertEqual(example, (fakes.REPO / name).read_text())
+        # ... and the documented example is itself a valid file.
+        self.assertEqual(parse(example).first_line, "fatal error: concurrent map read and map write")
+
+
 class ManifestTests(fakes.TreeTestCase):
     def load(self, text):
         path = self.tree.cases_dir / "manifest.tsv"
