@@ -186,6 +186,18 @@ class BadInputTests(fakes.TreeTestCase):
                              "--variant", "fixed", "--shard", "1/2", "--keep", str(self.tree.tmp / "k"))
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
+    def test_the_smoke_test_command_line_works(self):
+        # ctest's smoke tests (generated from the registry by cases/CMakeLists.txt)
+        # call the runner with exactly this shape, one case and variant each.
+        build = self.tree.root / "build"
+        for cid, variant in (("2.1-read-write-pair", "bad"), ("control-nil-map-read", "control")):
+            proc = subprocess.run(
+                [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), "--no-build", "--build-dir",
+                 str(build), "--runs", "1", "--mode", "forced", cid, "--variant", variant],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+            self.assertClosingLine(proc, 1, 0)
+
     def test_an_unknown_variant_is_refused(self):
         self.assertUsageError(self.tree.run("--variant", "good"), "unknown variant 'good'")
 
