@@ -48,6 +48,8 @@ examples:
   python3 runner.py 2.1-read-write-pair -v   one case, show one run's output
   python3 runner.py article --mode natural --runs 500
   python3 runner.py --runs 1000 --junit report.xml --shard 1/4
+  python3 runner.py --runs 1000 --seed 7 --shard 2/4 --json shard2.json   (one per machine)
+  python3 runner.py --merge shard*.json --junit report.xml --html report.html
   python3 runner.py --explain 3.3-background-scanner
   python3 runner.py --sanitizer thread --mode both   every unit under ThreadSanitizer
   python3 runner.py --matrix --matrix-md docs/detection-matrix.md
@@ -150,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--keep", metavar="DIR", type=Path,
                      help="save the stderr of every run that did not match under DIR")
 
+    shards = p.add_argument_group("merging shards")
+    shards.add_argument("--merge", nargs="+", type=Path, metavar="REPORT",
+                        help="read the --json reports of a run's shards (--shard I/N --json F, on one machine "
+                             "or several) and report them as that one run: the table, the closing line and "
+                             "exit status, --json, --junit and --html; runs and builds nothing")
+
     san = p.add_argument_group("ThreadSanitizer and the detection matrix")
     san.add_argument("--sanitizer", choices=("thread",),
                      help="build the tsan preset (build-tsan/) and check every run under ThreadSanitizer: "
@@ -189,12 +197,26 @@ _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("sh
                     ("junit", "--junit"), ("mode", "--mode"), ("verbose", "-v"))
 
 
+# What a merge takes from its shard reports (selection, modes, runs, seed,
+# judge) or cannot do (it runs nothing): everything but the report files,
+# the tree options, -j and --timeout.
+_NOT_WITH_MERGE = (("cases", "case selection"), ("variant", "--variant"), ("mode", "--mode"), ("runs", "--runs"),
+                   ("seed", "--seed"), ("shard", "--shard"), ("sanitizer", "--sanitizer"), ("list", "--list"),
+                   ("explain", "--explain"), ("matrix", "--matrix"), ("matrix_md", "--matrix-md"),
+                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"))
+
+
 def _given(args: argparse.Namespace, name: str) -> bool:
     return getattr(args, name) not in (None, False, [])
 
 
 def check_combinations(args: argparse.Namespace) -> Optional[str]:
     """The first problem with the combination of options, or None."""
+    if args.merge:
+        for name, flag in _NOT_WITH_MERGE:
+            if _given(args, name):
+                return (f"--merge cannot be combined with {flag} (a merge runs nothing: the selection, "
+                        "modes, runs, seed and judge are the shard reports')")
     if args.matrix_md is not None and not args.matrix:
         return "--matrix-md goes with --matrix"
     if args.list and args.explain is not None:

@@ -1,6 +1,6 @@
 """Layer 7: what each command line does.
 
-main() parses the command line (gomaprun.cmdline) and picks one of four
+main() parses the command line (gomaprun.cmdline) and picks one of five
 things to do; each wires the layers below together and owns nothing else:
 
     explain     --explain CASE: the case's texts, and the timeline of one
@@ -11,6 +11,9 @@ things to do; each wires the layers below together and owns nothing else:
     matrix      --matrix: the same run loop over two sets of units (the
                 signature judge on build/, the ThreadSanitizer judge on
                 build-tsan/), counted by the matrix report's observer
+    merge       --merge: the JSON reports of a run's shards read back into
+                the units of the whole run (gomaprun.reports.merge), then
+                the catalogue's reports; nothing runs
 """
 
 from __future__ import annotations
@@ -36,14 +39,18 @@ from .judges.signature import SIGNATURE
 from .judges.tsan import LEN_CONTROL, THREAD, TSAN_OPTIONS
 from .reports import html as html_report
 from .reports import matrix as matrix_report
+from .reports import merge
 from .reports.explain import explain
-from .reports.json_report import json_report
+from .reports.json_report import RunFacts, json_report
 from .reports.junit import junit_report
 from .reports.text import (counts, format_table, plan_line, write_closing, write_failures, write_list,
                            write_verbose)
 from .reports.timeline import format_captured_run, format_not_built
 from .runloop.loop import LoopOptions, capture_one, run_units
-from .runloop.units import Unit, make_units
+from .runloop.units import Unit, make_units, shard_units
+
+# The judges a report can name (its `run` field), for --merge.
+JUDGES = {j.name: j for j in (SIGNATURE, THREAD)}
 
 # --explain's run: never longer than this, whatever --timeout says.
 EXPLAIN_TIMEOUT_CAP = 30.0
@@ -87,6 +94,8 @@ def dispatch(args) -> int:
         return EXIT_OK
     if args.matrix:
         return do_matrix(args, root, cases, expected_dir)
+    if args.merge:
+        return do_merge(args, root, cases, expected_dir)
     return do_catalogue(args, root, cases, expected_dir, THREAD if args.sanitizer else SIGNATURE)
 
 
@@ -153,9 +162,8 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     units = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge)
     if not units:
         raise UsageError(f"nothing to run: the selected cases have no variant {', '.join(variants or [])}")
-    if args.shard:
-        i, n = args.shard
-        units = [u for k, u in enumerate(units) if k % n == i - 1]
+    selected_units = len(units)
+    units = shard_units(units, args.shard)
 
     json_file = open_output(args.json, "--json")
     junit_file = open_output(args.junit, "--junit")
@@ -176,18 +184,31 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
                        keep=args.keep)
     result = run_units(units, master, opts, err)
 
-    shown = [u for u in units if u.done]
+    facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
+                     timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
+                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit)
     if args.verbose:
-        write_verbose(shown, out)
+        write_verbose([u for u in units if u.done], out)
+    return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
+
+
+def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path, expected_dir: Path,
+                  files, out) -> int:
+    """The end of a run of the catalogue, or of a merge of its shards: the
+    failures, the table and the closing lines on `out`, then the --json,
+    --junit and --html files; the exit status."""
+    json_file, junit_file, html_file = files
+    shown = [u for u in units if u.done]
     write_failures(shown, out)
     out.write("\n" + format_table(shown) + "\n")
-    write_closing(units, result.wall, result.interrupted, result.failfast_hit, out)
+    write_closing(units, facts.wall, facts.interrupted_by, facts.failfast_stopped, out)
     out.flush()
     passed, failed = counts(units)
+    interrupted = facts.interrupted_by
 
     if json_file is not None:
         with json_file:
-            report = json_report(master, units, passed, failed, result.interrupted is not None, judge)
+            report = json_report(master, units, passed, failed, interrupted is not None, judge, facts)
             json_file.write(json.dumps(report, indent=1).encode() + b"\n")
     if junit_file is not None:
         with junit_file:
@@ -195,12 +216,38 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     if html_file is not None:
         with html_file:
             meta = {"judged by": judge.title} if judge.title else {}
-            meta.update({"seed": master, "runs per unit": args.runs or "default", "modes": "+".join(modes),
-                         "wall": f"{result.wall:.1f}s", "finished": _now()})
-            if result.interrupted is not None:
-                meta["interrupted by"] = signal_name(result.interrupted)
+            meta.update({"seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
+                         "wall": f"{facts.wall:.1f}s", "finished": _now()})
+            if interrupted is not None:
+                meta["interrupted by"] = signal_name(interrupted)
             html_file.write(html_report.render_units(units, root, expected_dir, meta).encode("utf-8"))
-    return _exit_status(result.interrupted, failed)
+    return _exit_status(interrupted, failed)
+
+
+# --------------------------------------------------------------------------
+# --merge
+# --------------------------------------------------------------------------
+
+
+def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
+    """Shard reports of one run as that run's reports; runs and builds nothing."""
+    reports = merge.read_reports(args.merge)
+    facts = merge.common_facts(reports)
+    judge = JUDGES.get(facts.judge)
+    if judge is None:
+        raise UsageError(f"{reports[0].name}: judged by {facts.judge!r}, which this runner does not know")
+    master = reports[0].seed
+    variants = parse_variants(facts.variants)
+    units = make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
+                       _build_dir(args, root, judge), judge)
+    if len(units) != facts.selected_units:
+        raise UsageError(f"the shards' run selected {facts.selected_units} units, this tree selects {len(units)} "
+                         "for it (merge in the source tree the shards ran from)")
+    merge.fill_units(units, reports, master)
+    files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
+    out = sys.stdout
+    out.write(merge.merge_line(judge, reports, units, facts, master))
+    return write_reports(units, master, judge, facts, root, expected_dir, files, out)
 
 
 # --------------------------------------------------------------------------

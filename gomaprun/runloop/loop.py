@@ -79,14 +79,7 @@ def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
             reason += f" (output truncated, {fin.dropped} bytes dropped)" if reason else ""
         first = se.split("\n", 1)[0][:FIRST_LINE_LIMIT]
         rec = RunRecord(index, seed, outcome, reason, fin.status, fin.signum, first, fin.ms)
-        u.records.append(rec)
-        u.counts[outcome] += 1
-        u.times.append(fin.ms)
-        failing = u.breaks_policy(outcome)
-        if failing:
-            u.failing_total += 1
-            if opts.verbose or len(u.failing) < SHOWN_FAILURES:
-                u.failing.append(rec)
+        failing = u.add_record(rec, None if opts.verbose else SHOWN_FAILURES)
         if opts.verbose and (u.shown is None or (failing and not u.breaks_policy(u.shown[0].outcome))):
             u.shown = (rec, so, se)
         if u.is_trigger and (u.sample is None or (outcome == MATCHED and u.sample[0].outcome != MATCHED)) \

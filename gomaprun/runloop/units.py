@@ -73,6 +73,23 @@ class Unit:
     def done(self) -> int:
         return len(self.times)
 
+    def add_record(self, rec: RunRecord, shown_failures: Optional[int]) -> bool:
+        """Count one judged run in this unit; whether it breaks the policy.
+
+        Failing runs are kept (with their replay commands) up to
+        `shown_failures`, all of them when it is None. The run loop records
+        every finished run through here, and so does a merge of shard reports.
+        """
+        self.records.append(rec)
+        self.counts[rec.outcome] += 1
+        self.times.append(rec.ms)
+        failing = self.breaks_policy(rec.outcome)
+        if failing:
+            self.failing_total += 1
+            if shown_failures is None or len(self.failing) < shown_failures:
+                self.failing.append(rec)
+        return failing
+
     def breaks_policy(self, outcome: str) -> bool:
         """Whether a single run with this outcome already fails the unit."""
         return self.judge.breaks_policy(self.variant, self.mode, self.expect, outcome)
@@ -123,3 +140,13 @@ def make_units(cases: Sequence[Case], variants: Optional[Sequence[str]], modes: 
                 units.append(Unit(case=c, variant=v, mode=m, expect=exp, runs=runs or judge.default_runs(m),
                                   binary=case_binary(build_dir, c.id), judge=judge))
     return units
+
+
+def shard_units(units: Sequence[Unit], shard: Optional[Tuple[int, int]]) -> List[Unit]:
+    """Slice I of N (1-based) of the units: units I, I+N, I+2N... in catalogue
+    order; all of them when `shard` is None. --shard runs a slice; a merge
+    of shard reports checks each report against its slice."""
+    if shard is None:
+        return list(units)
+    i, n = shard
+    return [u for k, u in enumerate(units) if k % n == i - 1]

@@ -49,7 +49,7 @@ class JsonTests(MixedTreeTestCase):
         proc = self.tree.run("--runs", "6", "--seed", "9", "--mode", "both", "--json", str(out))
         self.assertEqual(proc.returncode, 1)
         data = json.loads(out.read_text())
-        self.assertEqual(set(data), {"seed", "interrupted", "runs", "summary", "passed", "failed"})
+        self.assertEqual(set(data), {"seed", "interrupted", "runs", "summary", "passed", "failed", "run"})
         self.assertEqual((data["seed"], data["interrupted"]), (9, False))
         self.assertEqual(len(data["runs"]), 10 * 6)
         self.assertEqual(len(data["summary"]), 10)
