@@ -13,7 +13,8 @@ imports). From the bottom up:
                   and the ThreadSanitizer judge; the flight-recorder reader
     4 runloop     units, seeds, policies and the one run loop
     5 reports     text table, JSON, JUnit, HTML, timelines, detection matrix,
-                  --explain; they read results and never start a process
+                  --explain, the merge of shard reports; they read results
+                  and never start a process
     6 cmdline     the argument parser and every option-combination check
     7 main        what each command line does, wiring the layers together
 

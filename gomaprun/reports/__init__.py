@@ -7,4 +7,6 @@ html      the self-contained HTML page
 matrix    the detection matrix (text, markdown, HTML cells)
 explain   --explain: write-up, source header, expected files, fix, and the
           timeline of the run the run loop captured for it
+merge     --merge: shard reports (json_report) read back into the units of
+          the whole run, for the reports above
 """
