@@ -5,8 +5,9 @@ A judge says, for one case variant in one mode: what is expected of a run
 variant runs, what environment a run gets and how its replay command is
 shown, which build it needs, how a finished run is classified into one of
 the outcomes of gomaprun.base, and which outcomes break the unit's policy.
-The run loop (gomaprun.runloop) and the reports take any judge; they never
-ask which one they have.
+The run loop (gomaprun.runloop) and the table, JSON, JUnit and HTML
+reports take any judge and never ask which one they have (only the
+detection matrix, which compares two tools, tells them apart).
 
     signature.SignatureJudge   expected/<id>.<variant>.expect, the built-in
                                detector's report (the default)
