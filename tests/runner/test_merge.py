@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 import fakes
 from fakes import SEED_PARITY_BODY
 import test_html
+import test_tsan
 from test_unseen import BAD_EXPECT as UNSEEN_BAD_EXPECT
 from test_unseen import BODY as UNSEEN_BODY
 
@@ -172,6 +173,46 @@ class MergeMatchesOneRunTests(MergeTestCase):
         proc = self.merge(*shards, outputs=False)
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         self.assertClosingLine(proc, 15, 3)
+
+
+class MergeUnderThreadSanitizerTests(fakes.TreeTestCase):
+    def test_shards_judged_by_thread_sanitizer_merge_with_their_judge(self):
+        root = self.tree.root
+        tsan_bin = root / "build-tsan" / "cases"
+        tsan_bin.mkdir(parents=True)
+        race = test_tsan.RACE_21.split("fatal error")[0].replace("'", "")
+        expects = {"bad": "exit: 2\nfirst-line: fatal error: concurrent map writes\n", "fixed": fakes.FIXED_EXPECT}
+        self.tree.add_case("2.1-a", body=None, expects=expects)
+        self.tree.add_case("2.2-b", body=None, expects=expects)
+        for cid in ("2.1-a", "2.2-b"):
+            exe = tsan_bin / cid
+            # Odd seeds of the bad variant show no race (not reproduced).
+            exe.write_text(fakes.SCRIPT_PROLOGUE + f"""
+if [ "$variant" = bad ] && [ $((seed % 2)) -eq 0 ]; then printf '%s' '{race}' >&2; exit 66; fi
+echo DONE
+""")
+            exe.chmod(0o755)
+        run = ("--sanitizer", "thread", "--runs", "4", "--seed", "3", "--mode", "both")
+        whole = self.tree.run(*run, "--json", str(self.tree.tmp / "whole.json"))
+        shards = []
+        for i in (1, 2):
+            shards.append(self.tree.tmp / f"t{i}.json")
+            self.tree.run(*run, "--shard", f"{i}/2", "--json", str(shards[-1]))
+        merged = self.tree.run("--merge", *map(str, shards), "--json", str(self.tree.tmp / "m.json"),
+                               "--junit", str(self.tree.tmp / "m.xml"))
+        self.assertNoTraceback(merged)
+        self.assertEqual(merged.returncode, whole.returncode, merged.stdout + merged.stderr)
+        self.assertTrue(merged.stdout.startswith("ThreadSanitizer: 2 shard reports merged"), merged.stdout)
+        self.assertEqual(merged.stdout.splitlines()[-1], whole.stdout.splitlines()[-1])
+        self.assertEqual(table_rows(merged.stdout), table_rows(whole.stdout))
+        w = json.loads((self.tree.tmp / "whole.json").read_text())
+        m = json.loads((self.tree.tmp / "m.json").read_text())
+        self.assertEqual((m["sanitizer"], m["tsan_options"], m["run"]["judge"]),
+                         (w["sanitizer"], w["tsan_options"], "thread"))
+        self.assertEqual([without_times(e) for e in m["summary"]], [without_times(e) for e in w["summary"]])
+        self.assertEqual({e["tsan_expectation"] for e in m["summary"]}, {"trigger", "race-free"})
+        self.assertEqual(ET.parse(self.tree.tmp / "m.xml").getroot().find("testsuite").get("name"),
+                         "gomap-catalogue-tsan")
 
 
 class MergeErrorTests(MergeTestCase):
