@@ -166,6 +166,19 @@ class MergeMatchesOneRunTests(MergeTestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertClosingLine(proc, 2, 0)
 
+    def test_a_shard_stopped_by_a_signal_stops_the_merged_run(self):
+        shards = self.run_shards("--variant", "control", n=2)
+        data = json.loads(shards[1].read_text())
+        data["interrupted"] = True
+        data["run"]["interrupted_by"] = "SIGTERM"
+        shards[1].write_text(json.dumps(data))
+        proc = self.merge(*shards)
+        self.assertEqual(proc.returncode, 128 + 15, proc.stdout + proc.stderr)
+        self.assertIn("interrupted by SIGTERM", proc.stdout)
+        merged = json.loads(self.path("merged.json").read_text())
+        self.assertEqual((merged["interrupted"], merged["run"]["interrupted_by"]), (True, "SIGTERM"))
+        self.assertIn("interrupted by SIGTERM", self.path("merged.html").read_text())
+
     def test_the_merge_runs_nothing(self):
         shards = self.run_shards()
         for exe in self.tree.bin_dir.iterdir():
