@@ -36,18 +36,26 @@ def table_rows(stdout):
 
 
 def without_times(entry):
-    return {k: v for k, v in entry.items() if k not in ("median_ms", "ms")}
+    """A JSON entry without what depends on timing: times, and which run
+    became a unit's sample (the first suitable one to finish)."""
+    out = {k: v for k, v in entry.items() if k not in ("median_ms", "ms")}
+    if out.get("sample"):
+        out["sample"] = {"index": "any", "stderr": out["sample"]["stderr"]}
+    return out
+
+
+def populate(tree):
+    tree.add_case("2.1-read-write-pair")
+    tree.add_case("2.2-timeline", body=test_html.RunnerHtmlOptionTests.BODY)
+    tree.add_case("3.1-value-receiver-copy", body=SEED_PARITY_BODY)
+    tree.add_case("4.4-subtests", body=UNSEEN_BODY, expects={"bad": UNSEEN_BAD_EXPECT, "fixed": fakes.FIXED_EXPECT})
+    tree.add_case("control-len-while-writing", group="control", variants="control")
 
 
 class MergeTestCase(fakes.TreeTestCase):
     def setUp(self):
         super().setUp()
-        self.tree.add_case("2.1-read-write-pair")
-        self.tree.add_case("2.2-timeline", body=test_html.RunnerHtmlOptionTests.BODY)
-        self.tree.add_case("3.1-value-receiver-copy", body=SEED_PARITY_BODY)
-        self.tree.add_case("4.4-subtests", body=UNSEEN_BODY,
-                           expects={"bad": UNSEEN_BAD_EXPECT, "fixed": fakes.FIXED_EXPECT})
-        self.tree.add_case("control-len-while-writing", group="control", variants="control")
+        populate(self.tree)
 
     def path(self, name):
         return self.tree.tmp / name
@@ -133,6 +141,7 @@ class MergeMatchesOneRunTests(MergeTestCase):
         def page(path):
             text = path.read_text()
             text = re.sub(r'<td class="num">[0-9.]+</td><td class="verdict">', "<td>MEDIAN</td>", text)
+            text = re.sub(r"run \d+ \(seed \d+, ", "run N (seed S, ", text)  # which run is the sample
             return re.sub(r'<p class="meta">.*?</p>', "", text)
         merged_page, whole_page = page(self.path("merged.html")), page(self.path("whole.html"))
         self.assertEqual(merged_page, whole_page)
@@ -229,6 +238,31 @@ echo DONE
 
 
 class MergeErrorTests(MergeTestCase):
+    @classmethod
+    def setUpClass(cls):
+        # The four shard reports of RUN, made once: each test gets fresh
+        # copies (the reports name no path of the tree they were made in).
+        tree = fakes.FakeTree()
+        try:
+            populate(tree)
+            cls.pristine = []
+            for i in range(1, SHARDS + 1):
+                out = tree.tmp / f"shard{i}.json"
+                proc = tree.run(*RUN, "--shard", f"{i}/{SHARDS}", "--json", str(out))
+                assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+                cls.pristine.append(out.read_bytes())
+        finally:
+            tree.cleanup()
+
+    def run_shards(self, *extra, n=SHARDS, run=RUN, prefix="shard"):
+        if extra or n != SHARDS or run != RUN or prefix != "shard":
+            return super().run_shards(*extra, n=n, run=run, prefix=prefix)
+        paths = []
+        for i, data in enumerate(self.pristine, 1):
+            paths.append(self.path(f"{prefix}{i}.json"))
+            paths[-1].write_bytes(data)
+        return paths
+
     def assertRefused(self, proc, *messages):
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
         self.assertNoTraceback(proc)
