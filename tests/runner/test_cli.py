@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,9 +14,7 @@ import unittest
 from pathlib import Path
 
 import fakes
-import shutil
-
-from fakes import SEED_PARITY_BODY, base, expect, manifest, units
+from fakes import SEED_PARITY_BODY
 
 # Natural mode reproduces only sometimes (seed divisible by 3), forced always.
 NATURAL_BODY = """

@@ -8,7 +8,7 @@ import unittest
 from pathlib import Path
 
 import fakes
-from fakes import base, entry, manifest, matrix, signature, tsan, units
+from fakes import base, entry, manifest, matrix, tsan, units
 from fakes import html as html_report
 from fakes import json_report, junit, text
 
