@@ -1,0 +1,123 @@
+"""The JSON report: every run, and a summary per unit.
+
+Top level: seed, interrupted, runs (every run), summary (per unit), passed,
+failed, the judge's own fields, and `run`: how the run was made (RunFacts:
+the judge, the selection, --runs, --timeout, the shard, the number of
+units before sharding, wall time, why it stopped early). Each unit's
+summary carries `sample`: the stderr of the run the HTML page draws a
+timeline from. With those, a merge of shard reports (gomaprun.reports.merge)
+rebuilds every report of the whole run.
+"""
+
+from __future__ import annotations
+
+import signal
+import statistics
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, signal_name
+
+
+@dataclass
+class RunFacts:
+    """How a run of the catalogue was made: the report's `run` field."""
+
+    judge: str  # the judge's name
+    cases: List[str]  # the selection as given (ids, globs, groups); [] means all
+    variants: Optional[List[str]]  # --variant, None when not given
+    modes: List[str]
+    runs: Optional[int]  # --runs, None for the judge's defaults
+    timeout: float
+    shard: Optional[Tuple[int, int]]  # (I, N) of --shard I/N
+    selected_units: int  # units of the whole selection, before sharding
+    wall: float  # seconds
+    interrupted_by: Optional[int] = None  # the signal that stopped the run
+    failfast_stopped: bool = False
+
+    def to_json(self) -> dict:
+        return {"judge": self.judge, "cases": list(self.cases), "variants": self.variants, "modes": list(self.modes),
+                "runs_per_unit": self.runs, "timeout": self.timeout,
+                "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
+                "selected_units": self.selected_units, "wall_s": round(self.wall, 3),
+                "interrupted_by": signal_name(self.interrupted_by) if self.interrupted_by is not None else None,
+                "stopped_by_failfast": self.failfast_stopped}
+
+    @classmethod
+    def from_json(cls, d: object, where: str) -> "RunFacts":
+        """The facts back from a report's `run` field; UsageError naming `where` when malformed."""
+        def bad(what: str) -> UsageError:
+            return UsageError(f"{where}: the report's 'run' field {what}")
+
+        if not isinstance(d, dict):
+            raise bad("is missing (a report written by runner.py --json records how its run was made)")
+        try:
+            shard = d["shard"]
+            if shard is not None:
+                shard = (int(shard["index"]), int(shard["count"]))
+                if not 1 <= shard[0] <= shard[1]:
+                    raise ValueError(f"shard {shard[0]}/{shard[1]}")
+            variants = d["variants"]
+            facts = cls(judge=str(d["judge"]), cases=[str(c) for c in d["cases"]],
+                        variants=None if variants is None else [str(v) for v in variants],
+                        modes=[str(m) for m in d["modes"]],
+                        runs=None if d["runs_per_unit"] is None else int(d["runs_per_unit"]),
+                        timeout=float(d["timeout"]), shard=shard, selected_units=int(d["selected_units"]),
+                        wall=float(d["wall_s"]), interrupted_by=signum_from_name(d["interrupted_by"]),
+                        failfast_stopped=bool(d["stopped_by_failfast"]))
+        except KeyError as e:
+            raise bad(f"has no {e.args[0]!r}") from None
+        except (TypeError, ValueError, AttributeError) as e:
+            raise bad(f"is malformed: {e}") from None
+        return facts
+
+
+def signum_from_name(name: Optional[str]) -> Optional[int]:
+    """A signal number from the text signal_name gives (SIGINT, signal 99); ValueError otherwise."""
+    if name is None:
+        return None
+    if name.startswith("signal "):
+        return int(name[len("signal "):])
+    try:
+        return signal.Signals[name].value
+    except KeyError:
+        raise ValueError(f"unknown signal {name!r}") from None
+
+
+def json_report(master_seed: int, units: Sequence, passed: int, failed: int, interrupted: bool,
+                judge=None, facts: Optional[RunFacts] = None) -> dict:
+    """The report as a JSON-ready dict; `judge` (default: the units') adds its own fields,
+    `facts` the `run` field."""
+    if judge is None and units:
+        judge = units[0].judge
+    runs = []
+    summary = []
+    for u in units:
+        for r in sorted(u.records, key=lambda rec: rec.index):
+            runs.append({
+                "case": u.case.id, "variant": u.variant, "mode": u.mode, "index": r.index, "seed": r.seed,
+                "outcome": r.outcome, "exit": r.status,
+                "signal": signal_name(r.signum) if r.signum is not None else None,
+                "first_line": r.first_line, "ms": round(r.ms, 3), "reason": r.reason or None,
+                "replay": u.replay_text(r.seed) if u.breaks_policy(r.outcome) else None,
+            })
+        entry = {
+            "case": u.case.id, "group": u.case.group, "variant": u.variant, "mode": u.mode,
+            "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs, "completed": u.done,
+        }
+        entry.update({OUTCOME_LABELS[o][2]: u.counts[o] for o in OUTCOMES})
+        entry.update({
+            "median_ms": round(statistics.median(u.times), 3) if u.times else None,
+            "verdict": u.verdict(), "reason": u.failure_reason() or None,
+        })
+        entry.update(u.judge.unit_fields(u.expect))
+        sample = getattr(u, "sample", None)
+        entry["sample"] = {"index": sample[0].index, "stderr": sample[1]} if sample is not None else None
+        summary.append(entry)
+    report = {"seed": master_seed, "interrupted": interrupted, "runs": runs, "summary": summary,
+              "passed": passed, "failed": failed}
+    if judge is not None:
+        report.update(judge.report_fields())
+    if facts is not None:
+        report["run"] = facts.to_json()
+    return report
