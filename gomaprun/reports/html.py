@@ -205,7 +205,7 @@ def _observed(units: Sequence[UnitResult]) -> str:
                        + (f", {u.unseen} unseen corruption" if u.unseen else "")
                        + (f", {u.wrong} wrong, {u.timeout} timeout" if u.wrong or u.timeout else "") + "</li>")
             continue
-        lines = sorted(u.first_lines.items(), key=lambda kv: -kv[1])
+        lines = sorted(u.first_lines.items(), key=lambda kv: (-kv[1], kv[0]))  # ties in a stable order
         shown = ", ".join(f'{n}&times; <code>{_e(line) if line else "(no report, exit 0)"}</code>'
                           for line, n in lines[:4])
         if len(lines) > 4:
