@@ -2,6 +2,13 @@
  * testmain.c -- just enough of Go's testing package for case 4.4: a parent
  * test that runs its subtests in parallel (t.Run + t.Parallel) and reports
  * each one the way `go test -v` does.
+ *
+ * A subtest that finds its own check failed ends the program the way
+ * t.Fatal ends a Go test: hz_die("--- FAIL: Parent/name"), so stderr's first
+ * line is "harness: --- FAIL: TestScores/dave" and the exit status is 70.
+ * That line and status are the failed-check marker (expected/FORMAT.md):
+ * without a detector report the runner calls such a run unseen corruption,
+ * the map broken by racing writers that the detector never caught.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,7 +20,13 @@ REPO = HERE.parent.parent
 RUNNER = REPO / "runner.py"
 
 sys.path.insert(0, str(REPO))
-import runner  # noqa: E402  (the module under test)
+# The runner's layers, as the tests use them.
+from gomaprun import base, cmdline, execution  # noqa: E402
+from gomaprun import main as entry  # noqa: E402
+from gomaprun.catalogue import expect, manifest, sources  # noqa: E402
+from gomaprun.judges import recorder, signature, tsan  # noqa: E402
+from gomaprun.reports import html, json_report, junit, matrix, text, timeline  # noqa: E402
+from gomaprun.runloop import units  # noqa: E402
 
 MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\n"
 

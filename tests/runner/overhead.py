@@ -49,7 +49,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=2000)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("-j", "--jobs", type=int, default=fakes.runner._cpu_count())
+    p.add_argument("-j", "--jobs", type=int, default=fakes.cmdline.cpu_count())
     args = p.parse_args()
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:

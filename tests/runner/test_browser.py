@@ -23,7 +23,7 @@ from pathlib import Path
 
 import fakes
 
-import runner_html as rh
+from fakes import timeline
 
 CHROMIUM = shutil.which("chromium")
 WINDOW = (1280, 2400)
@@ -184,7 +184,7 @@ def timelines(rows, bpp, min_height=20):
     """The row ranges of the timeline drawings: every row of one shows its
     background (in a margin no lane covers). Anti-aliased text can leave a
     stray pixel of any colour, hence the thresholds."""
-    found = blocks(rows_with(rows, bpp, hex_rgb(rh.SVG_BACKGROUND), at_least=6), 3)
+    found = blocks(rows_with(rows, bpp, hex_rgb(timeline.SVG_BACKGROUND), at_least=6), 3)
     return [b for b in found if b[1] - b[0] >= min_height]
 
 
@@ -253,8 +253,8 @@ class BrowserTests(unittest.TestCase):
         # write-window bar and a detection mark inside it.
         drawn = timelines(rows, bpp)
         self.assertEqual(len(drawn), 2, f"expected two timelines, found rows {drawn}" + self.where())
-        bar_rows = rows_with(rows, bpp, hex_rgb(rh.WINDOW_COLOUR), at_least=5)
-        red_rows = rows_with(rows, bpp, hex_rgb(rh.DETECT_COLOUR), at_least=2)
+        bar_rows = rows_with(rows, bpp, hex_rgb(timeline.WINDOW_COLOUR), at_least=5)
+        red_rows = rows_with(rows, bpp, hex_rgb(timeline.DETECT_COLOUR), at_least=2)
         for y0, y1 in drawn:
             self.assertGreater(y0, table_rows[-1], self.where())
             self.assertGreater(y1 - y0, 80, f"timeline at rows {y0}-{y1} is too small" + self.where())

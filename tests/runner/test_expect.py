@@ -4,18 +4,18 @@ import unittest
 from pathlib import Path
 
 import fakes
-from fakes import runner
+from fakes import base, expect, manifest
 
 P = Path("expected/x.bad.expect")
 
 
 def parse(text):
-    return runner.parse_expect_text(text, P)
+    return expect.parse_expect_text(text, P)
 
 
 class ExpectedFileTests(unittest.TestCase):
     def assertRejected(self, text, *fragments):
-        with self.assertRaises(runner.UsageError) as cm:
+        with self.assertRaises(base.UsageError) as cm:
             parse(text)
         for f in fragments:
             self.assertIn(f, str(cm.exception))
@@ -80,7 +80,7 @@ class ExpectedFileTests(unittest.TestCase):
     def test_natural_also_match_is_a_regex_checked_on_load(self):
         exp = parse(fakes.BAD_EXPECT + "natural-also-match: fatal error: .* \\(concurrent map writes\\?\\)\n")
         self.assertEqual(len(exp.natural_also_match), 1)
-        with self.assertRaises(runner.UsageError) as cm:
+        with self.assertRaises(base.UsageError) as cm:
             parse(fakes.BAD_EXPECT + "natural-also-match: fatal error: (\n")
         self.assertIn("bad regular expression", str(cm.exception))
 
@@ -88,19 +88,32 @@ class ExpectedFileTests(unittest.TestCase):
         self.assertRejected("exit: 0\nnatural-also: x\n", "only with 'exit: 2'")
 
     def test_a_missing_file_is_a_usage_error(self):
-        with self.assertRaises(runner.UsageError) as cm:
-            runner.load_expectation(Path("/nonexistent/dir/a.bad.expect"))
+        with self.assertRaises(base.UsageError) as cm:
+            expect.load_expectation(Path("/nonexistent/dir/a.bad.expect"))
         self.assertIn("/nonexistent/dir/a.bad.expect", str(cm.exception))
+
+
+class FormatDocumentTests(unittest.TestCase):
+    """expected/FORMAT.md shows a real expected file; the copy must not drift."""
+
+    def test_the_example_in_format_md_is_the_real_file(self):
+        doc = (fakes.REPO / "expected" / "FORMAT.md").read_text()
+        name = "expected/2.1-read-write-pair.bad.expect"
+        self.assertIn(f"Example, `{name}`", doc)
+        example = doc.split(f"Example, `{name}`", 1)[1].split("```\n", 2)[1]
+        self.assertEqual(example, (fakes.REPO / name).read_text())
+        # ... and the documented example is itself a valid file.
+        self.assertEqual(parse(example).first_line, "fatal error: concurrent map read and map write")
 
 
 class ManifestTests(fakes.TreeTestCase):
     def load(self, text):
         path = self.tree.cases_dir / "manifest.tsv"
         path.write_text(text)
-        return runner.load_manifest(path)
+        return manifest.load_manifest(path)
 
     def assertRejected(self, text, *fragments):
-        with self.assertRaises(runner.UsageError) as cm:
+        with self.assertRaises(base.UsageError) as cm:
             self.load(text)
         for f in fragments:
             self.assertIn(f, str(cm.exception))
@@ -139,8 +152,8 @@ class ManifestTests(fakes.TreeTestCase):
         self.assertRejected("# nothing\n", "no header")
 
     def test_a_missing_manifest_is_a_usage_error(self):
-        with self.assertRaises(runner.UsageError) as cm:
-            runner.load_manifest(self.tree.root / "nope.tsv")
+        with self.assertRaises(base.UsageError) as cm:
+            manifest.load_manifest(self.tree.root / "nope.tsv")
         self.assertIn("manifest not found", str(cm.exception))
 
 

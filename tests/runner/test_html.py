@@ -7,9 +7,10 @@ import unittest
 from pathlib import Path
 
 import fakes
-from fakes import runner
+from fakes import base, expect, manifest, units
 
-import runner_html as rh
+from fakes import recorder, timeline
+from fakes import html as html_report
 
 # A forced-looking recorder block: the main thread fills the map, the writer
 # opens its window and keeps it open, the reader enters and detects.
@@ -100,7 +101,7 @@ def parse(page):
 
 
 def unit(case, variant, mode, matched, runs, verdict="pass", first_lines=None, expected="x", **kw):
-    return rh.UnitResult(case, variant, mode, expected, runs, matched, kw.get("nr", runs - matched),
+    return html_report.UnitResult(case, variant, mode, expected, runs, matched, kw.get("nr", runs - matched),
                          kw.get("wrong", 0), kw.get("timeout", 0), 1.5, verdict, first_lines or {})
 
 
@@ -116,22 +117,22 @@ def synthetic_page(matrix=None):
         unit("control-gc-only", "control", "forced", 30, 30),
     ]
     cards = [
-        rh.CaseCard("2.1-read-write-pair", "article", "2.1", "one thread reads, one writes", "39/100",
+        html_report.CaseCard("2.1-read-write-pair", "article", "2.1", "one thread reads, one writes", "39/100",
                     "fatal error: concurrent map writes", "fatal error: concurrent map read and map write",
                     writeup="# Title\n\nA paragraph with `code` and **bold**.\n\n```c\nint x = a < b;\n```\n"
                             "- item one\n  continued\n- item two\n",
                     sample_stderr=TIMELINE, sample_label="bad forced run 0"),
-        rh.CaseCard("evil-case", "family", "-", 'a title <script>alert("x")</script> & more', "-", "-",
+        html_report.CaseCard("evil-case", "family", "-", 'a title <script>alert("x")</script> & more', "-", "-",
                     "fatal error: <img src=x>", writeup="<script>alert(1)</script>\n",
                     sample_stderr=TIMELINE.replace('"reader"', '"<script>"'), sample_label="<i>run</i>"),
-        rh.CaseCard("control-gc-only", "control", "-", "a collector churns the heap", "-", "-", "exit 0, DONE"),
+        html_report.CaseCard("control-gc-only", "control", "-", "a collector churns the heap", "-", "-", "exit 0, DONE"),
     ]
-    return rh.render_page(units, cards, {"seed": 42}, matrix), units, cards
+    return html_report.render_page(units, cards, {"seed": 42}, matrix), units, cards
 
 
 class TimelineParserTests(unittest.TestCase):
     def test_parses_every_event_with_thread_names_and_phases(self):
-        events = rh.parse_timeline(TIMELINE)
+        events = recorder.parse_timeline(TIMELINE)
         self.assertEqual(len(events), 7)
         self.assertEqual((events[0].us, events[0].tid, events[0].name, events[0].op, events[0].phase),
                          (0.0, 1, "", "map write", "entered"))
@@ -139,16 +140,16 @@ class TimelineParserTests(unittest.TestCase):
         self.assertEqual((events[6].us, events[6].op, events[6].phase), (406.465, "map read", "detected"))
 
     def test_no_block_means_no_events(self):
-        self.assertEqual(rh.parse_timeline("fatal error: concurrent map writes\n\nthread 1 [running]:\n"), [])
-        self.assertFalse(rh.has_timeline("DONE\n"))
-        self.assertTrue(rh.has_timeline(TIMELINE))
+        self.assertEqual(recorder.parse_timeline("fatal error: concurrent map writes\n\nthread 1 [running]:\n"), [])
+        self.assertFalse(recorder.has_timeline("DONE\n"))
+        self.assertTrue(recorder.has_timeline(TIMELINE))
 
     def test_every_operation_name_and_junk_lines(self):
         ops = ["map read", "map write", "map delete", "map clear", "map clone", "map iteration"]
         block = "map timeline, oldest first (GOMAP_TIMELINE=1):\n" + "".join(
             f'  +{k}.000us thread {k} "t{k}" {op}: entered\n' for k, op in enumerate(ops))
         block += "  +9.000us thread 9 map write: something new\n  garbage\n  +-0.004us thread 2 map read: detected\n"
-        events = rh.parse_timeline(block)
+        events = recorder.parse_timeline(block)
         self.assertEqual([e.op for e in events[:6]], ops)
         self.assertEqual(len(events), 7)
         self.assertEqual(events[-1].us, -0.004)
@@ -156,7 +157,7 @@ class TimelineParserTests(unittest.TestCase):
     def test_the_last_block_wins_and_a_blank_line_ends_it(self):
         text = ("map timeline, oldest first (GOMAP_TIMELINE=1):\n  +1.000us thread 5 map write: entered\n"
                 + TIMELINE + "\n  +999.000us thread 8 map write: entered\n")
-        events = rh.parse_timeline(text)
+        events = recorder.parse_timeline(text)
         self.assertEqual(len(events), 7)
         self.assertNotIn(5, {e.tid for e in events})
         self.assertNotIn(8, {e.tid for e in events})
@@ -164,7 +165,7 @@ class TimelineParserTests(unittest.TestCase):
 
 class LayoutTests(unittest.TestCase):
     def test_lanes_windows_and_marks(self):
-        lay = rh.layout_timeline(rh.parse_timeline(TIMELINE))
+        lay = timeline.layout_timeline(recorder.parse_timeline(TIMELINE))
         self.assertEqual([lane.tid for lane in lay.lanes], [1, 2, 3])
         main, writer, reader = lay.lanes
         self.assertEqual(len(main.windows), 1)
@@ -180,7 +181,7 @@ class LayoutTests(unittest.TestCase):
         self.assertEqual(main.label, "thread 1")
 
     def test_positions_keep_order_and_compress_long_gaps(self):
-        pos = rh.compressed_positions([0.0, 0.01, 0.02, 5000.0])
+        pos = timeline.compressed_positions([0.0, 0.01, 0.02, 5000.0])
         self.assertEqual(pos[0.0], 0.0)
         self.assertEqual(pos[5000.0], 1.0)
         self.assertLess(pos[0.01], pos[0.02])
@@ -191,17 +192,17 @@ class LayoutTests(unittest.TestCase):
         lines = ['  +0.000us thread 2 "w" map write: entered', '  +0.010us thread 2 "w" map write: write flag set']
         lines += [f"  +{1 + k}.000us thread 1 map read: entered" for k in range(60)]
         lines.append("  +100.000us thread 1 map read: detected")
-        events = rh.parse_timeline("map timeline, oldest first (GOMAP_TIMELINE=1):\n" + "\n".join(lines) + "\n")
-        lay = rh.layout_timeline(events)
+        events = recorder.parse_timeline("map timeline, oldest first (GOMAP_TIMELINE=1):\n" + "\n".join(lines) + "\n")
+        lay = timeline.layout_timeline(events)
         self.assertEqual(lay.omitted, 0)  # the window opened by the first events is still open
         del lines[:2]
-        events = rh.parse_timeline("map timeline, oldest first (GOMAP_TIMELINE=1):\n" + "\n".join(lines) + "\n")
-        lay = rh.layout_timeline(events)
-        self.assertEqual(lay.omitted, len(events) - rh.SHOWN_EVENTS)
-        self.assertEqual(len(lay.events), rh.SHOWN_EVENTS)
+        events = recorder.parse_timeline("map timeline, oldest first (GOMAP_TIMELINE=1):\n" + "\n".join(lines) + "\n")
+        lay = timeline.layout_timeline(events)
+        self.assertEqual(lay.omitted, len(events) - timeline.SHOWN_EVENTS)
+        self.assertEqual(len(lay.events), timeline.SHOWN_EVENTS)
 
     def test_no_events_no_layout(self):
-        self.assertIsNone(rh.layout_timeline([]))
+        self.assertIsNone(timeline.layout_timeline([]))
 
 
 class TerminalTimelineTests(unittest.TestCase):
@@ -209,18 +210,18 @@ class TerminalTimelineTests(unittest.TestCase):
         return {m.group(1): m.group(2) for m in re.finditer(r"^  (thread \d+(?: \"[^\"]*\")?)\s+\|(.*)\|", chart, re.M)}
 
     def test_one_row_per_thread_with_window_entry_and_detection(self):
-        chart = rh.format_terminal_timeline(TIMELINE)
+        chart = timeline.format_terminal_timeline(TIMELINE)
         rows = self.rows(chart)
         self.assertEqual(list(rows), ["thread 1", 'thread 2 "writer"', 'thread 3 "reader"'])
         for row in rows.values():
-            self.assertEqual(len(row), rh.TERMINAL_WIDTH)
+            self.assertEqual(len(row), timeline.TERMINAL_WIDTH)
         writer, reader = rows['thread 2 "writer"'], rows['thread 3 "reader"']
         self.assertEqual(reader.rstrip(".")[-1], "X")
-        self.assertEqual(reader.index("X"), rh.TERMINAL_WIDTH - 1)
+        self.assertEqual(reader.index("X"), timeline.TERMINAL_WIDTH - 1)
         self.assertNotIn("X", writer)
         # The writer's window is open from its 'set' to the end, over the detection.
         start = writer.index("=")
-        self.assertEqual(writer[start:], "=" * (rh.TERMINAL_WIDTH - start))
+        self.assertEqual(writer[start:], "=" * (timeline.TERMINAL_WIDTH - start))
         self.assertLess(writer.index(">"), start)
         self.assertLess(start, reader.index(">"))
         self.assertIn("legend:", chart)
@@ -228,16 +229,16 @@ class TerminalTimelineTests(unittest.TestCase):
         self.assertIn("+406.5us", chart)
 
     def test_plain_ascii_unless_colour_is_asked_for(self):
-        plain = rh.format_terminal_timeline(TIMELINE)
+        plain = timeline.format_terminal_timeline(TIMELINE)
         self.assertTrue(plain.isascii())
         self.assertNotIn("\x1b", plain)
-        coloured = rh.format_terminal_timeline(TIMELINE, color=True)
+        coloured = timeline.format_terminal_timeline(TIMELINE, color=True)
         self.assertIn("\x1b[1;31mX\x1b[0m", coloured)
 
     def test_width_and_no_timeline(self):
-        chart = rh.format_terminal_timeline(TIMELINE, width=30)
+        chart = timeline.format_terminal_timeline(TIMELINE, width=30)
         self.assertTrue(all(len(r) == 30 for r in self.rows(chart).values()))
-        self.assertEqual(rh.format_terminal_timeline("fatal error: concurrent map writes\n"), "")
+        self.assertEqual(timeline.format_terminal_timeline("fatal error: concurrent map writes\n"), "")
 
 
 class PageStructureTests(unittest.TestCase):
@@ -252,7 +253,7 @@ class PageStructureTests(unittest.TestCase):
         self.assertEqual([r["class"] for r in rows], ["pass", "pass", "pass", "fail", "pass"])
         headers = re.findall(r"<th>([^<]*)</th>", self.page.split('<table class="results">')[1].split("</thead>")[0])
         self.assertEqual(headers, ["case", "variant", "mode", "expected", "runs", "matched", "not-repro", "wrong",
-                                   "timeout", "median ms", "verdict"])
+                                   "timeout", "unseen", "median ms", "verdict"])
 
     def test_one_card_per_case(self):
         cards = self.tree.with_class("section", "card")
@@ -275,9 +276,9 @@ class PageStructureTests(unittest.TestCase):
 
     def test_a_nil_map_panic_says_why_it_has_no_timeline(self):
         units = [unit("nil-map-assign", "bad", "forced", 3, 3, first_lines={"panic: assignment to entry in nil map": 3})]
-        card = rh.CaseCard("nil-map-assign", "family", "-", "assignment into a nil map", "-",
+        card = html_report.CaseCard("nil-map-assign", "family", "-", "assignment into a nil map", "-",
                            "panic: assignment to entry in nil map", "panic: assignment to entry in nil map")
-        page = rh.render_page(units, [card])
+        page = html_report.render_page(units, [card])
         self.assertNotIn("<svg", page)
         self.assertIn("nil map, which has no flight recorder", page)
         self.assertIn("real Go: <b>not measured</b> (the article has no example), first line", page)
@@ -344,13 +345,13 @@ class FromUnitsTests(unittest.TestCase):
     """The adapter from runner.py's own Unit objects."""
 
     def make_unit(self, case, variant, mode, outcomes, sample=None):
-        exp = runner.Expectation(path=Path("x"), exit=2 if variant == "bad" else 0,
+        exp = expect.Expectation(path=Path("x"), exit=2 if variant == "bad" else 0,
                                  first_line="fatal error: concurrent map writes" if variant == "bad" else None,
                                  stdout=None if variant == "bad" else "DONE")
-        u = runner.Unit(case=case, variant=variant, mode=mode, expect=exp, runs=len(outcomes), binary=Path("/nope"))
+        u = units.Unit(case=case, variant=variant, mode=mode, expect=exp, runs=len(outcomes), binary=Path("/nope"))
         for k, o in enumerate(outcomes):
-            first = "fatal error: concurrent map writes" if o == runner.MATCHED and variant == "bad" else ""
-            rec = runner.RunRecord(k, 100 + k, o, "", 2 if first else 0, None, first, 1.0 + k)
+            first = "fatal error: concurrent map writes" if o == base.MATCHED and variant == "bad" else ""
+            rec = units.RunRecord(k, 100 + k, o, "", 2 if first else 0, None, first, 1.0 + k)
             u.records.append(rec)
             u.counts[o] += 1
             u.times.append(rec.ms)
@@ -364,12 +365,12 @@ class FromUnitsTests(unittest.TestCase):
         tree.add_case("2.2-x", title="many writers <b>", section="2.2")
         (tree.root / "docs" / "cases").mkdir(parents=True)
         (tree.root / "docs" / "cases" / "2.2-x.md").write_text("# Many writers\n")
-        case = runner.load_manifest(tree.cases_dir / "manifest.tsv")[0]
+        case = manifest.load_manifest(tree.cases_dir / "manifest.tsv")[0]
         case.go_article = "39/100"
-        units = [self.make_unit(case, "bad", "natural", [runner.MATCHED, runner.NOT_REPRODUCED] * 2, sample=0),
-                 self.make_unit(case, "bad", "forced", [runner.MATCHED] * 3, sample=2),
-                 self.make_unit(case, "fixed", "forced", [runner.MATCHED] * 3)]
-        results, cards = rh.from_units(units, tree.root, tree.expected_dir)
+        units = [self.make_unit(case, "bad", "natural", [base.MATCHED, base.NOT_REPRODUCED] * 2, sample=0),
+                 self.make_unit(case, "bad", "forced", [base.MATCHED] * 3, sample=2),
+                 self.make_unit(case, "fixed", "forced", [base.MATCHED] * 3)]
+        results, cards = html_report.from_units(units, tree.root, tree.expected_dir)
         self.assertEqual([(r.variant, r.mode, r.matched, r.runs) for r in results],
                          [("bad", "natural", 2, 4), ("bad", "forced", 3, 3), ("fixed", "forced", 3, 3)])
         self.assertEqual(len(cards), 1)
@@ -377,7 +378,7 @@ class FromUnitsTests(unittest.TestCase):
         self.assertEqual(card.expected_first_line, "fatal error: concurrent map writes")
         self.assertEqual(card.writeup, "# Many writers\n")
         self.assertIn("bad forced run 2", card.sample_label)  # forced preferred over natural
-        page = rh.render_page(results, cards)
+        page = html_report.render_page(results, cards)
         self.assertIn("here: <b>2/4 (50%)</b>", page)
         self.assertIn("<b>39/100 (39%)</b>", page)
         self.assertEqual(parse(page).svgs[0]["detected"], 1)

@@ -13,7 +13,7 @@ import unittest
 from pathlib import Path
 
 import fakes
-from fakes import runner
+from fakes import base, execution, expect, manifest, units
 
 # A small C program that blocks SIGABRT (so only SIGKILL ends it), forks a child that
 # does the same, writes both pids to the file named by $STUBBORN_PIDS, then waits.
@@ -47,7 +47,7 @@ class ExecutorTestCase(unittest.TestCase):
     def setUp(self):
         self.dir = Path(tempfile.mkdtemp(prefix="runner-proc-"))
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.expect = runner.parse_expect_text(fakes.FIXED_EXPECT, Path("x"))
+        self.expect = expect.parse_expect_text(fakes.FIXED_EXPECT, Path("x"))
 
     def script(self, name, body):
         path = self.dir / name
@@ -56,20 +56,20 @@ class ExecutorTestCase(unittest.TestCase):
         return path
 
     def unit(self, binary, runs=1):
-        case = runner.Case(binary.name, "family", "-", ["fixed"], "t", "-", "-")
-        return runner.Unit(case=case, variant="fixed", mode="forced", expect=self.expect, runs=runs, binary=binary)
+        case = manifest.Case(binary.name, "family", "-", ["fixed"], "t", "-", "-")
+        return units.Unit(case=case, variant="fixed", mode="forced", expect=self.expect, runs=runs, binary=binary)
 
-    def execute(self, binary, runs=1, jobs=1, timeout=10.0, env=None, capture_limit=runner.CAPTURE_LIMIT,
+    def execute(self, binary, runs=1, jobs=1, timeout=10.0, env=None, capture_limit=execution.CAPTURE_LIMIT,
                 use_pidfd=True):
         u = self.unit(binary, runs)
         full_env = dict(os.environ)
         full_env.update(env or {})
-        ex = runner.Executor(jobs, timeout, full_env, capture_limit)
+        ex = execution.Executor(jobs, timeout, full_env, capture_limit)
         if not use_pidfd:
             ex._use_pidfd = False
         done = []
         t0 = time.monotonic()
-        ex.run((runner.Job(u, k, 1000 + k) for k in range(runs)), lambda fin: done.append(fin) and False)
+        ex.run((execution.Job(u.argv(1000 + k), (u, k, 1000 + k)) for k in range(runs)), lambda fin: done.append(fin) and False)
         self.elapsed = time.monotonic() - t0
         self.assertEqual(ex.children, {})
         return done
@@ -114,7 +114,7 @@ class ExitTests(ExecutorTestCase):
         self.assertEqual(fin.stdout, b"end\n")
 
     def test_a_missing_executable_is_a_usage_error(self):
-        with self.assertRaises(runner.UsageError):
+        with self.assertRaises(base.UsageError):
             self.execute(self.dir / "nope")
 
 
@@ -123,9 +123,9 @@ class CaptureTests(ExecutorTestCase):
         exe = self.script("chatty", "echo first >&2; head -c 3000000 /dev/zero | tr '\\0' x >&2; echo DONE\n")
         (fin,) = self.execute(exe)
         self.assertEqual(fin.status, 0)
-        self.assertEqual(len(fin.stderr), runner.CAPTURE_LIMIT)
+        self.assertEqual(len(fin.stderr), execution.CAPTURE_LIMIT)
         self.assertTrue(fin.stderr.startswith(b"first\nxxx"))
-        self.assertEqual(fin.dropped, 6 + 3000000 - runner.CAPTURE_LIMIT)
+        self.assertEqual(fin.dropped, 6 + 3000000 - execution.CAPTURE_LIMIT)
         self.assertEqual(fin.stdout, b"DONE\n")
 
     def test_a_smaller_limit_is_honoured_on_both_streams(self):
@@ -144,7 +144,7 @@ class TimeoutTests(ExecutorTestCase):
         self.assertTrue(fin.timed_out)
         self.assertEqual(fin.signum, signal.SIGABRT)
         self.assertEqual(fin.stderr, b"started\n")
-        self.assertLess(self.elapsed, 0.5 + runner.KILL_GRACE)
+        self.assertLess(self.elapsed, 0.5 + execution.KILL_GRACE)
         self.assertFalse(fakes.still_alive(grandchild), "the grandchild outlived the timeout")
 
     def test_a_run_that_survives_sigabrt_gets_sigkill(self):
@@ -158,7 +158,7 @@ class TimeoutTests(ExecutorTestCase):
         self.assertTrue(fin.timed_out)
         self.assertEqual(fin.signum, signal.SIGKILL)
         self.assertIn("got-abrt", log.read_text())
-        self.assertGreaterEqual(self.elapsed, 0.4 + runner.KILL_GRACE - 0.05)
+        self.assertGreaterEqual(self.elapsed, 0.4 + execution.KILL_GRACE - 0.05)
         self.assertFalse(fakes.still_alive(int((self.dir / "log.pid").read_text())))
 
     @unittest.skipUnless(shutil.which("cc"), "needs a C compiler")
@@ -201,7 +201,7 @@ class StrayChildTests(ExecutorTestCase):
         (fin,) = self.execute(exe, timeout=20)
         self.kill_later(int(pidfile.read_text()))
         self.assertEqual((fin.status, fin.timed_out), (0, False))
-        self.assertLess(self.elapsed, 0.2 + runner.KILL_GRACE + 2)
+        self.assertLess(self.elapsed, 0.2 + execution.KILL_GRACE + 2)
 
 
 class WithoutPidfdTests(ExecutorTestCase):
@@ -209,7 +209,7 @@ class WithoutPidfdTests(ExecutorTestCase):
 
     def test_statuses_and_signals_without_pidfd(self):
         exe = self.script("mixed", 'case "$6" in 1000) exit 2 ;; 1001) kill -ABRT $$ ;; esac; echo "seed $6"\n')
-        done = sorted(self.execute(exe, runs=6, jobs=3, use_pidfd=False), key=lambda f: f.job.seed)
+        done = sorted(self.execute(exe, runs=6, jobs=3, use_pidfd=False), key=lambda f: f.job.key[2])
         self.assertEqual([(f.status, f.signum) for f in done[:3]],
                          [(2, None), (None, signal.SIGABRT), (0, None)])
         self.assertEqual(done[5].stdout, b"seed 1005\n")
@@ -226,7 +226,7 @@ class InterruptTests(ExecutorTestCase):
         pids = self.dir / "pids"
         exe = self.script("sleeper", f"echo $$ >> {pids}; exec sleep 30\n")
         u = self.unit(exe, runs=10)
-        ex = runner.Executor(2, 60, dict(os.environ))
+        ex = execution.Executor(2, 60, dict(os.environ))
         done = []
 
         def interrupt_when_both_run():
@@ -237,7 +237,7 @@ class InterruptTests(ExecutorTestCase):
             os.kill(os.getpid(), signal.SIGINT)
 
         threading.Thread(target=interrupt_when_both_run, daemon=True).start()
-        jobs = (runner.Job(u, k, k) for k in range(10))
+        jobs = (execution.Job(u.argv(k), (u, k, k)) for k in range(10))
         t0 = time.monotonic()
         ex.run(jobs, lambda fin: done.append(fin))
         self.assertEqual(ex.interrupted, signal.SIGINT)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import fakes
 from fakes import SEED_PARITY_BODY
 
-HEADER_RE = re.compile(r"^case\s+variant\s+mode\s+expected\s+runs\s+matched\s+not-repro\s+wrong\s+timeout\s+median ms\s+verdict$",
+HEADER_RE = re.compile(r"^case\s+variant\s+mode\s+expected\s+runs\s+matched\s+not-repro\s+wrong\s+timeout\s+unseen\s+median ms\s+verdict$",
                        re.M)
 
 
@@ -31,10 +31,10 @@ class TableTests(MixedTreeTestCase):
                 if len(m) > 3 and m[1] in ("bad", "fixed", "control") and m[2] == "forced"}
         self.assertEqual(len(rows), 5)
         good = rows[("2.1-read-write-pair", "bad", "forced")]
-        self.assertEqual(good[-7:-2], ["10", "10", "0", "0", "0"])
+        self.assertEqual(good[-8:-2], ["10", "10", "0", "0", "0", "0"])
         self.assertEqual(good[-1], "pass")
         flaky = rows[("3.1-value-receiver-copy", "bad", "forced")]
-        matched, wrong = int(flaky[-6]), int(flaky[-4])
+        matched, wrong = int(flaky[-7]), int(flaky[-5])
         self.assertEqual(matched + wrong, 10)
         self.assertTrue(matched and wrong)
         self.assertEqual(flaky[-1], "FAIL")
@@ -153,11 +153,11 @@ class ExplainTests(fakes.TreeTestCase):
         self.assertIn("== fix ==\nwait for the worker to finish before reading; cancellation alone is not a barrier.\n", out)
 
     def test_the_fix_is_found_in_a_reflowed_header_too(self):
-        header = fakes.runner.source_header(
+        header = fakes.sources.source_header(
             "/*\n * 3.2 boxed: two writers.\n *\n * Go:      go work(v); go work(v) Expect:  fatal error: x Fix:     box a\n"
             " * value that carries its own lock.\n *\n * Real Go: 17/100.\n */\nint x;\n")
-        self.assertEqual(fakes.runner.fix_from_header(header), "box a value that carries its own lock.")
-        self.assertIsNone(fakes.runner.fix_from_header("Go: nothing here\nExpect: x"))
+        self.assertEqual(fakes.sources.fix_from_header(header), "box a value that carries its own lock.")
+        self.assertIsNone(fakes.sources.fix_from_header("Go: nothing here\nExpect: x"))
 
     def test_explain_copes_with_missing_pieces(self):
         self.tree.add_case("nil-map-assign", group="family")

@@ -8,9 +8,10 @@ import unittest
 from pathlib import Path
 
 import fakes
-from fakes import runner
+from fakes import base, entry, manifest, matrix, signature, tsan, units
+from fakes import html as html_report
+from fakes import json_report, junit, text
 
-import runner_tsan as rt
 
 # 2.1 bad, natural mode: TSan's report, then the core's own report (the
 # detector fired too), then TSan's closing line.
@@ -148,7 +149,7 @@ label(...)
 
 class ParseTest(unittest.TestCase):
     def test_both_accesses_in_the_core(self):
-        f = rt.parse_tsan(RACE_21)
+        f = tsan.parse_tsan(RACE_21)
         self.assertEqual(f.warnings, ["data race"])
         self.assertEqual(len(f.races), 1)
         race = f.races[0]
@@ -159,12 +160,12 @@ class ParseTest(unittest.TestCase):
         self.assertTrue(f.race_both and f.map_race and f.reported)
 
     def test_atomic_current_access(self):
-        f = rt.parse_tsan(RACE_LEN)
+        f = tsan.parse_tsan(RACE_LEN)
         self.assertTrue(f.races[0].current.line.startswith("Atomic write of size 8"))
         self.assertTrue(f.map_race)
 
     def test_previous_stack_lost_is_not_enough(self):
-        f = rt.parse_tsan(RACE_ONE_ACCESS)
+        f = tsan.parse_tsan(RACE_ONE_ACCESS)
         self.assertEqual(len(f.races), 1)
         self.assertIsNotNone(f.races[0].previous)
         self.assertEqual(f.races[0].previous.frames, 0)
@@ -172,35 +173,35 @@ class ParseTest(unittest.TestCase):
         self.assertFalse(f.map_race)
 
     def test_no_previous_access_is_not_enough(self):
-        f = rt.parse_tsan(RACE_NO_PREVIOUS)
+        f = tsan.parse_tsan(RACE_NO_PREVIOUS)
         self.assertIsNone(f.races[0].previous)
         self.assertFalse(f.race_both)
 
     def test_race_outside_the_core(self):
-        f = rt.parse_tsan(RACE_OUTSIDE_CORE)
+        f = tsan.parse_tsan(RACE_OUTSIDE_CORE)
         self.assertTrue(f.race_both)
         self.assertFalse(f.map_race)
 
     def test_no_report(self):
-        f = rt.parse_tsan(CORE_REPORT)
+        f = tsan.parse_tsan(CORE_REPORT)
         self.assertEqual((f.warnings, f.races, f.reported), ([], [], False))
 
     def test_other_kind_of_report(self):
-        f = rt.parse_tsan(MUTEX_REPORT)
+        f = tsan.parse_tsan(MUTEX_REPORT)
         self.assertEqual(f.warnings, ["destroy of a locked mutex"])
         self.assertEqual(f.races, [])
         self.assertTrue(f.reported)
 
     def test_closing_line_alone_counts_as_output(self):
-        self.assertTrue(rt.parse_tsan("ThreadSanitizer:DEADLYSIGNAL\n").reported)
+        self.assertTrue(tsan.parse_tsan("ThreadSanitizer:DEADLYSIGNAL\n").reported)
 
     def test_interleaved_core_report(self):
-        f = rt.parse_tsan(INTERLEAVED)
+        f = tsan.parse_tsan(INTERLEAVED)
         self.assertTrue(f.map_race)
         self.assertEqual(f.races[0].current.frames, 1)
 
     def test_two_reports(self):
-        f = rt.parse_tsan(RACE_ONE_ACCESS + RACE_21)
+        f = tsan.parse_tsan(RACE_ONE_ACCESS + RACE_21)
         self.assertEqual(len(f.races), 2)
         self.assertFalse(f.races[0].both)
         self.assertTrue(f.races[1].both)
@@ -209,99 +210,99 @@ class ParseTest(unittest.TestCase):
 
 class ClassifyTest(unittest.TestCase):
     def trig(self, status, stderr, stdout="", signum=None, timed_out=False):
-        return rt.classify_tsan(rt.TRIGGER, status, signum, stdout, stderr, timed_out)
+        return tsan.classify_tsan(tsan.TRIGGER, status, signum, stdout, stderr, timed_out)
 
     def test_trigger_reported_detector_fired_too(self):
-        self.assertEqual(self.trig(2, RACE_21), (rt.MATCHED, ""))
+        self.assertEqual(self.trig(2, RACE_21), (base.MATCHED, ""))
 
     def test_trigger_reported_detector_silent(self):
-        self.assertEqual(self.trig(66, RACE_21.split("fatal error")[0], "DONE\n"), (rt.MATCHED, ""))
+        self.assertEqual(self.trig(66, RACE_21.split("fatal error")[0], "DONE\n"), (base.MATCHED, ""))
 
     def test_trigger_one_access_is_not_enough(self):
         outcome, reason = self.trig(66, RACE_ONE_ACCESS)
-        self.assertEqual(outcome, rt.WRONG)
+        self.assertEqual(outcome, base.WRONG)
         self.assertIn("both accesses", reason)
-        self.assertEqual(self.trig(66, RACE_NO_PREVIOUS)[0], rt.WRONG)
+        self.assertEqual(self.trig(66, RACE_NO_PREVIOUS)[0], base.WRONG)
 
     def test_trigger_race_outside_the_map(self):
         outcome, reason = self.trig(66, RACE_OUTSIDE_CORE)
-        self.assertEqual(outcome, rt.WRONG)
+        self.assertEqual(outcome, base.WRONG)
         self.assertIn("core/", reason)
 
     def test_trigger_without_tsan_report(self):
-        self.assertEqual(self.trig(2, CORE_REPORT)[0], rt.NOT_REPRODUCED)
-        self.assertEqual(self.trig(0, "", "DONE\n")[0], rt.NOT_REPRODUCED)
+        self.assertEqual(self.trig(2, CORE_REPORT)[0], base.NOT_REPRODUCED)
+        self.assertEqual(self.trig(0, "", "DONE\n")[0], base.NOT_REPRODUCED)
         outcome, reason = self.trig(66, MUTEX_REPORT)
-        self.assertEqual(outcome, rt.NOT_REPRODUCED)
+        self.assertEqual(outcome, base.NOT_REPRODUCED)
         self.assertIn("destroy of a locked mutex", reason)
 
     def test_trigger_odd_exit_or_signal_or_timeout(self):
-        self.assertEqual(self.trig(1, RACE_21)[0], rt.WRONG)
-        self.assertEqual(self.trig(None, RACE_21, signum=6)[0], rt.WRONG)
-        self.assertEqual(self.trig(None, RACE_21, signum=6, timed_out=True)[0], rt.TIMEOUT)
+        self.assertEqual(self.trig(1, RACE_21)[0], base.WRONG)
+        self.assertEqual(self.trig(None, RACE_21, signum=6)[0], base.WRONG)
+        self.assertEqual(self.trig(None, RACE_21, signum=6, timed_out=True)[0], base.TIMEOUT)
 
     def race_free(self, status, stderr, stdout="DONE\n"):
-        return rt.classify_tsan(rt.RACE_FREE, status, None, stdout, stderr)
+        return tsan.classify_tsan(tsan.RACE_FREE, status, None, stdout, stderr)
 
     def test_race_free_clean(self):
-        self.assertEqual(self.race_free(0, ""), (rt.MATCHED, ""))
+        self.assertEqual(self.race_free(0, ""), (base.MATCHED, ""))
 
     def test_race_free_any_tsan_report_fails(self):
-        self.assertEqual(self.race_free(66, RACE_21.split("fatal error")[0])[0], rt.WRONG)
-        self.assertEqual(self.race_free(66, MUTEX_REPORT)[0], rt.WRONG)
+        self.assertEqual(self.race_free(66, RACE_21.split("fatal error")[0])[0], base.WRONG)
+        self.assertEqual(self.race_free(66, MUTEX_REPORT)[0], base.WRONG)
         # Even an incomplete report is a report.
-        self.assertEqual(self.race_free(66, RACE_ONE_ACCESS)[0], rt.WRONG)
+        self.assertEqual(self.race_free(66, RACE_ONE_ACCESS)[0], base.WRONG)
         # Exit 0 does not excuse a report (exitcode=0 in inherited options).
-        self.assertEqual(self.race_free(0, RACE_LEN)[0], rt.WRONG)
+        self.assertEqual(self.race_free(0, RACE_LEN)[0], base.WRONG)
 
     def test_race_free_reason_names_the_place(self):
         outcome, reason = self.race_free(66, RACE_21.split("fatal error")[0])
         self.assertIn("data race (data race /work/main/core/map_fast64.c:13:13 in gomap_i64_get)", reason)
 
     def test_race_free_needs_clean_exit_and_done(self):
-        self.assertEqual(self.race_free(2, CORE_REPORT)[0], rt.WRONG)
-        self.assertEqual(self.race_free(0, CORE_REPORT)[0], rt.WRONG)
-        self.assertEqual(self.race_free(0, "", "")[0], rt.WRONG)
-        self.assertEqual(self.race_free(1, "")[0], rt.WRONG)
+        self.assertEqual(self.race_free(2, CORE_REPORT)[0], base.WRONG)
+        self.assertEqual(self.race_free(0, CORE_REPORT)[0], base.WRONG)
+        self.assertEqual(self.race_free(0, "", "")[0], base.WRONG)
+        self.assertEqual(self.race_free(1, "")[0], base.WRONG)
 
     def len_control(self, status, stderr, stdout="DONE\n"):
-        return rt.classify_tsan(rt.LEN, status, None, stdout, stderr)
+        return tsan.classify_tsan(tsan.LEN, status, None, stdout, stderr)
 
     def test_len_control_reported_detector_silent(self):
-        self.assertEqual(self.len_control(66, RACE_LEN), (rt.MATCHED, ""))
+        self.assertEqual(self.len_control(66, RACE_LEN), (base.MATCHED, ""))
 
     def test_len_control_without_report(self):
-        self.assertEqual(self.len_control(0, "")[0], rt.NOT_REPRODUCED)
+        self.assertEqual(self.len_control(0, "")[0], base.NOT_REPRODUCED)
 
     def test_len_control_detector_must_stay_silent(self):
         outcome, reason = self.len_control(2, RACE_LEN + CORE_REPORT)
-        self.assertEqual(outcome, rt.WRONG)
+        self.assertEqual(outcome, base.WRONG)
         self.assertIn("built-in detector", reason)
 
     def test_len_control_needs_both_accesses_exit_66_and_done(self):
-        self.assertEqual(self.len_control(66, RACE_ONE_ACCESS)[0], rt.WRONG)
-        self.assertEqual(self.len_control(0, RACE_LEN)[0], rt.WRONG)
-        self.assertEqual(self.len_control(66, RACE_LEN, "")[0], rt.WRONG)
+        self.assertEqual(self.len_control(66, RACE_ONE_ACCESS)[0], base.WRONG)
+        self.assertEqual(self.len_control(0, RACE_LEN)[0], base.WRONG)
+        self.assertEqual(self.len_control(66, RACE_LEN, "")[0], base.WRONG)
 
     def test_nil_panic(self):
-        kind = rt.NIL_PANIC
+        kind = tsan.NIL_PANIC
         line = "panic: assignment to entry in nil map"
-        self.assertEqual(rt.classify_tsan(kind, 2, None, "", NIL_PANIC, panic_line=line), (rt.MATCHED, ""))
-        self.assertEqual(rt.classify_tsan(kind, 2, None, "", RACE_21 + NIL_PANIC, panic_line=line)[0], rt.WRONG)
-        self.assertEqual(rt.classify_tsan(kind, 0, None, "DONE\n", "", panic_line=line)[0], rt.WRONG)
-        self.assertEqual(rt.classify_tsan(kind, 2, None, "", CORE_REPORT, panic_line=line)[0], rt.WRONG)
+        self.assertEqual(tsan.classify_tsan(kind, 2, None, "", NIL_PANIC, panic_line=line), (base.MATCHED, ""))
+        self.assertEqual(tsan.classify_tsan(kind, 2, None, "", RACE_21 + NIL_PANIC, panic_line=line)[0], base.WRONG)
+        self.assertEqual(tsan.classify_tsan(kind, 0, None, "DONE\n", "", panic_line=line)[0], base.WRONG)
+        self.assertEqual(tsan.classify_tsan(kind, 2, None, "", CORE_REPORT, panic_line=line)[0], base.WRONG)
 
     def test_expectation_kind(self):
-        self.assertEqual(rt.expectation_kind("2.1-read-write-pair", "bad", "fatal error: x"), rt.TRIGGER)
-        self.assertEqual(rt.expectation_kind("2.1-read-write-pair", "fixed", "fatal error: x"), rt.RACE_FREE)
-        self.assertEqual(rt.expectation_kind("nil-map-assign", "bad", "panic: assignment to entry in nil map"),
-                         rt.NIL_PANIC)
-        self.assertEqual(rt.expectation_kind("control-gc-only", "control"), rt.RACE_FREE)
-        self.assertEqual(rt.expectation_kind(rt.LEN_CONTROL, "control"), rt.LEN)
+        self.assertEqual(tsan.expectation_kind("2.1-read-write-pair", "bad", "fatal error: x"), tsan.TRIGGER)
+        self.assertEqual(tsan.expectation_kind("2.1-read-write-pair", "fixed", "fatal error: x"), tsan.RACE_FREE)
+        self.assertEqual(tsan.expectation_kind("nil-map-assign", "bad", "panic: assignment to entry in nil map"),
+                         tsan.NIL_PANIC)
+        self.assertEqual(tsan.expectation_kind("control-gc-only", "control"), tsan.RACE_FREE)
+        self.assertEqual(tsan.expectation_kind(tsan.LEN_CONTROL, "control"), tsan.LEN)
 
 
 def _case(cid, variants, group="article"):
-    return runner.Case(cid, group, "-", variants, "title", "-", "-")
+    return manifest.Case(cid, group, "-", variants, "title", "-", "-")
 
 
 class UnitPolicyTest(unittest.TestCase):
@@ -312,32 +313,32 @@ class UnitPolicyTest(unittest.TestCase):
         (self.exp / "a.bad.expect").write_text("exit: 2\nfirst-line: fatal error: concurrent map writes\n")
         (self.exp / "nil.bad.expect").write_text("exit: 2\nfirst-line: panic: assignment to entry in nil map\n")
         self.cases = [_case("a", ["bad", "fixed"]), _case("nil", ["bad", "fixed"], "family"),
-                      _case(rt.LEN_CONTROL, ["control"], "control"),
+                      _case(tsan.LEN_CONTROL, ["control"], "control"),
                       _case("control-gc-only", ["control"], "control")]
 
     def tearDown(self):
         self._td.cleanup()
 
     def units(self, modes=("forced", "natural")):
-        return rt.make_tsan_units(runner, self.cases, None, list(modes), 4, self.exp, Path("/b"))
+        return units.make_units(self.cases, None, list(modes), 4, self.exp, Path("/b"), tsan.THREAD)
 
     def test_triggers_and_len_control_run_natural_only(self):
         names = [u.name for u in self.units()]
         self.assertEqual(names, [
             "a bad natural", "a fixed forced", "a fixed natural",
             "nil bad forced", "nil bad natural", "nil fixed forced", "nil fixed natural",
-            f"{rt.LEN_CONTROL} control natural",
+            f"{tsan.LEN_CONTROL} control natural",
             "control-gc-only control forced", "control-gc-only control natural"])
         kinds = {u.name: u.expect.kind for u in self.units()}
-        self.assertEqual(kinds["a bad natural"], rt.TRIGGER)
-        self.assertEqual(kinds["nil bad forced"], rt.NIL_PANIC)
-        self.assertEqual(kinds[f"{rt.LEN_CONTROL} control natural"], rt.LEN)
-        self.assertEqual(kinds["control-gc-only control natural"], rt.RACE_FREE)
+        self.assertEqual(kinds["a bad natural"], tsan.TRIGGER)
+        self.assertEqual(kinds["nil bad forced"], tsan.NIL_PANIC)
+        self.assertEqual(kinds[f"{tsan.LEN_CONTROL} control natural"], tsan.LEN)
+        self.assertEqual(kinds["control-gc-only control natural"], tsan.RACE_FREE)
         self.assertEqual(self.units(["forced"])[0].mode, "natural")
 
     def feed(self, unit, outcomes):
         for i, o in enumerate(outcomes):
-            unit.records.append(runner.RunRecord(i, i, o, "", 0, None, "", 1.0))
+            unit.records.append(units.RunRecord(i, i, o, "", 0, None, "", 1.0))
             unit.counts[o] += 1
             unit.times.append(1.0)
             if unit.breaks_policy(o):
@@ -346,86 +347,86 @@ class UnitPolicyTest(unittest.TestCase):
 
     def test_every_trigger_run_must_be_reported(self):
         u = self.units()[0]
-        self.feed(u, [rt.MATCHED] * 4)
+        self.feed(u, [base.MATCHED] * 4)
         self.assertEqual(u.verdict(), "pass")
         u = self.units()[0]
         # Unlike a normal natural trigger, one unreported run fails the unit.
-        self.feed(u, [rt.MATCHED] * 3 + [rt.NOT_REPRODUCED])
+        self.feed(u, [base.MATCHED] * 3 + [base.NOT_REPRODUCED])
         self.assertEqual(u.verdict(), "FAIL")
         self.assertIn("every run reported by TSan", u.failure_reason())
 
     def test_one_report_on_a_fixed_variant_fails(self):
         u = self.units()[1]
-        self.feed(u, [rt.MATCHED] * 3 + [rt.WRONG])
+        self.feed(u, [base.MATCHED] * 3 + [base.WRONG])
         self.assertEqual(u.verdict(), "FAIL")
         u = self.units()[1]
-        self.feed(u, [rt.MATCHED] * 2)
+        self.feed(u, [base.MATCHED] * 2)
         self.assertEqual(u.verdict(), "incomplete")
 
     def test_unit_classifies_with_its_kind(self):
         by_name = {u.name: u for u in self.units()}
-        self.assertEqual(by_name["a bad natural"].classify(2, None, "", RACE_21)[0], rt.MATCHED)
-        self.assertEqual(by_name["a fixed forced"].classify(66, None, "DONE\n", RACE_21)[0], rt.WRONG)
-        self.assertEqual(by_name["nil bad natural"].classify(2, None, "", NIL_PANIC)[0], rt.MATCHED)
+        self.assertEqual(by_name["a bad natural"].classify(2, None, "", RACE_21)[0], base.MATCHED)
+        self.assertEqual(by_name["a fixed forced"].classify(66, None, "DONE\n", RACE_21)[0], base.WRONG)
+        self.assertEqual(by_name["nil bad natural"].classify(2, None, "", NIL_PANIC)[0], base.MATCHED)
 
     def test_table_and_json_take_tsan_units(self):
         us = self.units()
         for u in us:
-            self.feed(u, [rt.MATCHED] * 4)
-        table = runner.format_table(us)
+            self.feed(u, [base.MATCHED] * 4)
+        table = text.format_table(us)
         self.assertIn("TSan data race, both accesses", table)
-        report = runner.json_report(1, us, len(us), 0, False)
+        report = json_report.json_report(1, us, len(us), 0, False)
         self.assertEqual(report["summary"][0]["verdict"], "pass")
         self.assertEqual(report["summary"][0]["policy"], "every run reported by TSan (both accesses)")
-        self.assertIn(b"<testsuite", runner.junit_report(1, us))
+        self.assertIn(b"<testsuite", junit.junit_report(1, us))
 
     def test_env_sets_tsan_options_last(self):
         import os
         from unittest import mock
         with mock.patch.dict(os.environ, {"TSAN_OPTIONS": "exitcode=0"}):
             os.environ.pop("GOMAP_TIMELINE", None)
-            env = rt.tsan_env(runner)
+            env = tsan.tsan_env()
         self.assertTrue(env["TSAN_OPTIONS"].startswith("exitcode=0 "))
-        self.assertTrue(env["TSAN_OPTIONS"].endswith(rt.TSAN_OPTIONS))
+        self.assertTrue(env["TSAN_OPTIONS"].endswith(tsan.TSAN_OPTIONS))
         # The flight recorder is off under TSan unless asked for.
         self.assertNotIn("GOMAP_TIMELINE", env)
         with mock.patch.dict(os.environ, {"GOMAP_TIMELINE": "1"}):
-            self.assertEqual(rt.tsan_env(runner)["GOMAP_TIMELINE"], "1")
+            self.assertEqual(tsan.tsan_env()["GOMAP_TIMELINE"], "1")
 
 
 class MatrixTest(unittest.TestCase):
     def rows(self):
-        return [rt.MatrixRow("2.2-unsynchronised-goroutines", "article", "39/100", 37, 200, 200, 200),
-                rt.MatrixRow(rt.LEN_CONTROL, "control", "-", 0, 200, 199, 200),
-                rt.MatrixRow("nil-map-assign", "family", "-", 200, 200, 0, 200),
-                rt.MatrixRow("unmeasured", "family", "-")]
+        return [matrix.MatrixRow("2.2-unsynchronised-goroutines", "article", "39/100", 37, 200, 200, 200),
+                matrix.MatrixRow(tsan.LEN_CONTROL, "control", "-", 0, 200, 199, 200),
+                matrix.MatrixRow("nil-map-assign", "family", "-", 200, 200, 0, 200),
+                matrix.MatrixRow("unmeasured", "family", "-")]
 
     def test_fired(self):
-        self.assertTrue(rt.builtin_fired(rt.TRIGGER, rt.MATCHED, CORE_REPORT))
-        self.assertFalse(rt.builtin_fired(rt.TRIGGER, rt.NOT_REPRODUCED, ""))
-        self.assertFalse(rt.builtin_fired(rt.LEN, rt.MATCHED, ""))
-        self.assertTrue(rt.builtin_fired(rt.LEN, rt.WRONG, CORE_REPORT))
-        self.assertTrue(rt.tsan_fired(RACE_21))
-        self.assertFalse(rt.tsan_fired(RACE_ONE_ACCESS))
-        self.assertFalse(rt.tsan_fired(NIL_PANIC))
+        self.assertTrue(tsan.builtin_fired(tsan.TRIGGER, base.MATCHED, CORE_REPORT))
+        self.assertFalse(tsan.builtin_fired(tsan.TRIGGER, base.NOT_REPRODUCED, ""))
+        self.assertFalse(tsan.builtin_fired(tsan.LEN, base.MATCHED, ""))
+        self.assertTrue(tsan.builtin_fired(tsan.LEN, base.WRONG, CORE_REPORT))
+        self.assertTrue(tsan.tsan_fired(RACE_21))
+        self.assertFalse(tsan.tsan_fired(RACE_ONE_ACCESS))
+        self.assertFalse(tsan.tsan_fired(NIL_PANIC))
 
     def test_rates_and_tables(self):
         rows = self.rows()
-        self.assertEqual(rt._cell(199, 200), "99.5% (199/200)")
-        self.assertEqual(rt._cell(1, 1000), "0.1% (1/1000)")
-        self.assertEqual(rt._cell(200, 200), "100% (200/200)")
+        self.assertEqual(matrix._cell(199, 200), "99.5% (199/200)")
+        self.assertEqual(matrix._cell(1, 1000), "0.1% (1/1000)")
+        self.assertEqual(matrix._cell(200, 200), "100% (200/200)")
         self.assertAlmostEqual(rows[0].builtin_rate, 0.185)
         self.assertEqual(rows[1].tsan_rate, 199 / 200)
         self.assertIsNone(rows[3].tsan_rate)
-        text = rt.format_matrix_text(rows)
+        text = matrix.format_matrix_text(rows)
         self.assertIn("18% (37/200)", text)
         self.assertIn("not measured", text)
-        md = rt.format_matrix_markdown(rows)
+        md = matrix.format_matrix_markdown(rows)
         lines = md.split("\n")
         self.assertEqual(lines[0], "| case | built-in detector | ThreadSanitizer | real Go (article) |")
         self.assertEqual(len(lines), 2 + len(rows))
         self.assertIn("| `nil-map-assign` | 100% (200/200) | 0% (0/200) | - |", md)
-        page = rt.matrix_markdown_page(rows, 200, 7, "2026-11-26 05:50 UTC", rt.TSAN_OPTIONS)
+        page = matrix.matrix_markdown_page(rows, 200, 7, "2026-11-26 05:50 UTC", tsan.TSAN_OPTIONS)
         self.assertIn("--runs 200 --seed 7", page)
         self.assertIn(md, page)
 
@@ -433,28 +434,27 @@ class MatrixTest(unittest.TestCase):
         import tempfile
         with tempfile.TemporaryDirectory() as td:
             path = Path(td) / "m.md"
-            rt.write_matrix_md(path, "# first\n| a |\n")
-            self.assertEqual(path.read_text(), "# first\n| a |\n\n" + rt.MD_KEEP_MARKER + "\n")
+            matrix.write_matrix_md(path, "# first\n| a |\n")
+            self.assertEqual(path.read_text(), "# first\n| a |\n\n" + matrix.MD_KEEP_MARKER + "\n")
             path.write_text(path.read_text() + "\n## notes\nkept\n")
-            rt.write_matrix_md(path, "# second\n")
+            matrix.write_matrix_md(path, "# second\n")
             text = path.read_text()
-            self.assertTrue(text.startswith("# second\n\n" + rt.MD_KEEP_MARKER))
+            self.assertTrue(text.startswith("# second\n\n" + matrix.MD_KEEP_MARKER))
             self.assertNotIn("first", text)
             self.assertTrue(text.endswith("## notes\nkept\n"))
 
     def test_matrix_in_the_html_page(self):
-        import runner_html
-        m = rt.matrix_for_html(self.rows())
-        html = runner_html.detection_matrix([r.case_id for r in self.rows()], m)
+        m = matrix.matrix_for_html(self.rows())
+        html = html_report.detection_matrix([r.case_id for r in self.rows()], m)
         self.assertIn("<td>18% (37/200)</td>", html)
         self.assertIn("<td>0% (0/200)</td>", html)
         self.assertIn("<td>99.5% (199/200)</td>", html)
         self.assertIn("not measured", html)
 
     def test_matrix_cases(self):
-        cases = [_case("a", ["bad", "fixed"]), _case(rt.LEN_CONTROL, ["control"], "control"),
+        cases = [_case("a", ["bad", "fixed"]), _case(tsan.LEN_CONTROL, ["control"], "control"),
                  _case("control-gc-only", ["control"], "control")]
-        self.assertEqual([c.id for c in rt.matrix_cases(cases)], ["a", rt.LEN_CONTROL])
+        self.assertEqual([c.id for c in matrix.matrix_cases(cases)], ["a", tsan.LEN_CONTROL])
 
 
 class CommandLineTest(unittest.TestCase):
@@ -468,8 +468,8 @@ class CommandLineTest(unittest.TestCase):
                           (["--matrix", "--variant", "bad"], "--matrix cannot be combined with --variant")):
             err = io.StringIO()
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-                rc = runner.main(argv + ["--no-build"])
-            self.assertEqual(rc, runner.EXIT_USAGE, argv)
+                rc = entry.main(argv + ["--no-build"])
+            self.assertEqual(rc, base.EXIT_USAGE, argv)
             self.assertIn(msg, err.getvalue())
 
     def test_fake_tree_end_to_end(self):
@@ -482,7 +482,7 @@ class CommandLineTest(unittest.TestCase):
             (root / "build-tsan" / "cases").mkdir(parents=True)
             (root / "cases" / "manifest.tsv").write_text(
                 fakes.MANIFEST_HEADER + "a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n"
-                f"{rt.LEN_CONTROL}\tcontrol\t-\tcontrol\tt\t-\t-\n")
+                f"{tsan.LEN_CONTROL}\tcontrol\t-\tcontrol\tt\t-\t-\n")
             (root / "expected" / "a.bad.expect").write_text(
                 "exit: 2\nfirst-line: fatal error: concurrent map writes\n")
             race = RACE_21.split("fatal error")[0].replace("'", "")
@@ -493,7 +493,7 @@ if [ "$variant" = bad ]; then printf '%s' '{race}' >&2; exit 66; fi
 [ "$mode" = natural ] && [ "$seed" = FAILSEED ] && printf '%s' '{race}' >&2 && exit 66
 echo DONE
 """,
-                rt.LEN_CONTROL: fakes.SCRIPT_PROLOGUE + f"""printf '%s' '{lrace}' >&2; echo DONE; exit 66
+                tsan.LEN_CONTROL: fakes.SCRIPT_PROLOGUE + f"""printf '%s' '{lrace}' >&2; echo DONE; exit 66
 """,
             }
             for name, body in scripts.items():
@@ -503,7 +503,7 @@ echo DONE
             out = io.StringIO()
             err = io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                rc = runner.main(["--root", str(root), "--sanitizer", "thread", "--no-build", "--runs", "3",
+                rc = entry.main(["--root", str(root), "--sanitizer", "thread", "--no-build", "--runs", "3",
                                   "--mode", "both", "--seed", "5", "-j", "2", "--json", str(root / "r.json")])
             text = out.getvalue()
             self.assertEqual(rc, 0, text + err.getvalue())
@@ -512,16 +512,16 @@ echo DONE
             report = json.loads((root / "r.json").read_text())
             self.assertEqual(report["sanitizer"], "thread")
             self.assertEqual({(s["case"], s["mode"], s["tsan_expectation"]) for s in report["summary"]},
-                             {("a", "natural", rt.TRIGGER), ("a", "forced", rt.RACE_FREE),
-                              ("a", "natural", rt.RACE_FREE), (rt.LEN_CONTROL, "natural", rt.LEN)})
+                             {("a", "natural", tsan.TRIGGER), ("a", "forced", tsan.RACE_FREE),
+                              ("a", "natural", tsan.RACE_FREE), (tsan.LEN_CONTROL, "natural", tsan.LEN)})
 
             # A fixed run with a report fails its unit, and its replay names TSAN_OPTIONS.
-            seed = runner.derive_seed(5, "a", "fixed", "natural", 1)
+            seed = units.derive_seed(5, "a", "fixed", "natural", 1)
             p = root / "build-tsan" / "cases" / "a"
             p.write_text(p.read_text().replace("FAILSEED", str(seed)))
             out = io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-                rc = runner.main(["--root", str(root), "--sanitizer", "thread", "--no-build", "--runs", "3",
+                rc = entry.main(["--root", str(root), "--sanitizer", "thread", "--no-build", "--runs", "3",
                                   "--mode", "both", "--seed", "5", "-j", "2"])
             text = out.getvalue()
             self.assertEqual(rc, 1, text)

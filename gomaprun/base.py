@@ -1,0 +1,101 @@
+"""Layer 0: the words every other layer uses.
+
+Exit statuses, the one error type for bad usage or input, the names of the
+outcomes a run can have, and two small helpers for messages. Imports nothing
+from the package.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+# --------------------------------------------------------------------------
+# Exit statuses
+# --------------------------------------------------------------------------
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+PROG = "runner.py"
+
+
+class UsageError(Exception):
+    """Bad command line or bad input: printed as one message, exit status 2."""
+
+
+# --------------------------------------------------------------------------
+# Outcomes of one run
+# --------------------------------------------------------------------------
+#
+# Every judge gives each finished run exactly one of these. The strings are
+# part of the JSON and JUnit formats.
+
+# The run ended as its expectation says.
+MATCHED = "matched"
+# A trigger's run ended cleanly: no report, no failed check (the threads did
+# not overlap, or the detector's tool saw nothing).
+NOT_REPRODUCED = "not-reproduced"
+# The program's own check failed and the detector stayed quiet: racing
+# writers corrupted the map without either of them holding the write flag
+# while the other looked (expected/FORMAT.md, "unseen corruption").
+UNSEEN_CORRUPTION = "unseen-corruption"
+# Anything else: another status, a signal, another first line, ...
+WRONG = "wrong-signature"
+# The run did not end in time and was killed.
+TIMEOUT = "timeout"
+
+OUTCOMES = (MATCHED, NOT_REPRODUCED, WRONG, TIMEOUT, UNSEEN_CORRUPTION)
+
+# In this order in tables and reports (unseen corruption last: it came
+# after the others, and readers of the table find the old columns in place).
+# How reports name each outcome: (table column, words in progress and JUnit
+# lines, JSON summary key).
+OUTCOME_LABELS = {
+    MATCHED: ("matched", "matched", "matched"),
+    NOT_REPRODUCED: ("not-repro", "not reproduced", "not_reproduced"),
+    WRONG: ("wrong", "wrong signature", "wrong_signature"),
+    TIMEOUT: ("timeout", "timeout", "timeout"),
+    UNSEEN_CORRUPTION: ("unseen", "unseen corruption", "unseen_corruption"),
+}
+
+# Verdicts of a unit.
+PASS = "pass"
+FAIL = "FAIL"
+INCOMPLETE = "incomplete"
+NOT_RUN = "not run"
+
+# First lines kept per run (reports and JSON) are cut to this many characters.
+FIRST_LINE_LIMIT = 300
+
+INSTALL_HINT = "apt-get install cmake gcc libcriterion-dev libdw-dev pkg-config"
+
+
+# --------------------------------------------------------------------------
+# Helpers for messages
+# --------------------------------------------------------------------------
+
+
+def signal_name(signum: int) -> str:
+    """SIGABRT for 6; 'signal N' for a number Python does not name."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def display_path(path: Path) -> str:
+    """A path relative to the working directory when it lies below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def clip(line: str) -> str:
+    """A line cut to FIRST_LINE_LIMIT characters, marked when cut."""
+    return line if len(line) <= FIRST_LINE_LIMIT else line[:FIRST_LINE_LIMIT] + "..."

@@ -1,0 +1,226 @@
+"""Layer 6: the command line.
+
+build_parser describes every option, in groups, with usage text and
+examples; parse_args parses and then refuses every combination of options
+that cannot work together (exit status 2, with a message that says why),
+so that no mode has to check its options, and no option is silently
+ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from pathlib import Path
+from typing import Optional, Sequence, Tuple
+
+from .base import PROG
+from .judges.signature import SignatureJudge
+from .judges.tsan import DEFAULT_TSAN_RUNS
+from .reports.matrix import DEFAULT_MATRIX_RUNS
+from .runloop.loop import SHOWN_FAILURES
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RUNS = SignatureJudge.DEFAULT_RUNS
+ROOT = Path(__file__).resolve().parent.parent
+
+EPILOG = """\
+selection:
+  CASE may be a case id, a glob (quote it: '2.*', '*writing*') or a group:
+  article (the article's twelve), family (the rest of the family), control
+  (the controls) or all. Nothing given means all.
+
+policies:
+  forced trigger    (bad, forced)    every run matches the expected signature
+  natural trigger   (bad, natural)   at least one match, no wrong signature,
+                                     no timeout (runs not reproduced and runs
+                                     with unseen corruption are counted)
+  fixed and control (any mode)       every run clean
+
+exit status:
+  0 every unit met its policy, 1 some failed, 2 bad usage or input
+  (unknown case, malformed manifest or expected file, options that cannot
+  be combined, missing tools, failed build), 130 interrupted (Ctrl-C).
+
+examples:
+  python3 runner.py                          build if needed, run everything
+  python3 runner.py 2.1-read-write-pair -v   one case, show one run's output
+  python3 runner.py article --mode natural --runs 500
+  python3 runner.py --runs 1000 --junit report.xml --shard 1/4
+  python3 runner.py --explain 3.3-background-scanner
+  python3 runner.py --sanitizer thread --mode both   every unit under ThreadSanitizer
+  python3 runner.py --matrix --matrix-md docs/detection-matrix.md
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not x > 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return x
+
+
+def _seed(text: str) -> int:
+    try:
+        n = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+    if not 0 <= n < 1 << 64:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2**64-1, not {n}")
+    return n
+
+
+def _shard(text: str) -> Tuple[int, int]:
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected I/N like 2/4, not {text!r}")
+    i, n = int(m.group(1)), int(m.group(2))
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"need 1 <= I <= N, not {i}/{n}")
+    return i, n
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Run the catalogue's cases many times and check every run's signature.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+    )
+    p.add_argument("cases", nargs="*", metavar="CASE", help="case ids, globs or groups to run (default: all)")
+
+    sel = p.add_argument_group("selection and modes")
+    sel.add_argument("--variant", action="append", metavar="V",
+                     help="only these variants: bad, fixed, control (repeat or comma-separate)")
+    sel.add_argument("--mode", choices=("forced", "natural", "both"),
+                     help="forced schedules the overlap, natural leaves it to chance (default: forced)")
+    sel.add_argument("--runs", type=_positive_int, metavar="N",
+                     help=f"runs per case, variant and mode (default: {DEFAULT_RUNS['forced']} forced, "
+                          f"{DEFAULT_RUNS['natural']} natural)")
+    sel.add_argument("--seed", type=_seed, metavar="N",
+                     help="master seed; every run's seed derives from it, so the same seed replays "
+                          "the same run set (default: random, printed)")
+    sel.add_argument("--shard", type=_shard, metavar="I/N",
+                     help="run only slice I of N (1 <= I <= N): units I, I+N, I+2N... in catalogue order, "
+                          "for CI matrices; run seeds do not depend on the slicing")
+
+    exe = p.add_argument_group("execution")
+    exe.add_argument("-j", "--jobs", type=_positive_int, metavar="N", default=cpu_count(),
+                     help="runs in parallel (default: the number of usable cores, %(default)s here)")
+    exe.add_argument("--timeout", type=_positive_float, metavar="SECONDS", default=DEFAULT_TIMEOUT,
+                     help="a run still alive after this gets SIGABRT, then SIGKILL, for its whole "
+                          "process group (default: %(default)s)")
+    exe.add_argument("--failfast", action="store_true",
+                     help="stop launching runs after the first run or unit that fails")
+
+    out = p.add_argument_group("output")
+    out.add_argument("--list", action="store_true", help="list the selected cases and exit")
+    out.add_argument("--explain", metavar="CASE",
+                     help="print a case's write-up, source header, expected signature and fix, and exit")
+    out.add_argument("-v", "--verbose", action="store_true",
+                     help="show the whole output of one run per unit (a failing one if any), and "
+                          f"every failing run's replay command (default: the first {SHOWN_FAILURES} per unit)")
+    out.add_argument("--json", metavar="FILE", type=Path, help="write every run's outcome and the summary as JSON")
+    out.add_argument("--junit", metavar="FILE", type=Path,
+                     help="write a JUnit XML report: one test case per case, variant and mode")
+    out.add_argument("--html", metavar="FILE", type=Path,
+                     help="write a self-contained HTML report: the table, and per case its signatures, "
+                          "natural-mode rate beside real Go's, one bad run's map timeline and the write-up")
+    out.add_argument("--keep", metavar="DIR", type=Path,
+                     help="save the stderr of every run that did not match under DIR")
+
+    san = p.add_argument_group("ThreadSanitizer and the detection matrix")
+    san.add_argument("--sanitizer", choices=("thread",),
+                     help="build the tsan preset (build-tsan/) and check every run under ThreadSanitizer: "
+                          "triggers reported as data races naming both accesses, fixed variants and controls "
+                          "without any report; triggers and the len control run in natural mode "
+                          f"(default --runs {DEFAULT_TSAN_RUNS})")
+    san.add_argument("--matrix", action="store_true",
+                     help="measure the detection matrix: per case, how often the built-in detector and "
+                          f"ThreadSanitizer report the misuse in natural mode (default --runs {DEFAULT_MATRIX_RUNS})")
+    san.add_argument("--matrix-md", metavar="FILE", type=Path,
+                     help="with --matrix: write the measured table as markdown (e.g. docs/detection-matrix.md)")
+
+    tree = p.add_argument_group("source tree and build")
+    tree.add_argument("--root", type=Path, metavar="DIR", default=ROOT,
+                      help="the source tree (default: the directory of runner.py)")
+    tree.add_argument("--build-dir", type=Path, metavar="DIR",
+                      help="the CMake build directory; executables are DIR/cases/<id> "
+                           "(default: ROOT/build, ROOT/build-tsan with --sanitizer)")
+    tree.add_argument("--manifest", type=Path, metavar="FILE", help="the case list (default: ROOT/cases/manifest.tsv)")
+    tree.add_argument("--expected-dir", type=Path, metavar="DIR",
+                      help="the expected-signature files (default: ROOT/expected)")
+    tree.add_argument("--no-build", action="store_true",
+                      help="do not configure or build; use the executables already in the build directory")
+    return p
+
+
+# Options that shape or record a run of the catalogue; meaningless with
+# --list and --explain, which run nothing (--explain's one timeline run is
+# always the bad variant, forced, seed 1).
+_RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "--json"), ("junit", "--junit"),
+                ("html", "--html"), ("keep", "--keep"), ("runs", "--runs"), ("seed", "--seed"),
+                ("shard", "--shard"), ("variant", "--variant"), ("mode", "--mode"), ("failfast", "--failfast"),
+                ("verbose", "-v"))
+# What --matrix decides for itself: both tools, bad variants and the len
+# control, natural mode, every case; it writes no JUnit and shows no run.
+_NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
+                    ("junit", "--junit"), ("mode", "--mode"), ("verbose", "-v"))
+
+
+def _given(args: argparse.Namespace, name: str) -> bool:
+    return getattr(args, name) not in (None, False, [])
+
+
+def check_combinations(args: argparse.Namespace) -> Optional[str]:
+    """The first problem with the combination of options, or None."""
+    if args.matrix_md is not None and not args.matrix:
+        return "--matrix-md goes with --matrix"
+    if args.list and args.explain is not None:
+        return "--list cannot be combined with --explain"
+    info = "--list" if args.list else "--explain" if args.explain is not None else None
+    if info is not None:
+        for name, flag in _RUN_OPTIONS:
+            if _given(args, name):
+                return f"{info} cannot be combined with {flag} ({info} runs no catalogue and writes no report)"
+        if args.explain is not None and args.cases:
+            return f"--explain takes one case as its value; drop the other case arguments ({' '.join(args.cases)})"
+    if args.matrix:
+        for name, flag in _NOT_WITH_MATRIX:
+            if _given(args, name):
+                return (f"--matrix cannot be combined with {flag} (it runs the bad variants and "
+                        f"the len control in natural mode, with and without ThreadSanitizer)")
+    return None
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line; bad values and combinations exit with status 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    problem = check_combinations(args)
+    if problem is not None:
+        parser.error(problem)
+    if args.mode is None:
+        args.mode = "forced"
+    return args

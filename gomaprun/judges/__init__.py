@@ -1,0 +1,86 @@
+"""Layer 3: judges, the only thing that differs between ways of checking a run.
+
+A judge says, for one case variant in one mode: what is expected of a run
+(`expectation`, whose `summary()` the reports print), in which modes the
+variant runs, what environment a run gets and how its replay command is
+shown, which build it needs, how a finished run is classified into one of
+the outcomes of gomaprun.base, and which outcomes break the unit's policy.
+The run loop (gomaprun.runloop) and the reports take any judge; they never
+ask which one they have.
+
+    signature.SignatureJudge   expected/<id>.<variant>.expect, the built-in
+                               detector's report (the default)
+    tsan.TsanJudge             ThreadSanitizer's reports (--sanitizer thread)
+
+recorder.py reads the core's flight-recorder block out of a run's stderr;
+the run loop uses it to keep a sample run, the reports to draw it.
+
+To add a way of judging (a Go twin judged by exit status and first line,
+a schedule explorer's verdicts), write a subclass of Judge in a module of
+its own and let main choose it; nothing above this layer changes.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..base import MATCHED
+from ..build import DEFAULT, Preset
+
+
+class Judge:
+    """The interface every judge implements (the defaults suit most)."""
+
+    # Short name, shown in JSON as the report's judge.
+    name = "judge"
+    # The build the judge's runs use.
+    preset: Preset = DEFAULT
+    # The JUnit test suite's name.
+    suite = "gomap-catalogue"
+    # A heading for the run's first line ("" for none) and a note printed
+    # under it.
+    title = ""
+    note = ""
+
+    def expectation(self, case, variant: str, expected_dir):
+        """What a run of this variant must do; has summary() for reports."""
+        raise NotImplementedError
+
+    def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
+        """The modes this variant runs in, given the ones asked for."""
+        return list(modes)
+
+    def default_runs(self, mode: str) -> int:
+        raise NotImplementedError
+
+    def classify(self, expect, mode: str, status: Optional[int], signum: Optional[int], stdout: str,
+                 stderr: str, timed_out: bool = False) -> Tuple[str, str]:
+        """One finished run's (outcome, reason); the reason is empty for a match. Pure."""
+        raise NotImplementedError
+
+    def policy(self, variant: str, mode: str, expect) -> str:
+        raise NotImplementedError
+
+    def breaks_policy(self, variant: str, mode: str, expect, outcome: str) -> bool:
+        """Whether one run with this outcome already fails the unit."""
+        return outcome != MATCHED
+
+    def needs_a_match(self, variant: str, mode: str, expect) -> bool:
+        """Whether a finished unit without any matched run fails."""
+        return False
+
+    def environment(self, environ: Mapping[str, str]) -> Dict[str, str]:
+        """The environment of every run."""
+        raise NotImplementedError
+
+    def replay_assignments(self, environ: Mapping[str, str]) -> Dict[str, str]:
+        """The environment settings a replay command must show."""
+        raise NotImplementedError
+
+    def report_fields(self) -> Dict[str, object]:
+        """Extra top-level fields of the JSON report (and the HTML header)."""
+        return {}
+
+    def unit_fields(self, expect) -> Dict[str, object]:
+        """Extra fields of a unit's JSON summary."""
+        return {}

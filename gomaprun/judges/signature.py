@@ -1,0 +1,169 @@
+"""The signature judge: a run against its expected file (expected/FORMAT.md).
+
+The default judge. A run gets GOMAP_TIMELINE=1 (the core's flight
+recorder) and no GOTRACEBACK, and is classified by classify() below, a pure
+function of the finished run and its expectation. Policies:
+
+    forced trigger  (bad, forced)   every run matches
+    natural trigger (bad, natural)  at least one run matches, and no run has
+                                    a wrong signature or times out (runs
+                                    not reproduced and runs with unseen
+                                    corruption are accepted, and counted)
+    fixed, control  (any mode)      every run is clean (matches its exit-0
+                                    expectation)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..catalogue.expect import Expectation, expect_path, load_expectation
+from ..catalogue.command import run_environment
+from . import Judge
+
+# Any trace of the detector or of a nil-map panic in a run's stderr.
+REPORT_RE = re.compile(r"fatal error|panic:")
+
+# The program's own check failed: the harness ends such a program through
+# hz_die, which prefixes its message with "harness: " and exits 70, and a
+# failed check of a test (harness/testmain.c) is Go's "--- FAIL: Test/sub"
+# line. Both are documented in expected/FORMAT.md.
+CHECK_FAILED_PREFIX = "harness: --- FAIL: "
+CHECK_FAILED_EXIT = 70
+
+_HEX_RE = re.compile(r"0x[0-9a-fA-F]+")
+_THREAD_RE = re.compile(r"thread \d+")
+_LINE_RE = re.compile(r"(\S):\d+((?: \+0xADDR)?)$")
+
+
+def normalise(line: str) -> str:
+    """Replace the values that change from run to run with fixed words.
+
+    Addresses become 0xADDR, thread numbers `thread N`, and the line number
+    of a trailing `file:line` (optionally followed by ` +0xADDR`) becomes LINE.
+    """
+    line = _HEX_RE.sub("0xADDR", line)
+    line = _THREAD_RE.sub("thread N", line)
+    return _LINE_RE.sub(r"\1:LINE\2", line)
+
+
+def _lines(text: str) -> List[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def check_failed(status: Optional[int], stderr_lines: Sequence[str]) -> bool:
+    """Whether a run ended because the program's own check failed (see CHECK_FAILED_PREFIX)."""
+    return status == CHECK_FAILED_EXIT and bool(stderr_lines) and stderr_lines[0].startswith(CHECK_FAILED_PREFIX)
+
+
+def classify(
+    exp: Expectation,
+    mode: str,
+    status: Optional[int],
+    signum: Optional[int],
+    stdout: str,
+    stderr: str,
+    timed_out: bool = False,
+) -> Tuple[str, str]:
+    """Classify one finished run; return (outcome, reason).
+
+    `status` is the exit status, or None when the run was killed by the
+    signal `signum`. The reason is empty for a match.
+    """
+    if timed_out:
+        return TIMEOUT, "did not finish in time"
+    if signum is not None:
+        return WRONG, f"killed by {signal_name(signum)}"
+    err_lines = _lines(stderr)
+    report = REPORT_RE.search(stderr)
+    if not report and check_failed(status, err_lines):
+        return UNSEEN_CORRUPTION, f"the program's own check failed, no detector report: {clip(err_lines[0])!r}"
+    norm: Optional[List[str]] = None
+    if exp.absent or exp.contains:
+        norm = [normalise(line) for line in err_lines]
+    for pat in exp.absent:
+        for line in norm or ():
+            if pat.regex.search(line):
+                return WRONG, f"stderr has a line matching absent /{pat.text}/: {clip(line)!r}"
+    if exp.exit == 2:
+        if status == 0 and not report:
+            return NOT_REPRODUCED, "exited 0 without a report"
+        if status != 2:
+            extra = " after printing a report" if report else ""
+            return WRONG, f"exit status {status}, expected 2{extra}"
+        first = err_lines[0] if err_lines else ""
+        accepted = [exp.first_line]
+        if mode == "natural":
+            accepted += exp.natural_also
+        if first not in accepted:
+            # A report of a structure broken by racing writers varies with
+            # what broke; its content is not the case's signature, so only
+            # `absent` applies to it.
+            if mode == "natural" and any(p.regex.fullmatch(first) for p in exp.natural_also_match):
+                return MATCHED, ""
+            return WRONG, f"first line {clip(first)!r}"
+    else:
+        if status != 0:
+            return WRONG, f"exit status {status}, expected 0"
+        if report:
+            return WRONG, f"stderr has a report line: {clip(_first_report_line(err_lines))!r}"
+        if exp.stdout is not None and exp.stdout not in _lines(stdout):
+            return WRONG, f"no line {exp.stdout!r} on stdout"
+    for pat in exp.contains:
+        if not any(pat.regex.search(line) for line in norm or ()):
+            return WRONG, f"no stderr line matches /{pat.text}/"
+    return MATCHED, ""
+
+
+def _first_report_line(lines: Sequence[str]) -> str:
+    for line in lines:
+        if REPORT_RE.search(line):
+            return line
+    return ""
+
+
+class SignatureJudge(Judge):
+    """Runs judged by their expected files; the runner's default."""
+
+    name = "signature"
+    # Runs per unit when --runs is not given. Natural runs reproduce only
+    # some of the time, so they get more tries.
+    DEFAULT_RUNS = {"forced": 100, "natural": 200}
+
+    def expectation(self, case, variant: str, expected_dir) -> Expectation:
+        return load_expectation(expect_path(expected_dir, case.id, variant))
+
+    def default_runs(self, mode: str) -> int:
+        return self.DEFAULT_RUNS[mode]
+
+    def classify(self, expect, mode, status, signum, stdout, stderr, timed_out=False):
+        return classify(expect, mode, status, signum, stdout, stderr, timed_out)
+
+    def policy(self, variant: str, mode: str, expect) -> str:
+        if variant != "bad":
+            return "every run clean"
+        if mode == "forced":
+            return "every run matches"
+        return "at least one match, no wrong signature or timeout"
+
+    def breaks_policy(self, variant: str, mode: str, expect, outcome: str) -> bool:
+        if variant == "bad" and mode == "natural":
+            return outcome in (WRONG, TIMEOUT)
+        return outcome != MATCHED
+
+    def needs_a_match(self, variant: str, mode: str, expect) -> bool:
+        return variant == "bad" and mode == "natural"
+
+    def replay_assignments(self, environ: Mapping[str, str]) -> Dict[str, str]:
+        return {"GOMAP_TIMELINE": "1"}
+
+    def environment(self, environ: Mapping[str, str]) -> Dict[str, str]:
+        return run_environment(environ, self.replay_assignments(environ))
+
+
+SIGNATURE = SignatureJudge()

@@ -1,0 +1,279 @@
+"""Layer 7: what each command line does.
+
+main() parses the command line (gomaprun.cmdline) and picks one of four
+things to do; each wires the layers below together and owns nothing else:
+
+    explain     --explain CASE: the case's texts, and the timeline of one
+                forced run the run loop captures for it
+    list        --list: the selected cases
+    catalogue   the default, and --sanitizer thread: units of the selected
+                cases under one judge, through the run loop, then the reports
+    matrix      --matrix: the same run loop over two sets of units (the
+                signature judge on build/, the ThreadSanitizer judge on
+                build-tsan/), counted by the matrix report's observer
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import cmdline
+from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path,
+                   signal_name)
+from .build import DEFAULT, TSAN, check_executables, ensure_built
+from .catalogue.command import case_binary
+from .catalogue.manifest import MODES, load_manifest
+from .catalogue.select import parse_variants, select_cases
+from .judges import Judge
+from .judges.signature import SIGNATURE
+from .judges.tsan import LEN_CONTROL, THREAD, TSAN_OPTIONS
+from .reports import html as html_report
+from .reports import matrix as matrix_report
+from .reports.explain import explain
+from .reports.json_report import json_report
+from .reports.junit import junit_report
+from .reports.text import (counts, format_table, plan_line, write_closing, write_failures, write_list,
+                           write_verbose)
+from .reports.timeline import format_captured_run, format_not_built
+from .runloop.loop import LoopOptions, capture_one, run_units
+from .runloop.units import Unit, make_units
+
+# --explain's run: never longer than this, whatever --timeout says.
+EXPLAIN_TIMEOUT_CAP = 30.0
+EXPLAIN_SEED = 1
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = cmdline.parse_args(argv)
+    except SystemExit as e:  # --help, or bad usage (argparse has printed why)
+        return e.code if isinstance(e.code, int) else (EXIT_OK if e.code is None else EXIT_USAGE)
+    try:
+        return dispatch(args)
+    except UsageError as e:
+        sys.stdout.flush()
+        sys.stderr.write(f"{PROG}: error: {e}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write(f"\n{PROG}: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (runner.py --list | head): stop quietly.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_FAILED
+
+
+def dispatch(args) -> int:
+    root: Path = args.root.resolve()
+    if not root.is_dir():
+        raise UsageError(f"--root {args.root}: not a directory")
+    manifest: Path = args.manifest or root / "cases" / "manifest.tsv"
+    expected_dir: Path = args.expected_dir or root / "expected"
+    cases = load_manifest(manifest)
+    if args.explain is not None:
+        return do_explain(args, root, cases, expected_dir)
+    if args.list:
+        write_list(select_cases(cases, args.cases), sys.stdout)
+        return EXIT_OK
+    if args.matrix:
+        return do_matrix(args, root, cases, expected_dir)
+    return do_catalogue(args, root, cases, expected_dir, THREAD if args.sanitizer else SIGNATURE)
+
+
+def _build_dir(args, root: Path, judge: Judge) -> Path:
+    return (args.build_dir or root / judge.preset.build_dir).absolute()
+
+
+def open_output(path: Optional[Path], what: str):
+    if path is None:
+        return None
+    try:
+        return open(path, "wb")
+    except OSError as e:
+        raise UsageError(f"cannot write the {what} file {path}: {e.strerror or e}") from None
+
+
+def _exit_status(interrupted: Optional[int], failed: int) -> int:
+    if interrupted is not None:
+        return EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+
+
+# --------------------------------------------------------------------------
+# --explain
+# --------------------------------------------------------------------------
+
+
+def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
+    out = sys.stdout
+    matches = select_cases(cases, [args.explain])
+    if len(matches) != 1:
+        raise UsageError(f"--explain needs exactly one case; {args.explain!r} names "
+                         f"{len(matches)}: {', '.join(c.id for c in matches)}")
+    case = matches[0]
+    explain(case, root, expected_dir, out)
+    if "bad" in case.variants:
+        binary = case_binary(_build_dir(args, root, SIGNATURE), case.id)
+        if not os.access(binary, os.X_OK):
+            out.write(format_not_built(binary))
+        else:
+            out.flush()
+            timeout = min(args.timeout, EXPLAIN_TIMEOUT_CAP)
+            unit = Unit(case=case, variant="bad", mode="forced", expect=None, runs=1, binary=binary)
+            fin = capture_one(unit, EXPLAIN_SEED, timeout)
+            out.write(format_captured_run(unit.replay_text(EXPLAIN_SEED), fin, timeout, color=out.isatty()))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------
+# The catalogue under one judge (the default; --sanitizer thread)
+# --------------------------------------------------------------------------
+
+
+def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> int:
+    out, err = sys.stdout, sys.stderr
+    build_dir = _build_dir(args, root, judge)
+    selected = select_cases(cases, args.cases)
+    variants = parse_variants(args.variant)
+    modes = list(MODES) if args.mode == "both" else [args.mode]
+    units = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge)
+    if not units:
+        raise UsageError(f"nothing to run: the selected cases have no variant {', '.join(variants or [])}")
+    if args.shard:
+        i, n = args.shard
+        units = [u for k, u in enumerate(units) if k % n == i - 1]
+
+    json_file = open_output(args.json, "--json")
+    junit_file = open_output(args.junit, "--junit")
+    html_file = open_output(args.html, "--html")
+    if args.keep is not None:
+        try:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create the --keep directory {args.keep}: {e.strerror or e}") from None
+    if not args.no_build:
+        ensure_built(root, build_dir, judge.preset, args.jobs, err)
+    check_executables((u.binary for u in units), args.no_build)
+
+    master = args.seed if args.seed is not None else secrets.randbits(32)
+    out.write(plan_line(judge, units, modes, build_dir, args.jobs, args.timeout, args.shard, master))
+    out.flush()
+    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
+                       keep=args.keep)
+    result = run_units(units, master, opts, err)
+
+    shown = [u for u in units if u.done]
+    if args.verbose:
+        write_verbose(shown, out)
+    write_failures(shown, out)
+    out.write("\n" + format_table(shown) + "\n")
+    write_closing(units, result.wall, result.interrupted, result.failfast_hit, out)
+    out.flush()
+    passed, failed = counts(units)
+
+    if json_file is not None:
+        with json_file:
+            report = json_report(master, units, passed, failed, result.interrupted is not None, judge)
+            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
+    if junit_file is not None:
+        with junit_file:
+            junit_file.write(junit_report(master, units, judge.suite))
+    if html_file is not None:
+        with html_file:
+            meta = {"judged by": judge.title} if judge.title else {}
+            meta.update({"seed": master, "runs per unit": args.runs or "default", "modes": "+".join(modes),
+                         "wall": f"{result.wall:.1f}s", "finished": _now()})
+            if result.interrupted is not None:
+                meta["interrupted by"] = signal_name(result.interrupted)
+            html_file.write(html_report.render_units(units, root, expected_dir, meta).encode("utf-8"))
+    return _exit_status(result.interrupted, failed)
+
+
+# --------------------------------------------------------------------------
+# --matrix
+# --------------------------------------------------------------------------
+
+
+def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
+    """Natural runs of both builds, per case, and the rates side by side."""
+    out, err = sys.stdout, sys.stderr
+    build_dir = _build_dir(args, root, SIGNATURE)
+    tsan_dir = (root / TSAN.build_dir).absolute()
+    selected = matrix_report.matrix_cases(select_cases(cases, args.cases))
+    if not selected:
+        raise UsageError("nothing to measure: the detection matrix covers cases with a bad variant "
+                         f"and {LEN_CONTROL}")
+    runs = args.runs or matrix_report.DEFAULT_MATRIX_RUNS
+    html_file = open_output(args.html, "--html")
+    json_file = open_output(args.json, "--json")
+    if args.keep is not None:
+        try:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create the --keep directory {args.keep}: {e.strerror or e}") from None
+    if not args.no_build:
+        ensure_built(root, build_dir, DEFAULT, args.jobs, err)
+        ensure_built(root, tsan_dir, TSAN, args.jobs, err)
+
+    measured = ["bad", "control"]
+    builtin_units = make_units(selected, measured, ["natural"], runs, expected_dir, build_dir, SIGNATURE)
+    tsan_units = make_units(selected, measured, ["natural"], runs, expected_dir, tsan_dir, THREAD)
+    units = builtin_units + tsan_units
+    check_executables((u.binary for u in units), args.no_build)
+
+    rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article) for c in selected}
+    master = args.seed if args.seed is not None else secrets.randbits(32)
+    out.write(f"detection matrix: {len(selected)} cases, {runs} natural runs per case and tool "
+              f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
+              f"seed {master} (replay with --seed {master})\n")
+    out.flush()
+    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, failfast=args.failfast, keep=args.keep)
+    result = run_units(units, master, opts, err,
+                       observer=lambda u, rec, so, se: matrix_report.count_run(rows, u, rec, se))
+    ordered = [rows[c.id] for c in selected]
+    out.write("\n" + matrix_report.format_matrix_text(ordered) + "\n")
+    out.write(f"\n{sum(u.done for u in units)} runs in {result.wall:.1f}s wall\n")
+    # The matrix measures rates: its units' verdicts (a natural trigger that
+    # never reproduced, a TSan run without a report) are printed for
+    # information; the exit status is 0 once every row is measured.
+    passed, failed = counts(units)
+    out.write(f"{passed} passed, {failed} failed\n")
+    out.flush()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if args.matrix_md is not None and result.interrupted is None:
+        try:
+            matrix_report.write_matrix_md(args.matrix_md, matrix_report.matrix_markdown_page(
+                ordered, runs, master, when, TSAN_OPTIONS))
+        except OSError as e:
+            raise UsageError(f"cannot write {args.matrix_md}: {e.strerror or e}") from None
+        out.write(f"matrix written to {display_path(args.matrix_md)}\n")
+    if json_file is not None:
+        report = {"seed": master, "runs": runs, "measured": when, "tsan_options": TSAN_OPTIONS,
+                  "interrupted": result.interrupted is not None,
+                  "matrix": [{"case": r.case_id, "builtin_fired": r.builtin_fired, "builtin_runs": r.builtin_runs,
+                              "tsan_fired": r.tsan_fired, "tsan_runs": r.tsan_runs} for r in ordered]}
+        with json_file:
+            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
+    if html_file is not None:
+        with html_file:
+            meta = {"detection matrix": f"{runs} natural runs per case and tool", "seed": master,
+                    "wall": f"{result.wall:.1f}s", "finished": when}
+            html_file.write(html_report.render_units(builtin_units, root, expected_dir, meta,
+                                                     matrix=matrix_report.matrix_for_html(ordered)).encode("utf-8"))
+    if result.interrupted is not None:
+        return _exit_status(result.interrupted, 0)
+    return EXIT_OK if all(r.builtin_runs and r.tsan_runs for r in ordered) else EXIT_FAILED

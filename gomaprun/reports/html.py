@@ -1,0 +1,366 @@
+"""The HTML report: one self-contained page (runner.py --html).
+
+The page has the results table, a card per case (expected and observed
+first lines, natural-mode rate beside real Go's, one bad run's map timeline
+as SVG, the write-up) and the detection matrix. It has no scripts and loads
+nothing: its CSS is inline and the write-ups sit in <details> elements. It
+draws what the run loop recorded; it never runs anything.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, UsageError
+from ..catalogue.expect import expect_path, load_expectation
+from ..catalogue.sources import read_writeup
+from ..judges.recorder import parse_timeline
+from .text import TABLE_HEADER
+from .timeline import svg_timeline
+
+
+def _e(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+# --------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class UnitResult:
+    """One row of the results table."""
+
+    case: str
+    variant: str
+    mode: str
+    expected: str
+    runs: int
+    matched: int
+    not_reproduced: int
+    wrong: int
+    timeout: int
+    median_ms: Optional[float]
+    verdict: str
+    # Observed first stderr lines and how many runs printed each ("" = none).
+    first_lines: Dict[str, int] = field(default_factory=dict)
+    # Runs whose own check failed while the detector stayed quiet.
+    unseen: int = 0
+
+
+@dataclass
+class CaseCard:
+    """What a case's card shows."""
+
+    id: str
+    group: str
+    section: str
+    title: str
+    go_article: str
+    go_signature: str
+    expected_first_line: str
+    writeup: Optional[str] = None
+    sample_stderr: Optional[str] = None  # one bad run's stderr, for its timeline
+    sample_label: str = ""
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{num}/{den} ({100.0 * num / den:.0f}%)" if den else "-"
+
+
+def _go_rate(go_article: str) -> str:
+    m = re.fullmatch(r"(\d+)/(\d+)", go_article.strip())
+    return _pct(int(m.group(1)), int(m.group(2))) if m else go_article
+
+
+_VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "not run": "incomplete"}
+
+
+def results_table(units: Sequence[UnitResult]) -> str:
+    head = TABLE_HEADER
+    rows = ['<div class="scroll"><table class="results"><thead><tr>'
+            + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    for u in units:
+        cls = _VERDICT_CLASS.get(u.verdict, "incomplete")
+        median = f"{u.median_ms:.1f}" if u.median_ms is not None else "-"
+        nums = (u.runs, u.matched, u.not_reproduced, u.wrong, u.timeout, u.unseen)
+        rows.append(
+            f'<tr class="{cls}"><td class="case"><a href="#case-{_e(u.case)}">{_e(u.case)}</a></td>'
+            f"<td>{_e(u.variant)}</td>"
+            f"<td>{_e(u.mode)}</td><td class=\"sig\">{_e(u.expected)}</td>"
+            + "".join(f'<td class="num">{n}</td>' for n in nums)
+            + f'<td class="num">{median}</td><td class="verdict">{_e(u.verdict)}</td></tr>'
+        )
+    rows.append("</tbody></table></div>")
+    return "\n".join(rows)
+
+
+def detection_matrix(case_ids: Sequence[str], matrix: Optional[Mapping[str, Mapping[str, object]]] = None) -> str:
+    """The detection matrix: per case, the built-in detector's rate beside ThreadSanitizer's.
+
+    `matrix` maps a case id to {"builtin_rate": ..., "tsan_rate": ...}; a
+    number in [0, 1] is shown as a percentage, anything else as given, and
+    a missing value as "not measured".
+    """
+    def cell(row: Optional[Mapping[str, object]], key: str) -> str:
+        value = row.get(key) if row else None
+        if value is None or value == "":
+            return '<td class="na">not measured</td>'
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+            return f'<td class="num">{100.0 * value:.0f}%</td>'
+        return f"<td>{_e(value)}</td>"
+
+    out = ['<section id="detection-matrix"><h2>Detection matrix</h2>']
+    if not matrix:
+        out.append('<p class="note">Not measured in this report: the built-in detector against '
+                   "ThreadSanitizer is filled in when its measurements are supplied.</p>")
+    out.append('<table class="matrix"><thead><tr><th>case</th><th>built-in detector</th>'
+               "<th>ThreadSanitizer</th></tr></thead><tbody>")
+    for cid in case_ids:
+        row = (matrix or {}).get(cid)
+        out.append(f'<tr><td><a href="#case-{_e(cid)}">{_e(cid)}</a></td>{cell(row, "builtin_rate")}'
+                   f'{cell(row, "tsan_rate")}</tr>')
+    out.append("</tbody></table></section>")
+    return "\n".join(out)
+
+
+def _inline_md(text: str) -> str:
+    """Escape a line of markdown, then render `code` and **bold**."""
+    parts = re.split(r"(`[^`]+`)", text)
+    out = []
+    for p in parts:
+        if len(p) >= 2 and p.startswith("`") and p.endswith("`"):
+            out.append(f"<code>{_e(p[1:-1])}</code>")
+        else:
+            out.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _e(p)))
+    return "".join(out)
+
+
+def markdown_to_html(text: str) -> str:
+    """A small markdown subset: headings, fenced code, '-' lists, paragraphs.
+
+    Everything is escaped; anything else (tables, links) is shown as text.
+    """
+    out: List[str] = []
+    para: List[str] = []
+    items: List[List[str]] = []
+    lines = text.replace("\r\n", "\n").split("\n")
+
+    def flush() -> None:
+        if para:
+            out.append("<p>" + " ".join(_inline_md(p) for p in para) + "</p>")
+            para.clear()
+        if items:
+            out.append("<ul>" + "".join("<li>" + " ".join(_inline_md(s) for s in it) + "</li>" for it in items)
+                       + "</ul>")
+            items.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            flush()
+            code = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                code.append(lines[i])
+                i += 1
+            out.append("<pre><code>" + _e("\n".join(code)) + "</code></pre>")
+        elif not stripped:
+            flush()
+        elif m := re.match(r"^(#{1,6})\s+(.*)$", stripped):
+            flush()
+            level = min(6, len(m.group(1)) + 2)  # the card's own heading is h3
+            out.append(f"<h{level}>{_inline_md(m.group(2))}</h{level}>")
+        elif m := re.match(r"^[-*]\s+(.*)$", stripped):
+            if para:
+                flush()
+            items.append([m.group(1)])
+        elif items and line.startswith((" ", "\t")):
+            items[-1].append(stripped)
+        else:
+            if items:
+                flush()
+            para.append(stripped)
+        i += 1
+    flush()
+    return "\n".join(out)
+
+
+def _observed(units: Sequence[UnitResult]) -> str:
+    out = []
+    for u in units:
+        if not u.runs:
+            continue
+        if u.variant != "bad":
+            out.append(f"<li><b>{_e(u.variant)} {_e(u.mode)}</b>: {u.matched}/{u.runs} clean"
+                       + (f", {u.unseen} unseen corruption" if u.unseen else "")
+                       + (f", {u.wrong} wrong, {u.timeout} timeout" if u.wrong or u.timeout else "") + "</li>")
+            continue
+        lines = sorted(u.first_lines.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f'{n}&times; <code>{_e(line) if line else "(no report, exit 0)"}</code>'
+                          for line, n in lines[:4])
+        if len(lines) > 4:
+            shown += f", {len(lines) - 4} other first lines"
+        if u.unseen:
+            shown += (f'; <span class="unseen">{u.unseen}&times; unseen corruption</span> (the program\'s own '
+                      "check failed, no detector report)")
+        out.append(f"<li><b>bad {_e(u.mode)}</b>: {shown}</li>")
+    return "<ul class=\"observed\">" + "".join(out) + "</ul>" if out else "<p>not run</p>"
+
+
+def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
+    mine = [u for u in units if u.case == card.id]
+    verdicts = {u.verdict for u in mine}
+    state = "fail" if "FAIL" in verdicts else "pass" if verdicts == {"pass"} else "incomplete"
+    section = f"section {card.section}" if card.section not in ("", "-") else card.group
+    out = [f'<section class="card {state}" id="case-{_e(card.id)}">',
+           f'<h3><span class="cid">{_e(card.id)}</span> <span class="sect">{_e(section)}</span></h3>',
+           f'<p class="trigger">{_e(card.title)}</p>', "<dl>",
+           f"<dt>expected</dt><dd><code>{_e(card.expected_first_line)}</code></dd>",
+           f"<dt>observed</dt><dd>{_observed(mine)}</dd>"]
+    if card.group != "control":
+        nat = next((u for u in mine if u.variant == "bad" and u.mode == "natural" and u.runs), None)
+        ours = _pct(nat.matched, nat.runs) if nat else "not run"
+        go_sig = f', first line <code>{_e(card.go_signature)}</code>' if card.go_signature not in ("", "-") else ""
+        if re.fullmatch(r"\d+/\d+", card.go_article.strip()):
+            go = f"<b>{_e(_go_rate(card.go_article))}</b> for the article's example{go_sig}"
+        else:
+            go = f"<b>not measured</b> (the article has no example){go_sig}"
+        out.append(f'<dt>natural mode</dt><dd class="rates"><span>here: <b>{ours}</b></span> '
+                   f"<span>real Go: {go}</span></dd>")
+    out.append("</dl>")
+    events = parse_timeline(card.sample_stderr) if card.sample_stderr else []
+    if events:
+        out.append(f'<figure><figcaption>Map timeline of {_e(card.sample_label or "one bad run")}: one lane per '
+                   "thread; bar = write flag held, dot = entered a map operation, "
+                   f'<span class="x">&#x2715;</span> = detected</figcaption>{svg_timeline(events)}</figure>')
+    elif card.group == "control":
+        out.append('<p class="note">A control: no bad run, so no timeline; its runs must all be clean.</p>')
+    elif card.expected_first_line.startswith("panic:"):
+        out.append('<p class="note">No timeline: the panic comes from a nil map, which has no flight recorder.</p>')
+    elif "bad" in {u.variant for u in mine}:
+        out.append('<p class="note">No run of the bad variant left a map timeline to draw.</p>')
+    else:
+        out.append('<p class="note">The bad variant was not run: no timeline.</p>')
+    if card.writeup:
+        out.append(f'<details><summary>Write-up (docs/cases/{_e(card.id)}.md)</summary>'
+                   f'<div class="writeup">{markdown_to_html(card.writeup)}</div></details>')
+    else:
+        out.append('<p class="note">No write-up yet.</p>')
+    out.append("</section>")
+    return "\n".join(out)
+
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:24px;color:#1a202c;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #e2e8f0}
+.meta{color:#4a5568;margin:0 0 12px}
+.totals{font-size:16px;margin:6px 0 14px}.totals .pass{color:#276749}.totals .fail{color:#c53030}
+table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #e2e8f0;padding:3px 7px;text-align:left}
+th{background:#edf2f7}td.num{text-align:right;font-variant-numeric:tabular-nums}td.sig{font-family:monospace;font-size:12px}
+td.case,td.sig{white-space:nowrap}.scroll{overflow-x:auto}
+tr.pass td.verdict{background:#c6f6d5;color:#22543d;font-weight:bold}
+tr.fail td.verdict{background:#fed7d7;color:#9b2c2c;font-weight:bold}tr.fail td{background:#fff5f5}
+tr.incomplete td.verdict{background:#fefcbf;color:#744210}
+td.na{color:#a0aec0;font-style:italic}
+.card{border:1px solid #cbd5e0;border-left:6px solid #a0aec0;border-radius:6px;padding:10px 16px;margin:14px 0;max-width:960px}
+.card.pass{border-left-color:#38a169}.card.fail{border-left-color:#e53e3e}.card.incomplete{border-left-color:#d69e2e}
+.card h3{margin:0;font-size:16px}.card .sect{color:#718096;font-weight:normal;font-size:13px}
+.trigger{margin:2px 0 8px;font-style:italic}
+dl{display:grid;grid-template-columns:110px 1fr;gap:2px 10px;margin:0 0 8px}dt{color:#4a5568}dd{margin:0}
+dd ul{margin:0;padding-left:18px}.rates span{margin-right:22px}
+code{font-family:"DejaVu Sans Mono",monospace;font-size:12px;background:#f7fafc}
+figure{margin:6px 0}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x{color:#c53030;font-weight:bold}
+.note{color:#718096;font-size:13px}.unseen{color:#975a16;font-weight:bold}
+details{margin-top:6px}summary{cursor:pointer;color:#2b6cb0}
+.writeup{border-top:1px solid #e2e8f0;margin-top:6px}.writeup pre{background:#f7fafc;padding:6px 10px;overflow-x:auto}
+nav a{margin-right:8px}
+"""
+
+
+def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
+                meta: Optional[Mapping[str, object]] = None,
+                matrix: Optional[Mapping[str, Mapping[str, object]]] = None,
+                title: str = "Concurrent map misuse: run report") -> str:
+    """The whole self-contained page."""
+    meta = dict(meta or {})
+    passed = sum(1 for u in units if u.verdict == "pass")
+    failed = sum(1 for u in units if u.verdict == "FAIL")
+    meta_line = " &middot; ".join(f"{_e(k)} {_e(v)}" for k, v in meta.items())
+    nav = " ".join(f'<a href="#case-{_e(c.id)}">{_e(c.id)}</a>' for c in cards)
+    body = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>", f'<p class="meta">{meta_line}</p>' if meta_line else "",
+        f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span> '
+        f"({len(units)} units, {len(cards)} cases)</p>",
+        '<h2 id="results">Results</h2>', results_table(units),
+        '<h2 id="cases">Cases</h2>', f"<nav>{nav}</nav>",
+    ]
+    body += [case_card(c, units) for c in cards]
+    body.append(detection_matrix([c.id for c in cards], matrix))
+    body.append("</body></html>\n")
+    return "\n".join(b for b in body if b)
+
+
+# --------------------------------------------------------------------------
+# From the runner's units
+# --------------------------------------------------------------------------
+
+
+def _expected_text(expected_dir: Path, case) -> str:
+    """What a card shows as expected: the bad variant's (else the first variant's) summary."""
+    variant = "bad" if "bad" in case.variants else case.variants[0]
+    try:
+        return load_expectation(expect_path(expected_dir, case.id, variant)).summary()
+    except UsageError:
+        return "(no expected file)"
+
+
+def from_units(units: Sequence[object], root: Path, expected_dir: Path) -> Tuple[List[UnitResult], List[CaseCard]]:
+    """Table rows and cards from the run loop's units (read by attribute:
+    case, variant, mode, expect, counts, times, records, verdict(), sample)."""
+    results: List[UnitResult] = []
+    cards: Dict[str, CaseCard] = {}
+    samples: Dict[str, Tuple[int, str, str]] = {}  # case -> (preference, stderr, label)
+    for u in units:
+        c = u.case
+        first_lines = Counter(r.first_line for r in u.records)
+        results.append(UnitResult(
+            c.id, u.variant, u.mode, u.expect.summary(), u.done, u.counts[MATCHED], u.counts[NOT_REPRODUCED],
+            u.counts[WRONG], u.counts[TIMEOUT],
+            statistics.median(u.times) if u.times else None, u.verdict(), dict(first_lines),
+            u.counts[UNSEEN_CORRUPTION]))
+        if c.id not in cards:
+            cards[c.id] = CaseCard(c.id, c.group, c.section, c.title, c.go_article, c.go_signature,
+                                   _expected_text(expected_dir, c), read_writeup(root, c.id))
+        sample = getattr(u, "sample", None)
+        if sample is not None:
+            rec, stderr = sample
+            # A matched forced run draws the cleanest picture; then a matched natural one.
+            pref = (0 if rec.outcome == MATCHED else 2) + (0 if u.mode == "forced" else 1)
+            if c.id not in samples or pref < samples[c.id][0]:
+                label = f"{u.variant} {u.mode} run {rec.index} (seed {rec.seed}, {rec.outcome})"
+                samples[c.id] = (pref, stderr, label)
+    for cid, (_, stderr, label) in samples.items():
+        cards[cid].sample_stderr = stderr
+        cards[cid].sample_label = label
+    return results, list(cards.values())
+
+
+def render_units(units: Sequence[object], root: Path, expected_dir: Path,
+                 meta: Optional[Mapping[str, object]] = None,
+                 matrix: Optional[Mapping[str, Mapping[str, object]]] = None) -> str:
+    """The run loop's units as the HTML report's text."""
+    results, cards = from_units(units, root, expected_dir)
+    return render_page(results, cards, meta, matrix)

@@ -1,0 +1,111 @@
+"""The text report on stdout: plan line, -v output, failures, table, closing lines."""
+
+from __future__ import annotations
+
+import statistics
+from typing import List, Optional, Sequence, Tuple
+
+from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, display_path, signal_name
+from .timeline import format_terminal_timeline
+
+TABLE_HEADER = (("case", "variant", "mode", "expected", "runs")
+                + tuple(OUTCOME_LABELS[o][0] for o in OUTCOMES) + ("median ms", "verdict"))
+_NUMERIC = set(range(4, 4 + len(OUTCOMES) + 2))
+
+
+def abbreviate(text: str, width: int = 52) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def table_rows(units: Sequence) -> List[Tuple[str, ...]]:
+    rows = []
+    for u in units:
+        median = f"{statistics.median(u.times):.1f}" if u.times else "-"
+        rows.append((u.case.id, u.variant, u.mode, abbreviate(u.expect.summary()), str(u.done))
+                    + tuple(str(u.counts[o]) for o in OUTCOMES) + (median, u.verdict()))
+    return rows
+
+
+def format_table(units: Sequence) -> str:
+    rows = [TABLE_HEADER] + table_rows(units)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADER))]
+    out = []
+    for r in rows:
+        cells = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def plan_line(judge, units: Sequence, modes: Sequence[str], build_dir, jobs: int, timeout: float,
+              shard: Optional[Tuple[int, int]], master: int) -> str:
+    """The first line of a run: what is about to run, and how to replay it."""
+    total_runs = sum(u.runs for u in units)
+    shard_text = f", shard {shard[0]}/{shard[1]}" if shard else ""
+    if judge.title:
+        what = f"{judge.title} ({display_path(build_dir)}): {len(units)} units"
+    else:
+        what = f"{len(units)} units ({'+'.join(modes)})"
+    line = (f"{what}, {total_runs} runs, -j {jobs}, timeout {timeout:g}s{shard_text}, seed {master} "
+            f"(replay with --seed {master})\n")
+    if judge.note:
+        line += judge.note + "\n"
+    return line
+
+
+def write_verbose(units: Sequence, out) -> None:
+    """-v: one run's whole output per unit, with its map timeline."""
+    for u in units:
+        if u.done and u.shown:
+            rec, so, se = u.shown
+            status = f"exit {rec.status}" if rec.signum is None else signal_name(rec.signum)
+            out.write(f"\n--- {u.name} run {rec.index} seed {rec.seed}: {rec.outcome} ({status}, {rec.ms:.1f} ms)\n")
+            out.write(f"$ {u.replay_text(rec.seed)}\n--- stdout\n{so}")
+            out.write(f"{'' if so.endswith(chr(10)) or not so else chr(10)}--- stderr\n{se}")
+            out.write("" if se.endswith("\n") or not se else "\n")
+            chart = format_terminal_timeline(se, color=out.isatty())
+            if chart:
+                out.write("--- timeline\n" + chart)
+
+
+def write_failures(units: Sequence, out) -> None:
+    """Each failing unit, its reason, and its failing runs' replay commands."""
+    failing_units = [u for u in units if u.done and u.verdict() == FAIL]
+    if not failing_units:
+        return
+    out.write("\nfailures:\n")
+    for u in failing_units:
+        out.write(f"{u.name}: {u.failure_reason()}\n")
+        for r in u.failing:
+            out.write(f"  run {r.index}: {r.outcome}: {r.reason}\n    replay: {u.replay_text(r.seed)}\n")
+        if u.failing_total > len(u.failing):
+            more = u.failing_total - len(u.failing)
+            out.write(f"  ... and {more} more failing runs (-v shows them all; --json has every run "
+                      f"with its replay command, --keep their stderr)\n")
+
+
+def counts(units: Sequence) -> Tuple[int, int]:
+    """(units passed, units failed)."""
+    return (sum(1 for u in units if u.verdict() == PASS), sum(1 for u in units if u.verdict() == FAIL))
+
+
+def write_closing(units: Sequence, wall: float, interrupted: Optional[int], failfast_hit: bool, out) -> None:
+    """Runs and time, why the run stopped early if it did, and `N passed, N failed`."""
+    total_done = sum(u.done for u in units)
+    if total_done:
+        out.write(f"\n{total_done} runs in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
+    unfinished = sum(1 for u in units if u.verdict() in (INCOMPLETE, NOT_RUN))
+    if interrupted is not None:
+        out.write(f"interrupted by {signal_name(interrupted)}: {unfinished} of {len(units)} units not finished\n")
+    elif failfast_hit and unfinished:
+        out.write(f"stopped by --failfast: {unfinished} of {len(units)} units not finished\n")
+    passed, failed = counts(units)
+    out.write(f"{passed} passed, {failed} failed\n")
+
+
+def write_list(cases: Sequence, out) -> None:
+    """--list: the selected cases, one per line."""
+    rows = [("id", "group", "variants", "title")] + [
+        (c.id, c.group, ",".join(c.variants), c.title) for c in cases]
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        out.write(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}".rstrip() + "\n")

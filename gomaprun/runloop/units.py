@@ -1,0 +1,125 @@
+"""Units, their records, policies and verdicts; the seed of each run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS
+from ..catalogue.command import case_argv, case_binary, command_text
+from ..catalogue.manifest import Case
+from ..judges import Judge
+from ..judges.signature import SIGNATURE
+
+
+def derive_seed(master: int, case: str, variant: str, mode: str, index: int) -> int:
+    """The seed of one run: a fixed function of the master seed and the run's place."""
+    key = f"{master}\0{case}\0{variant}\0{mode}\0{index}".encode()
+    digest = hashlib.blake2b(key, digest_size=8).digest()
+    # Kept below 2**63 so that no parser can mistake it for a negative number.
+    return int.from_bytes(digest, "little") & ((1 << 63) - 1)
+
+
+@dataclass
+class RunRecord:
+    index: int
+    seed: int
+    outcome: str
+    reason: str
+    status: Optional[int]
+    signum: Optional[int]
+    first_line: str
+    ms: float
+
+
+@dataclass
+class Unit:
+    """One case variant in one mode, under one judge, and what its runs did."""
+
+    case: Case
+    variant: str
+    mode: str
+    expect: object  # what the judge expects of a run; has summary()
+    runs: int
+    binary: Path
+    judge: Judge = SIGNATURE
+    counts: Dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOMES})
+    times: List[float] = field(default_factory=list)
+    records: List[RunRecord] = field(default_factory=list)
+    failing: List[RunRecord] = field(default_factory=list)
+    failing_total: int = 0
+    # For -v: the captured output of one run (a failing one when there is one).
+    shown: Optional[Tuple[RunRecord, str, str]] = None
+    # For the HTML timeline: the stderr of one bad run that printed the map's
+    # timeline (a matched one when there is one); at most CAPTURE_LIMIT bytes.
+    sample: Optional[Tuple[RunRecord, str]] = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.case.id} {self.variant} {self.mode}"
+
+    @property
+    def is_trigger(self) -> bool:
+        return self.variant == "bad"
+
+    @property
+    def policy(self) -> str:
+        return self.judge.policy(self.variant, self.mode, self.expect)
+
+    @property
+    def done(self) -> int:
+        return len(self.times)
+
+    def breaks_policy(self, outcome: str) -> bool:
+        """Whether a single run with this outcome already fails the unit."""
+        return self.judge.breaks_policy(self.variant, self.mode, self.expect, outcome)
+
+    def verdict(self) -> str:
+        """'pass', 'FAIL', 'incomplete' (cut short, nothing wrong yet) or 'not run'."""
+        if self.failing_total:
+            return FAIL
+        if self.done < self.runs:
+            return INCOMPLETE if self.done else NOT_RUN
+        if self.counts[MATCHED] == 0 and self.judge.needs_a_match(self.variant, self.mode, self.expect):
+            return FAIL
+        return PASS
+
+    def failure_reason(self) -> str:
+        if self.failing:
+            first = self.failing[0]
+            return (f"{self.failing_total} of {self.done} runs broke the policy ({self.policy}); "
+                    f"first: {first.outcome}: {first.reason}")
+        if self.verdict() == FAIL:
+            return f"never reproduced in {self.done} natural runs"
+        return ""
+
+    def classify(self, status: Optional[int], signum: Optional[int], stdout: str, stderr: str,
+                 timed_out: bool = False) -> Tuple[str, str]:
+        """A finished run of this unit, judged by the unit's judge."""
+        return self.judge.classify(self.expect, self.mode, status, signum, stdout, stderr, timed_out)
+
+    def argv(self, seed: int) -> List[str]:
+        return case_argv(self.binary, self.variant, self.mode, seed)
+
+    def replay_text(self, seed: int) -> str:
+        """The command that repeats one run of this unit."""
+        return command_text(self.argv(seed), self.judge.replay_assignments(os.environ))
+
+
+def make_units(cases: Sequence[Case], variants: Optional[Sequence[str]], modes: Sequence[str],
+               runs: Optional[int], expected_dir: Path, build_dir: Path, judge: Judge = SIGNATURE) -> List[Unit]:
+    """Every unit of the selected cases, variants and modes, in catalogue order,
+    each with the judge's expectation (UsageError for a missing or malformed one)."""
+    units = []
+    for c in cases:
+        for v in c.variants:
+            if variants is not None and v not in variants:
+                continue
+            exp = judge.expectation(c, v, expected_dir)
+            for m in judge.modes(c, v, exp, modes):
+                units.append(Unit(case=c, variant=v, mode=m, expect=exp, runs=runs or judge.default_runs(m),
+                                  binary=case_binary(build_dir, c.id), judge=judge))
+    return units
