@@ -67,11 +67,15 @@ PASS = "pass"
 FAIL = "FAIL"
 INCOMPLETE = "incomplete"
 NOT_RUN = "not run"
+# A unit that cannot run where it is (a Go twin whose build constraint needs
+# a newer Go than the toolchain found): never counted as passed.
+SKIPPED = "skipped"
 
 # First lines kept per run (reports and JSON) are cut to this many characters.
 FIRST_LINE_LIMIT = 300
 
 INSTALL_HINT = "apt-get install cmake gcc libcriterion-dev libdw-dev pkg-config"
+GO_INSTALL_HINT = "apt-get install golang-go"
 
 
 # --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .runloop.loop import SHOWN_FAILURES
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RUNS = SignatureJudge.DEFAULT_RUNS
+DEFAULT_AGAINST_GO_RUNS = 100
 ROOT = Path(__file__).resolve().parent.parent
 
 EPILOG = """\
@@ -51,6 +52,7 @@ examples:
   python3 runner.py --explain 3.3-background-scanner
   python3 runner.py --sanitizer thread --mode both   every unit under ThreadSanitizer
   python3 runner.py --matrix --matrix-md docs/detection-matrix.md
+  python3 runner.py --against-go --runs 100  each case beside its Go twin (needs go)
 """
 
 
@@ -162,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     san.add_argument("--matrix-md", metavar="FILE", type=Path,
                      help="with --matrix: write the measured table as markdown (e.g. docs/detection-matrix.md)")
 
+    gos = p.add_argument_group("Go twins (cases/<id>.go; needs a Go toolchain: go on PATH or GO=)")
+    gos.add_argument("--go", action="store_true",
+                     help="run the Go twins instead of the C cases, natural mode only, judged by the expected "
+                          "files' exit status and first line (built into BUILD/go/; default --runs "
+                          f"{DEFAULT_RUNS['natural']})")
+    gos.add_argument("--against-go", action="store_true",
+                     help="run each case (natural) and its Go twin the same number of times and compare: "
+                          "rates, first lines, and whether they agree; a disagreement in first line or exit "
+                          f"status fails (default --runs {DEFAULT_AGAINST_GO_RUNS})")
+
     tree = p.add_argument_group("source tree and build")
     tree.add_argument("--root", type=Path, metavar="DIR", default=ROOT,
                       help="the source tree (default: the directory of runner.py)")
@@ -182,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 _RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "--json"), ("junit", "--junit"),
                 ("html", "--html"), ("keep", "--keep"), ("runs", "--runs"), ("seed", "--seed"),
                 ("shard", "--shard"), ("variant", "--variant"), ("mode", "--mode"), ("failfast", "--failfast"),
-                ("verbose", "-v"))
+                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"))
 # What --matrix decides for itself: both tools, bad variants and the len
 # control, natural mode, every case; it writes no JUnit and shows no run.
 _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
@@ -211,6 +223,19 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--matrix cannot be combined with {flag} (it runs the bad variants and "
                         f"the len control in natural mode, with and without ThreadSanitizer)")
+    for flag, name in (("--go", "go"), ("--against-go", "against_go")):
+        if not getattr(args, name):
+            continue
+        if args.go and args.against_go:
+            return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
+        for other, oflag in (("sanitizer", "--sanitizer"), ("matrix", "--matrix")) + (
+                (("shard", "--shard"),) if name == "against_go" else ()):
+            if _given(args, other):
+                return (f"{flag} cannot be combined with {oflag} (the Go twins run real Go, natural mode, "
+                        "without sanitizer" + (", and each case beside its twin in one run)"
+                                               if name == "against_go" else ")"))
+        if args.mode not in (None, "natural"):
+            return f"{flag} cannot be combined with --mode {args.mode} (Go has no forced mode: twins run natural only)"
     return None
 
 
@@ -222,5 +247,5 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if problem is not None:
         parser.error(problem)
     if args.mode is None:
-        args.mode = "forced"
+        args.mode = "natural" if args.go or args.against_go else "forced"
     return args

@@ -11,6 +11,8 @@ things to do; each wires the layers below together and owns nothing else:
     matrix      --matrix: the same run loop over two sets of units (the
                 signature judge on build/, the ThreadSanitizer judge on
                 build-tsan/), counted by the matrix report's observer
+    go          --go and --against-go: the Go twins, alone or beside the C
+                cases (gomain.py)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import cmdline
+from . import cmdline, gomain
 from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path,
                    signal_name)
 from .build import DEFAULT, TSAN, check_executables, ensure_built
@@ -87,6 +89,9 @@ def dispatch(args) -> int:
         return EXIT_OK
     if args.matrix:
         return do_matrix(args, root, cases, expected_dir)
+    if args.go or args.against_go:
+        do = gomain.do_against_go if args.against_go else gomain.do_go
+        return do(sys.modules[__name__], args, root, cases, expected_dir)
     return do_catalogue(args, root, cases, expected_dir, THREAD if args.sanitizer else SIGNATURE)
 
 

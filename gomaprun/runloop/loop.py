@@ -63,8 +63,8 @@ def _environments(units: Sequence[Unit]) -> Dict[int, Dict[str, str]]:
 def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
               observer: Optional[Observer] = None) -> LoopResult:
     """Run every run of every unit; the results land in the units."""
-    total_runs = sum(u.runs for u in units)
-    progress = Progress(err, total_runs, len(units), live=err.isatty())
+    total_runs = sum(u.runs for u in units if u.skipped is None)
+    progress = Progress(err, total_runs, sum(1 for u in units if u.skipped is None), live=err.isatty())
     state = {"failfast_hit": False}
 
     def on_finished(fin: Finished) -> bool:
@@ -109,6 +109,8 @@ def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
 
     def jobs() -> Iterable[Job]:
         for u in units:
+            if u.skipped is not None:
+                continue
             env = envs[id(u.judge)]
             for k in range(u.runs):
                 seed = derive_seed(master, u.case.id, u.variant, u.mode, k)
