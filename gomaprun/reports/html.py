@@ -83,6 +83,10 @@ def _go_rate(go_article: str) -> str:
     return _pct(int(m.group(1)), int(m.group(2))) if m else go_article
 
 
+# The Go twin's agreement marks (the browser test looks for these colours).
+AGREE_BACKGROUND = "#b9f0d3"
+DISAGREE_BACKGROUND = "#fbb6b6"
+
 _VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "not run": "incomplete",
                   "skipped": "skipped"}
 
@@ -299,8 +303,10 @@ td.case,td.sig{white-space:nowrap}.scroll{overflow-x:auto}
 tr.pass td.verdict{background:#c6f6d5;color:#22543d;font-weight:bold}
 tr.fail td.verdict{background:#fed7d7;color:#9b2c2c;font-weight:bold}tr.fail td{background:#fff5f5}
 tr.incomplete td.verdict{background:#fefcbf;color:#744210}
-tr.skipped td.verdict{background:#e2e8f0;color:#4a5568}.agree{color:#276749;font-weight:bold}
-.disagree{color:#c53030;font-weight:bold}.totals .skipped{color:#4a5568}
+tr.skipped td.verdict{background:#e2e8f0;color:#4a5568}.totals .skipped{color:#4a5568}
+ul.gotwin{margin:0;padding-left:18px}.gotwin .c,.gotwin .go{margin-right:14px}
+.agree{background:#b9f0d3;color:#22543d;font-weight:bold;padding:1px 6px}
+.disagree{background:#fbb6b6;color:#9b2c2c;font-weight:bold;padding:1px 6px}
 td.na{color:#a0aec0;font-style:italic}
 .card{border:1px solid #cbd5e0;border-left:6px solid #a0aec0;border-radius:6px;padding:10px 16px;margin:14px 0;max-width:960px}
 .card.pass{border-left-color:#38a169}.card.fail{border-left-color:#e53e3e}.card.incomplete{border-left-color:#d69e2e}
