@@ -137,7 +137,8 @@ def capture_one(unit: Unit, seed: int, timeout: float) -> Finished:
 
 def keep_stderr(keep: Path, u: Unit, rec: RunRecord, stderr: bytes, dropped: int) -> None:
     """Save one run's stderr under --keep, with a line in keep/index.tsv."""
-    name = f"{u.case.id}.{u.variant}.{u.mode}.{rec.index}.stderr"
+    program = f".{u.judge.program.lower()}" if u.judge.program else ""  # a Go twin's beside its C case's
+    name = f"{u.case.id}.{u.variant}.{u.mode}{program}.{rec.index}.stderr"
     try:
         with open(keep / name, "wb") as f:
             f.write(stderr)
