@@ -44,8 +44,10 @@ def first_lines(pair) -> str:
         return f"{_first(c)} | Go twin {pair.go.skipped}"
     if c is not None and c == go:
         return _first(c)
-    cs = f" (exit {c[0]})" if c is not None and go is not None and c[0] != go[0] else ""
-    gs = f" (exit {go[0]})" if c is not None and go is not None and c[0] != go[0] else ""
+    # Exit statuses that differ are shown beside lines that do not already name them.
+    differ = c is not None and go is not None and c[0] != go[0]
+    cs = f" (exit {c[0]})" if differ and c[1] else ""
+    gs = f" (exit {go[0]})" if differ and go[1] else ""
     return f"{_first(c)}{cs} | {_first(go)}{gs}"
 
 
