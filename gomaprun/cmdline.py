@@ -200,6 +200,11 @@ _RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "
 _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
                     ("junit", "--junit"), ("mode", "--mode"), ("verbose", "-v"))
 
+# What the Go twins cannot do: no sanitizer build, no matrix; --against-go
+# pairs each case with its twin, so it cannot be sliced into shards either.
+_NOT_WITH_GO = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"))
+_NOT_WITH_AGAINST_GO = (("shard", "--shard"),)
+
 
 def _given(args: argparse.Namespace, name: str) -> bool:
     return getattr(args, name) not in (None, False, [])
@@ -223,19 +228,18 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--matrix cannot be combined with {flag} (it runs the bad variants and "
                         f"the len control in natural mode, with and without ThreadSanitizer)")
-    for flag, name in (("--go", "go"), ("--against-go", "against_go")):
-        if not getattr(args, name):
-            continue
-        if args.go and args.against_go:
-            return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
-        for other, oflag in (("sanitizer", "--sanitizer"), ("matrix", "--matrix")) + (
-                (("shard", "--shard"),) if name == "against_go" else ()):
-            if _given(args, other):
-                return (f"{flag} cannot be combined with {oflag} (the Go twins run real Go, natural mode, "
-                        "without sanitizer" + (", and each case beside its twin in one run)"
-                                               if name == "against_go" else ")"))
+    if args.go and args.against_go:
+        return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
+    go_flag = "--go" if args.go else "--against-go" if args.against_go else None
+    if go_flag is not None:
+        refused = _NOT_WITH_GO + (_NOT_WITH_AGAINST_GO if args.against_go else ())
+        for name, flag in refused:
+            if _given(args, name):
+                return (f"{go_flag} cannot be combined with {flag} (the Go twins run real Go, natural mode, no "
+                        "sanitizer" + ("; each case beside its twin in one run)" if args.against_go else ")"))
         if args.mode not in (None, "natural"):
-            return f"{flag} cannot be combined with --mode {args.mode} (Go has no forced mode: twins run natural only)"
+            return (f"{go_flag} cannot be combined with --mode {args.mode} (Go has no forced mode: "
+                    "twins run natural only)")
     return None
 
 
