@@ -197,6 +197,17 @@ class GoModeTests(GoTreeTestCase):
         proc = self.build_then_run("--go", "--runs", "1", "2.1-read-write-pair")
         self.assertEqual(self.builds(), before + 1)
 
+    def test_another_toolchain_version_rebuilds_every_twin(self):
+        proc = self.build_then_run("--go", "--runs", "1", "--variant", "fixed,control")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        before = self.builds()
+        self.assertEqual(before, 2)  # 2.1 and the control; the clone twin needs Go 1.21
+        self.go = self.tree.fake_go("go1.20.3")
+        proc = self.build_then_run("--go", "--runs", "1", "--variant", "fixed,control")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(self.builds(), before + 2)
+        self.assertIn("built 2 Go twins with go1.20.3", proc.stderr)
+
     def test_a_newer_toolchain_builds_the_twin(self):
         self.go = self.tree.fake_go("go1.21.0")
         proc = self.build_then_run("--go", "--runs", "2", "clone-while-writing")
