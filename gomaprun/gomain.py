@@ -159,7 +159,9 @@ def do_against_go(main, args, root: Path, cases, expected_dir: Path) -> int:
             files["junit"].write(against_report.junit_pairs(master, pairs, built.toolchain.version))
     if files["html"] is not None:
         with files["html"]:
-            meta = {"C cases against their Go twins": built.toolchain.version, "seed": master,
+            # The page's totals count units; the pairs' verdicts (disagreements included) lead.
+            meta = {"C cases against their Go twins": built.toolchain.version,
+                    "cases and variants": closing_line(passed, failed, skipped), "seed": master,
                     "runs per side": runs, "wall": f"{result.wall:.1f}s", "finished": main._now()}
             files["html"].write(html_report.render_units(
                 units, root, expected_dir, meta, go_twins=against_report.html_cells(pairs)).encode("utf-8"))

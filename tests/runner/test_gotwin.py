@@ -314,6 +314,7 @@ class AgainstGoTests(GoTreeTestCase):
         self.assertEqual((bad["verdict"], bad["agree"]), ("FAIL", False))
         self.assertIn('class="card fail"', page.read_text())
         self.assertIn("DISAGREE", page.read_text())
+        self.assertIn("cases and variants 1 passed, 1 failed", page.read_text())
 
     def test_a_disagreement_in_exit_status_fails(self):
         self.tree.add_twin("2.1-read-write-pair", body=fakes.GOOD_TWIN_BODY.replace("exit 2", "exit 3"))
