@@ -8,6 +8,7 @@ imports). From the bottom up:
     1 catalogue   the registry (cases/manifest.tsv), selection, the only
                   `.expect` parser, the only builder of a case's command line
     2 build       CMake presets (default, tsan) and bringing a build up to date
+      gobuild     the Go toolchain and the Go twins' build (cases/go.md)
       execution   processes: posix_spawn, process groups, timeouts, output caps
     3 judges      how a finished run is judged: the signature judge (expected/)
                   and the ThreadSanitizer judge; the flight-recorder reader
@@ -17,6 +18,7 @@ imports). From the bottom up:
                   and never start a process
     6 cmdline     the argument parser and every option-combination check
     7 main        what each command line does, wiring the layers together
+      gomain      the Go twins' command lines (--go, --against-go)
 
 A new way of judging a run is a new judge (judges/); a new way of running a
 case (another program, another schedule) is a new judge plus, if it needs
@@ -28,10 +30,10 @@ one, a build preset; the run loop and the reports take any judge.
 LAYERS = (
     ("base",),
     ("catalogue",),
-    ("build", "execution"),
+    ("build", "gobuild", "execution"),
     ("judges",),
     ("runloop",),
     ("reports",),
     ("cmdline",),
-    ("main",),
+    ("main", "gomain"),
 )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
+from typing import Optional
 
 # --------------------------------------------------------------------------
 # Exit statuses
@@ -25,6 +27,27 @@ PROG = "runner.py"
 
 class UsageError(Exception):
     """Bad command line or bad input: printed as one message, exit status 2."""
+
+
+def exit_status(interrupted: Optional[int], failed: int) -> int:
+    """A run's exit status: the interrupting signal's, else 1 when a unit failed."""
+    if interrupted is not None:
+        return EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def open_output(path: Optional[Path], what: str):
+    """Opens a report file for writing (None: no such report), or says why not."""
+    if path is None:
+        return None
+    try:
+        return open(path, "wb")
+    except OSError as e:
+        raise UsageError(f"cannot write the {what} file {path}: {e.strerror or e}") from None
+
+
+def now_utc() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 
 
 # --------------------------------------------------------------------------
@@ -67,11 +90,15 @@ PASS = "pass"
 FAIL = "FAIL"
 INCOMPLETE = "incomplete"
 NOT_RUN = "not run"
+# A unit that cannot run where it is (a Go twin whose build constraint needs
+# a newer Go than the toolchain found): never counted as passed.
+SKIPPED = "skipped"
 
 # First lines kept per run (reports and JSON) are cut to this many characters.
 FIRST_LINE_LIMIT = 300
 
 INSTALL_HINT = "apt-get install cmake gcc libcriterion-dev libdw-dev pkg-config"
+GO_INSTALL_HINT = "apt-get install golang-go"
 
 
 # --------------------------------------------------------------------------

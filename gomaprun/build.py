@@ -73,6 +73,11 @@ def find_c_compiler() -> Optional[str]:
     return None
 
 
+def build_dir_of(given: Optional[Path], root: Path, preset: Preset) -> Path:
+    """The build directory: --build-dir when given, else the preset's own."""
+    return (given or root / preset.build_dir).absolute()
+
+
 def ensure_built(root: Path, build_dir: Path, preset: Preset, jobs: int, err) -> None:
     """Configure `build_dir` for `preset` if needed, then bring it up to date."""
     cmake = shutil.which("cmake")

@@ -23,6 +23,7 @@ from .runloop.loop import SHOWN_FAILURES
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_RUNS = SignatureJudge.DEFAULT_RUNS
+DEFAULT_AGAINST_GO_RUNS = 100
 ROOT = Path(__file__).resolve().parent.parent
 
 EPILOG = """\
@@ -53,6 +54,7 @@ examples:
   python3 runner.py --explain 3.3-background-scanner
   python3 runner.py --sanitizer thread --mode both   every unit under ThreadSanitizer
   python3 runner.py --matrix --matrix-md docs/detection-matrix.md
+  python3 runner.py --against-go --runs 100  each case beside its Go twin (needs go)
 """
 
 
@@ -170,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     san.add_argument("--matrix-md", metavar="FILE", type=Path,
                      help="with --matrix: write the measured table as markdown (e.g. docs/detection-matrix.md)")
 
+    gos = p.add_argument_group("Go twins (cases/<id>.go; needs a Go toolchain: go on PATH or GO=)")
+    gos.add_argument("--go", action="store_true",
+                     help="run the Go twins instead of the C cases, natural mode only, judged by the expected "
+                          "files' exit status and first line (built into BUILD/go/; default --runs "
+                          f"{DEFAULT_RUNS['natural']})")
+    gos.add_argument("--against-go", action="store_true",
+                     help="run each case (natural) and its Go twin the same number of times and compare: "
+                          "rates, first lines, and whether they agree; a disagreement in first line or exit "
+                          f"status fails (default --runs {DEFAULT_AGAINST_GO_RUNS})")
+
     tree = p.add_argument_group("source tree and build")
     tree.add_argument("--root", type=Path, metavar="DIR", default=ROOT,
                       help="the source tree (default: the directory of runner.py)")
@@ -190,11 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
 _RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "--json"), ("junit", "--junit"),
                 ("html", "--html"), ("keep", "--keep"), ("runs", "--runs"), ("seed", "--seed"),
                 ("shard", "--shard"), ("variant", "--variant"), ("mode", "--mode"), ("failfast", "--failfast"),
-                ("verbose", "-v"))
+                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"))
 # What --matrix decides for itself: both tools, bad variants and the len
 # control, natural mode, every case; it writes no JUnit and shows no run.
 _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
                     ("junit", "--junit"), ("mode", "--mode"), ("verbose", "-v"))
+
+# What the Go twins cannot do: no sanitizer build, no matrix; --against-go
+# pairs each case with its twin, so it cannot be sliced into shards either.
+_NOT_WITH_GO = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"))
+_NOT_WITH_AGAINST_GO = (("shard", "--shard"),)
 
 
 # What a merge takes from its shard reports (selection, modes, runs, seed,
@@ -233,6 +250,18 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--matrix cannot be combined with {flag} (it runs the bad variants and "
                         f"the len control in natural mode, with and without ThreadSanitizer)")
+    if args.go and args.against_go:
+        return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
+    go_flag = "--go" if args.go else "--against-go" if args.against_go else None
+    if go_flag is not None:
+        refused = _NOT_WITH_GO + (_NOT_WITH_AGAINST_GO if args.against_go else ())
+        for name, flag in refused:
+            if _given(args, name):
+                return (f"{go_flag} cannot be combined with {flag} (the Go twins run real Go, natural mode, no "
+                        "sanitizer" + ("; each case beside its twin in one run)" if args.against_go else ")"))
+        if args.mode not in (None, "natural"):
+            return (f"{go_flag} cannot be combined with --mode {args.mode} (Go has no forced mode: "
+                    "twins run natural only)")
     return None
 
 
@@ -244,5 +273,5 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if problem is not None:
         parser.error(problem)
     if args.mode is None:
-        args.mode = "forced"
+        args.mode = "natural" if args.go or args.against_go else "forced"
     return args

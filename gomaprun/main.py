@@ -14,6 +14,8 @@ things to do; each wires the layers below together and owns nothing else:
     merge       --merge: the JSON reports of a run's shards read back into
                 the units of the whole run (gomaprun.reports.merge), then
                 the catalogue's reports; nothing runs
+    go          --go and --against-go: the Go twins, alone or beside the C
+                cases (gomain.py)
 """
 
 from __future__ import annotations
@@ -21,16 +23,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import sys
 import time
 from pathlib import Path
 from typing import Optional, Sequence
 
-from . import cmdline
-from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path,
-                   signal_name)
-from .build import DEFAULT, TSAN, check_executables, ensure_built
+from . import cmdline, gomain
+from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path, exit_status,
+                   now_utc, open_output, signal_name)
+from .build import DEFAULT, TSAN, build_dir_of, check_executables, ensure_built
 from .catalogue.command import case_binary
 from .catalogue.manifest import MODES, load_manifest
 from .catalogue.select import parse_variants, select_cases
@@ -96,30 +97,18 @@ def dispatch(args) -> int:
         return do_matrix(args, root, cases, expected_dir)
     if args.merge:
         return do_merge(args, root, cases, expected_dir)
+    if args.go or args.against_go:
+        do = gomain.do_against_go if args.against_go else gomain.do_go
+        return do(args, root, cases, expected_dir)
     return do_catalogue(args, root, cases, expected_dir, THREAD if args.sanitizer else SIGNATURE)
 
 
-def _build_dir(args, root: Path, judge: Judge) -> Path:
-    return (args.build_dir or root / judge.preset.build_dir).absolute()
 
 
-def open_output(path: Optional[Path], what: str):
-    if path is None:
-        return None
-    try:
-        return open(path, "wb")
-    except OSError as e:
-        raise UsageError(f"cannot write the {what} file {path}: {e.strerror or e}") from None
 
 
-def _exit_status(interrupted: Optional[int], failed: int) -> int:
-    if interrupted is not None:
-        return EXIT_INTERRUPTED if interrupted == signal.SIGINT else 128 + interrupted
-    return EXIT_FAILED if failed else EXIT_OK
 
 
-def _now() -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 
 
 # --------------------------------------------------------------------------
@@ -136,7 +125,7 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
     case = matches[0]
     explain(case, root, expected_dir, out)
     if "bad" in case.variants:
-        binary = case_binary(_build_dir(args, root, SIGNATURE), case.id)
+        binary = case_binary(build_dir_of(args.build_dir, root, SIGNATURE.preset), case.id)
         if not os.access(binary, os.X_OK):
             out.write(format_not_built(binary))
         else:
@@ -155,7 +144,7 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
 
 def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> int:
     out, err = sys.stdout, sys.stderr
-    build_dir = _build_dir(args, root, judge)
+    build_dir = build_dir_of(args.build_dir, root, judge.preset)
     selected = select_cases(cases, args.cases)
     variants = parse_variants(args.variant)
     modes = list(MODES) if args.mode == "both" else [args.mode]
@@ -217,11 +206,11 @@ def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path,
         with html_file:
             meta = {"judged by": judge.title} if judge.title else {}
             meta.update({"seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
-                         "wall": f"{facts.wall:.1f}s", "finished": _now()})
+                         "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
             if interrupted is not None:
                 meta["interrupted by"] = signal_name(interrupted)
             html_file.write(html_report.render_units(units, root, expected_dir, meta).encode("utf-8"))
-    return _exit_status(interrupted, failed)
+    return exit_status(interrupted, failed)
 
 
 # --------------------------------------------------------------------------
@@ -239,7 +228,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     master = reports[0].seed
     variants = parse_variants(facts.variants)
     units = make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
-                       _build_dir(args, root, judge), judge)
+                       build_dir_of(args.build_dir, root, judge.preset), judge)
     if len(units) != facts.selected_units:
         raise UsageError(f"the shards' run selected {facts.selected_units} units, this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")
@@ -258,7 +247,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
 def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     """Natural runs of both builds, per case, and the rates side by side."""
     out, err = sys.stdout, sys.stderr
-    build_dir = _build_dir(args, root, SIGNATURE)
+    build_dir = build_dir_of(args.build_dir, root, SIGNATURE.preset)
     tsan_dir = (root / TSAN.build_dir).absolute()
     selected = matrix_report.matrix_cases(select_cases(cases, args.cases))
     if not selected:
@@ -322,5 +311,5 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
             html_file.write(html_report.render_units(builtin_units, root, expected_dir, meta,
                                                      matrix=matrix_report.matrix_for_html(ordered)).encode("utf-8"))
     if result.interrupted is not None:
-        return _exit_status(result.interrupted, 0)
+        return exit_status(result.interrupted, 0)
     return EXIT_OK if all(r.builtin_runs and r.tsan_runs for r in ordered) else EXIT_FAILED

@@ -172,7 +172,9 @@ void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n);
 /* Gives the calling thread (typically main) a role in the forced schedule. */
 void hz_set_role(hz_role role);
 
-/* runtime.Gosched() */
+/* runtime.Gosched(). In natural mode, while the running threads fit on the
+ * process's CPUs, it stays on the CPU for what Gosched costs instead of
+ * calling sched_yield(), which would hand the CPU to other processes. */
 void hz_yield(void);
 
 /* Sleeps `us` microseconds (time.Sleep). */

@@ -32,6 +32,9 @@ class Expectation:
     natural_also_match: List[Pattern] = field(default_factory=list)
     contains: List[Pattern] = field(default_factory=list)
     absent: List[Pattern] = field(default_factory=list)
+    # Lines a Go twin's traceback must have (go-contains); the C report's
+    # contains/absent do not apply to Go's output.
+    go_contains: List[Pattern] = field(default_factory=list)
 
     def summary(self) -> str:
         """The expectation in a few words, for tables and messages."""
@@ -41,7 +44,7 @@ class Expectation:
 
 
 _SINGLE_KEYS = ("exit", "first-line", "stdout")
-_REPEAT_KEYS = ("natural-also", "natural-also-match", "contains", "absent")
+_REPEAT_KEYS = ("natural-also", "natural-also-match", "contains", "absent", "go-contains")
 
 
 def expect_path(expected_dir: Path, case_id: str, variant: str) -> Path:
@@ -60,6 +63,7 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
     natural_also_match: List[Pattern] = []
     contains: List[Pattern] = []
     absent: List[Pattern] = []
+    go_contains: List[Pattern] = []
     for lineno, raw in enumerate(text.split("\n"), 1):
         line = raw.rstrip("\r")
         stripped = line.strip()
@@ -79,12 +83,13 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
             if not value:
                 raise UsageError(f"{where}: 'natural-also' needs a first line")
             natural_also.append(value)
-        elif key in ("contains", "absent", "natural-also-match"):
+        elif key in ("contains", "absent", "natural-also-match", "go-contains"):
             try:
                 regex = re.compile(value)
             except re.error as e:
                 raise UsageError(f"{where}: bad regular expression {value!r}: {e}") from None
-            dest = {"contains": contains, "absent": absent, "natural-also-match": natural_also_match}[key]
+            dest = {"contains": contains, "absent": absent, "natural-also-match": natural_also_match,
+                    "go-contains": go_contains}[key]
             dest.append(Pattern(value, regex, lineno))
         else:
             known = ", ".join(_SINGLE_KEYS + _REPEAT_KEYS)
@@ -101,6 +106,7 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
         natural_also_match=natural_also_match,
         contains=contains,
         absent=absent,
+        go_contains=go_contains,
     )
     if exp.exit == 2:
         if "first-line" not in single:
@@ -114,8 +120,8 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
         for key in ("first-line",):
             if key in single:
                 raise UsageError(f"{path}:{single[key][1]}: '{key}' goes only with 'exit: 2'")
-        if natural_also or natural_also_match:
-            key = "natural-also" if natural_also else "natural-also-match"
+        if natural_also or natural_also_match or go_contains:
+            key = "natural-also" if natural_also else "natural-also-match" if natural_also_match else "go-contains"
             raise UsageError(f"{path}: '{key}' goes only with 'exit: 2'")
         if "stdout" in single:
             exp.stdout = single["stdout"][0]

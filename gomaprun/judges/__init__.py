@@ -42,6 +42,9 @@ class Judge:
     # under it.
     title = ""
     note = ""
+    # The program a unit runs, when it is not the C case ("Go" for its Go
+    # twin); reports add it to the unit's mode.
+    program = ""
 
     def expectation(self, case, variant: str, expected_dir):
         """What a run of this variant must do; has summary() for reports."""

@@ -69,6 +69,9 @@ class CaseCard:
     writeup: Optional[str] = None
     sample_stderr: Optional[str] = None  # one bad run's stderr, for its timeline
     sample_label: str = ""
+    # The Go twin beside the C case (runner.py --against-go), per variant:
+    # variant -> {"c_rate", "go_rate", "c_first", "go_first", "agree", "note"}.
+    go_twin: Optional[Dict[str, Mapping[str, object]]] = None
 
 
 def _pct(num: int, den: int) -> str:
@@ -80,7 +83,12 @@ def _go_rate(go_article: str) -> str:
     return _pct(int(m.group(1)), int(m.group(2))) if m else go_article
 
 
-_VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "not run": "incomplete"}
+# The Go twin's agreement marks (the browser test looks for these colours).
+AGREE_BACKGROUND = "#b9f0d3"
+DISAGREE_BACKGROUND = "#fbb6b6"
+
+_VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "not run": "incomplete",
+                  "skipped": "skipped"}
 
 
 def results_table(units: Sequence[UnitResult]) -> str:
@@ -217,9 +225,31 @@ def _observed(units: Sequence[UnitResult]) -> str:
     return "<ul class=\"observed\">" + "".join(out) + "</ul>" if out else "<p>not run</p>"
 
 
+def _go_twin(twin: Mapping[str, Mapping[str, object]]) -> str:
+    """Per variant: the C case's rate beside its Go twin's, both first lines, and whether they agree."""
+    def first(line: object) -> str:
+        return f"<code>{_e(line)}</code>" if line else "<code>(no report, exit 0)</code>"
+
+    out = []
+    for variant, t in twin.items():
+        if t.get("note"):
+            go = f'<span class="go">Go twin: <b>{_e(t["note"])}</b></span>'
+            agree = ""
+        else:
+            go = f'<span class="go">Go twin: <b>{_e(t["go_rate"])}</b> {first(t["go_first"])}</span>'
+            agree = {True: '<span class="agree">agree</span>',
+                     False: '<span class="disagree">DISAGREE</span>'}.get(t.get("agree"), "")
+        out.append(f'<li class="rates"><b>{_e(variant)}</b> <span class="c">C: <b>{_e(t["c_rate"])}</b> '
+                   f"{first(t['c_first'])}</span> {go} {agree}</li>")
+    return '<ul class="gotwin">' + "".join(out) + "</ul>"
+
+
 def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
     mine = [u for u in units if u.case == card.id]
     verdicts = {u.verdict for u in mine}
+    if card.go_twin and any(t.get("agree") is False for t in card.go_twin.values()):
+        verdicts.add("FAIL")  # the C case and its Go twin disagree
+    verdicts.discard("skipped")
     state = "fail" if "FAIL" in verdicts else "pass" if verdicts == {"pass"} else "incomplete"
     section = f"section {card.section}" if card.section not in ("", "-") else card.group
     out = [f'<section class="card {state}" id="case-{_e(card.id)}">',
@@ -237,6 +267,8 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
             go = f"<b>not measured</b> (the article has no example){go_sig}"
         out.append(f'<dt>natural mode</dt><dd class="rates"><span>here: <b>{ours}</b></span> '
                    f"<span>real Go: {go}</span></dd>")
+    if card.go_twin:
+        out.append(f"<dt>real Go, same program</dt><dd>{_go_twin(card.go_twin)}</dd>")
     out.append("</dl>")
     events = parse_timeline(card.sample_stderr) if card.sample_stderr else []
     if events:
@@ -271,6 +303,10 @@ td.case,td.sig{white-space:nowrap}.scroll{overflow-x:auto}
 tr.pass td.verdict{background:#c6f6d5;color:#22543d;font-weight:bold}
 tr.fail td.verdict{background:#fed7d7;color:#9b2c2c;font-weight:bold}tr.fail td{background:#fff5f5}
 tr.incomplete td.verdict{background:#fefcbf;color:#744210}
+tr.skipped td.verdict{background:#e2e8f0;color:#4a5568}.totals .skipped{color:#4a5568}
+ul.gotwin{margin:0;padding-left:18px}.gotwin .c,.gotwin .go{margin-right:14px}
+.agree{background:#b9f0d3;color:#22543d;font-weight:bold;padding:1px 6px}
+.disagree{background:#fbb6b6;color:#9b2c2c;font-weight:bold;padding:1px 6px}
 td.na{color:#a0aec0;font-style:italic}
 .card{border:1px solid #cbd5e0;border-left:6px solid #a0aec0;border-radius:6px;padding:10px 16px;margin:14px 0;max-width:960px}
 .card.pass{border-left-color:#38a169}.card.fail{border-left-color:#e53e3e}.card.incomplete{border-left-color:#d69e2e}
@@ -295,6 +331,7 @@ def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
     meta = dict(meta or {})
     passed = sum(1 for u in units if u.verdict == "pass")
     failed = sum(1 for u in units if u.verdict == "FAIL")
+    skipped = sum(1 for u in units if u.verdict == "skipped")
     meta_line = " &middot; ".join(f"{_e(k)} {_e(v)}" for k, v in meta.items())
     nav = " ".join(f'<a href="#case-{_e(c.id)}">{_e(c.id)}</a>' for c in cards)
     body = [
@@ -302,8 +339,9 @@ def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>", f'<p class="meta">{meta_line}</p>' if meta_line else "",
-        f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span> '
-        f"({len(units)} units, {len(cards)} cases)</p>",
+        f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span>'
+        + (f', <span class="skipped">{skipped} skipped</span>' if skipped else "")
+        + f" ({len(units)} units, {len(cards)} cases)</p>",
         '<h2 id="results">Results</h2>', results_table(units),
         '<h2 id="cases">Cases</h2>', f"<nav>{nav}</nav>",
     ]
@@ -336,8 +374,10 @@ def from_units(units: Sequence[object], root: Path, expected_dir: Path) -> Tuple
     for u in units:
         c = u.case
         first_lines = Counter(r.first_line for r in u.records)
+        # Units of another program than the C case (a Go twin) say so in the mode column.
+        program = getattr(u.judge, "program", "")
         results.append(UnitResult(
-            c.id, u.variant, u.mode, u.expect.summary(), u.done, u.counts[MATCHED], u.counts[NOT_REPRODUCED],
+            c.id, u.variant, f"{u.mode} ({program})" if program else u.mode, u.expect.summary(), u.done, u.counts[MATCHED], u.counts[NOT_REPRODUCED],
             u.counts[WRONG], u.counts[TIMEOUT],
             statistics.median(u.times) if u.times else None, u.verdict(), dict(first_lines),
             u.counts[UNSEEN_CORRUPTION]))
@@ -360,7 +400,11 @@ def from_units(units: Sequence[object], root: Path, expected_dir: Path) -> Tuple
 
 def render_units(units: Sequence[object], root: Path, expected_dir: Path,
                  meta: Optional[Mapping[str, object]] = None,
-                 matrix: Optional[Mapping[str, Mapping[str, object]]] = None) -> str:
-    """The run loop's units as the HTML report's text."""
+                 matrix: Optional[Mapping[str, Mapping[str, object]]] = None,
+                 go_twins: Optional[Mapping[str, Dict[str, Mapping[str, object]]]] = None) -> str:
+    """The run loop's units as the HTML report's text; `go_twins` (case id ->
+    CaseCard.go_twin) adds the Go twin beside each case's C rate."""
     results, cards = from_units(units, root, expected_dir)
+    for card in cards:
+        card.go_twin = (go_twins or {}).get(card.id)
     return render_page(results, cards, meta, matrix)

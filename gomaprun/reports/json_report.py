@@ -110,12 +110,15 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
             "median_ms": round(statistics.median(u.times), 3) if u.times else None,
             "verdict": u.verdict(), "reason": u.failure_reason() or None,
         })
+        if u.skipped is not None:
+            entry["skipped"] = u.skipped
         entry.update(u.judge.unit_fields(u.expect))
         sample = getattr(u, "sample", None)
         entry["sample"] = {"index": sample[0].index, "stderr": sample[1]} if sample is not None else None
         summary.append(entry)
     report = {"seed": master_seed, "interrupted": interrupted, "runs": runs, "summary": summary,
-              "passed": passed, "failed": failed}
+              "passed": passed, "failed": failed,
+              "skipped": sum(1 for u in units if u.skipped is not None)}
     if judge is not None:
         report.update(judge.report_fields())
     if facts is not None:

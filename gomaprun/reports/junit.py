@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Optional, Sequence
 
-from ..base import FAIL, INCOMPLETE, NOT_REPRODUCED, NOT_RUN, OUTCOME_LABELS, OUTCOMES
+from ..base import FAIL, INCOMPLETE, NOT_REPRODUCED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 DEFAULT_SUITE = "gomap-catalogue"
@@ -21,7 +21,7 @@ def junit_report(master_seed: int, units: Sequence, suite_name: Optional[str] = 
     if suite_name is None:
         suite_name = units[0].judge.suite if units else DEFAULT_SUITE
     failures = sum(1 for u in units if u.verdict() == FAIL)
-    skipped = sum(1 for u in units if u.verdict() in (INCOMPLETE, NOT_RUN))
+    skipped = sum(1 for u in units if u.verdict() in (INCOMPLETE, NOT_RUN, SKIPPED))
     suites = ET.Element("testsuites")
     suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(len(units)),
                           failures=str(failures), errors="0", skipped=str(skipped),
@@ -47,6 +47,8 @@ def junit_report(master_seed: int, units: Sequence, suite_name: Optional[str] = 
             fail = ET.SubElement(tc, "failure", message=_xml_text(msg),
                                  type=first.outcome if first else NOT_REPRODUCED)
             fail.text = _xml_text("\n".join(body))
+        elif verdict == SKIPPED:
+            ET.SubElement(tc, "skipped", message=_xml_text(u.skipped))
         elif verdict in (INCOMPLETE, NOT_RUN):
             ET.SubElement(tc, "skipped", message=f"{verdict}: {u.done} of {u.runs} runs")
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import List, Optional, Sequence, Tuple
 
-from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, display_path, signal_name
+from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED, display_path, signal_name
 from .timeline import format_terminal_timeline
 
 TABLE_HEADER = (("case", "variant", "mode", "expected", "runs")
@@ -21,7 +21,9 @@ def table_rows(units: Sequence) -> List[Tuple[str, ...]]:
     rows = []
     for u in units:
         median = f"{statistics.median(u.times):.1f}" if u.times else "-"
-        rows.append((u.case.id, u.variant, u.mode, abbreviate(u.expect.summary()), str(u.done))
+        program = getattr(u.judge, "program", "")
+        mode = f"{u.mode} ({program})" if program else u.mode
+        rows.append((u.case.id, u.variant, mode, abbreviate(u.expect.summary()), str(u.done))
                     + tuple(str(u.counts[o]) for o in OUTCOMES) + (median, u.verdict()))
     return rows
 
@@ -88,8 +90,19 @@ def counts(units: Sequence) -> Tuple[int, int]:
     return (sum(1 for u in units if u.verdict() == PASS), sum(1 for u in units if u.verdict() == FAIL))
 
 
+def skipped_count(units: Sequence) -> int:
+    """Units that could not run here (never counted as passed)."""
+    return sum(1 for u in units if u.verdict() == SKIPPED)
+
+
+def closing_line(passed: int, failed: int, skipped: int = 0) -> str:
+    """`N passed, N failed`, and `, N skipped` when some units were skipped."""
+    return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+
+
 def write_closing(units: Sequence, wall: float, interrupted: Optional[int], failfast_hit: bool, out) -> None:
-    """Runs and time, why the run stopped early if it did, and `N passed, N failed`."""
+    """Runs and time, why the run stopped early if it did, the skipped units
+    with their reasons, and `N passed, N failed` (`, N skipped`)."""
     total_done = sum(u.done for u in units)
     if total_done:
         out.write(f"\n{total_done} runs in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
@@ -98,8 +111,11 @@ def write_closing(units: Sequence, wall: float, interrupted: Optional[int], fail
         out.write(f"interrupted by {signal_name(interrupted)}: {unfinished} of {len(units)} units not finished\n")
     elif failfast_hit and unfinished:
         out.write(f"stopped by --failfast: {unfinished} of {len(units)} units not finished\n")
+    for u in units:
+        if u.verdict() == SKIPPED:
+            out.write(f"skipped: {u.name}: {u.skipped}\n")
     passed, failed = counts(units)
-    out.write(f"{passed} passed, {failed} failed\n")
+    out.write(closing_line(passed, failed, skipped_count(units)) + "\n")
 
 
 def write_list(cases: Sequence, out) -> None:

@@ -63,8 +63,8 @@ def _environments(units: Sequence[Unit]) -> Dict[int, Dict[str, str]]:
 def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
               observer: Optional[Observer] = None) -> LoopResult:
     """Run every run of every unit; the results land in the units."""
-    total_runs = sum(u.runs for u in units)
-    progress = Progress(err, total_runs, len(units), live=err.isatty())
+    total_runs = sum(u.runs for u in units if u.skipped is None)
+    progress = Progress(err, total_runs, sum(1 for u in units if u.skipped is None), live=err.isatty())
     state = {"failfast_hit": False}
 
     def on_finished(fin: Finished) -> bool:
@@ -102,6 +102,8 @@ def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
 
     def jobs() -> Iterable[Job]:
         for u in units:
+            if u.skipped is not None:
+                continue
             env = envs[id(u.judge)]
             for k in range(u.runs):
                 seed = derive_seed(master, u.case.id, u.variant, u.mode, k)
@@ -128,7 +130,8 @@ def capture_one(unit: Unit, seed: int, timeout: float) -> Finished:
 
 def keep_stderr(keep: Path, u: Unit, rec: RunRecord, stderr: bytes, dropped: int) -> None:
     """Save one run's stderr under --keep, with a line in keep/index.tsv."""
-    name = f"{u.case.id}.{u.variant}.{u.mode}.{rec.index}.stderr"
+    program = f".{u.judge.program.lower()}" if u.judge.program else ""  # a Go twin's beside its C case's
+    name = f"{u.case.id}.{u.variant}.{u.mode}{program}.{rec.index}.stderr"
     try:
         with open(keep / name, "wb") as f:
             f.write(stderr)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS
+from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS, SKIPPED
 from ..catalogue.command import case_argv, case_binary, command_text
 from ..catalogue.manifest import Case
 from ..judges import Judge
@@ -56,10 +56,14 @@ class Unit:
     # For the HTML timeline: the stderr of one bad run that printed the map's
     # timeline (a matched one when there is one); at most CAPTURE_LIMIT bytes.
     sample: Optional[Tuple[RunRecord, str]] = None
+    # Why the unit cannot run here (e.g. "needs Go 1.21"); None when it can.
+    # A skipped unit starts no run and is never counted as passed.
+    skipped: Optional[str] = None
 
     @property
     def name(self) -> str:
-        return f"{self.case.id} {self.variant} {self.mode}"
+        program = self.judge.program
+        return f"{self.case.id} {self.variant} {self.mode}" + (f" ({program})" if program else "")
 
     @property
     def is_trigger(self) -> bool:
@@ -95,7 +99,9 @@ class Unit:
         return self.judge.breaks_policy(self.variant, self.mode, self.expect, outcome)
 
     def verdict(self) -> str:
-        """'pass', 'FAIL', 'incomplete' (cut short, nothing wrong yet) or 'not run'."""
+        """'pass', 'FAIL', 'incomplete' (cut short, nothing wrong yet), 'not run' or 'skipped'."""
+        if self.skipped is not None:
+            return SKIPPED
         if self.failing_total:
             return FAIL
         if self.done < self.runs:
@@ -105,6 +111,8 @@ class Unit:
         return PASS
 
     def failure_reason(self) -> str:
+        if self.skipped is not None:
+            return ""
         if self.failing:
             first = self.failing[0]
             return (f"{self.failing_total} of {self.done} runs broke the policy ({self.policy}); "

@@ -80,6 +80,41 @@ echo DONE
 """
 
 
+# A stand-in for the Go toolchain: `go env ...` prints the version and
+# platform the runner asks for; `go build`/`go test -c` "build" a fake twin by
+# copying the first .go file named (a shell script) to -o's path; every
+# command is logged to go.log beside the script.
+FAKE_GO = """#!/bin/sh
+here=$(dirname "$0")
+echo "$*" >> "$here/go.log"
+case "$1" in
+  env) echo "{version}"; echo linux; echo amd64; echo 1; echo "$here/cache" ;;
+  build|test)
+    out= src=
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        -o) out=$2; shift 2 ;;
+        *.go) [ -z "$src" ] && src=$1; shift ;;
+        *) shift ;;
+      esac
+    done
+    case "$out" in *.so) : > "$out"; exit 0 ;; esac
+    cp "$src" "$out" && chmod +x "$out" ;;
+  *) echo "fake go: unknown command $1" >&2; exit 2 ;;
+esac
+"""
+
+# A Go twin that behaves like GOOD_BODY's case in Go's words: bad ends with
+# Go's fatal error and a goroutine traceback, the others print DONE.
+GOOD_TWIN_BODY = """
+if [ "$variant" = bad ]; then
+  printf 'fatal error: concurrent map writes\n\ngoroutine 7 [running]:\nruntime.throw({0x4b7c2e?, 0x0?})\nmain.writer()\n' >&2
+  exit 2
+fi
+echo DONE
+"""
+
+
 class FakeTree:
     """A temporary source tree with fake cases; removed by cleanup()."""
 
@@ -115,6 +150,27 @@ class FakeTree:
         exe.write_text(SCRIPT_PROLOGUE + textwrap.dedent(body))
         exe.chmod(0o755)
 
+    def add_twin(self, cid, body=GOOD_TWIN_BODY, constraint=None, test=False):
+        """Add a case's Go twin: cases/<id>.go (or <id>_test.go), a shell script
+        the fake toolchain copies; `constraint` adds a //go:build line."""
+        name = f"{cid}_test.go" if test else f"{cid}.go"
+        head = SCRIPT_PROLOGUE
+        if constraint:
+            # The constraint line sits in a here-document the shell ignores.
+            head = head.replace("#!/bin/sh\n", f"#!/bin/sh\n: <<'GOHEADER'\n//go:build {constraint}\n\n"
+                                               "package main\nGOHEADER\n", 1)
+        (self.cases_dir / name).write_text(head + textwrap.dedent(body))
+        (self.cases_dir / "twin_main.go").write_text("package main\n")
+
+    def fake_go(self, version="go1.19.8"):
+        """Write the fake toolchain; return its path (pass it as GO=...)."""
+        d = self.tmp / "toolchain"
+        d.mkdir(exist_ok=True)
+        go = d / "go"
+        go.write_text(FAKE_GO.replace("{version}", version))
+        go.chmod(0o755)
+        return go
+
     def write_manifest(self, text=None):
         (self.cases_dir / "manifest.tsv").write_text(text if text is not None else MANIFEST_HEADER + "".join(self.rows))
 
@@ -143,9 +199,10 @@ class TreeTestCase(unittest.TestCase):
         self.assertNotIn("Traceback", proc.stderr)
         self.assertNotIn("Traceback", proc.stdout)
 
-    def assertClosingLine(self, proc, passed, failed):
+    def assertClosingLine(self, proc, passed, failed, skipped=0):
         lines = proc.stdout.rstrip("\n").split("\n")
-        self.assertEqual(lines[-1], f"{passed} passed, {failed} failed", proc.stdout + proc.stderr)
+        want = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+        self.assertEqual(lines[-1], want, proc.stdout + proc.stderr)
 
 
 def pid_alive(pid):

@@ -290,6 +290,37 @@ class BrowserTests(unittest.TestCase):
         self.assertTrue(all(y0 > table_rows[-1] for y0, _ in drawn), self.where())
         self.passed = True
 
+    def test_the_against_go_cards(self):
+        # --against-go on a fake tree with a fake toolchain: one case agrees
+        # with its twin, one does not (its twin prints another message); each
+        # card shows its mark, and the page has no console errors.
+        tree = fakes.FakeTree()
+        self.addCleanup(tree.cleanup)
+        go = tree.fake_go()
+        tree.add_case("2.1-agrees", body=TIMELINE_BODY, title="two writers, one map", section="2.1")
+        tree.add_twin("2.1-agrees")
+        tree.add_case("2.2-differs", body=TIMELINE_BODY, title="two writers, another message", section="2.2")
+        tree.add_twin("2.2-differs", body=fakes.GOOD_TWIN_BODY.replace("map writes", "map read and map write"))
+        env = {"GO": str(go)}
+        proc = tree.run("--go", "--runs", "1", "--variant", "fixed", env=env, build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        page = self.work / "report.html"
+        proc = tree.run("--against-go", "--runs", "3", "--html", str(page), env=env)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("real Go, same program", page.read_text())
+        shot, log = self.screenshot(page)
+        self.assertEqual(console_errors(log, page), [], "console errors from the page" + self.where())
+        width, height, bpp, rows = decode_png(shot.read_bytes())
+        agree = rows_with(rows, bpp, hex_rgb(fakes.html.AGREE_BACKGROUND), at_least=5)
+        disagree = rows_with(rows, bpp, hex_rgb(fakes.html.DISAGREE_BACKGROUND), at_least=5)
+        # 2.1's card: agree marks for bad and fixed (one block of rows);
+        # 2.2's: a disagreement for bad, then agree for fixed.
+        self.assertEqual(clusters(disagree, 10), 1, self.where())
+        self.assertEqual(clusters(agree, 10), 2, self.where())
+        self.assertLess(agree[0], disagree[0], self.where())
+        self.assertGreater(agree[-1], disagree[-1], self.where())
+        self.passed = True
+
     def test_console_errors_are_noticed(self):
         # The check above must be able to fail: a page that throws is caught.
         page = self.work / "report.html"

@@ -1,9 +1,13 @@
 """The catalogue's registry agrees with the tree and the build.
 
 cases/manifest.tsv is the registry: every case id, its group and its
-variants. Four things must agree with it:
+variants. Five things must agree with it:
 
   sources     cases/<id>.c for every id, and no cases/*.c that it lacks
+  Go twins    cases/<id>.go (a test twin: cases/<id>_test.go) for every id,
+              and no twin it lacks (cases/twin_main.go is shared); a twin
+              built by the runner (<build>/go/cases/<id>) lists the same
+              variants
   expected/   exactly one <id>.<variant>.expect per id and variant, no others
   build       <build>/cases/<id> exists for every id, and names itself <id>
               (an executable left over from an older build is not looked at:
@@ -13,7 +17,7 @@ variants. Four things must agree with it:
 The build directory comes from RUNNER_BUILD_DIR (ctest sets it for the
 catalogue_registry test); without it the tree's build/ is used when it has
 been built, and the test is skipped otherwise. The checker is also run on
-fake trees broken in each of the four ways, so that it is known to notice.
+fake trees broken in each of the five ways, so that it is known to notice.
 """
 
 import os
@@ -28,6 +32,7 @@ from typing import List
 
 import fakes
 from fakes import base, expect, manifest
+from gomaprun import gobuild
 
 # What a case executable prints for --help: a line "<id>: <title>".
 HELP_ID_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*): ", re.M)
@@ -49,6 +54,14 @@ def check_registry(root: Path, build_dir: Path) -> List[str]:
     for stem in sorted(sources - set(ids)):
         problems.append(f"sources: cases/{stem}.c is not listed in cases/manifest.tsv")
 
+    twins = {p.name[:-len("_test.go")] if p.name.endswith("_test.go") else p.stem
+             for p in (root / "cases").glob("*.go") if p.name != gobuild.TWIN_MAIN}
+    for cid in ids:
+        if gobuild.find_twin(root, cid) is None:
+            problems.append(f"Go twins: cases/{cid}.go is missing (listed in cases/manifest.tsv)")
+    for stem in sorted(twins - set(ids)):
+        problems.append(f"Go twins: cases/{stem}.go is not listed in cases/manifest.tsv")
+
     expected_dir = root / "expected"
     wanted = {expect.expect_path(expected_dir, c.id, v).name for c in cases for v in c.variants}
     present = {p.name for p in expected_dir.iterdir() if p.name != "FORMAT.md"}
@@ -66,6 +79,12 @@ def check_registry(root: Path, build_dir: Path) -> List[str]:
         if listed is None or listed.split() != c.variants:
             problems.append(f"variants: {exe} --list-variants prints {listed.split() if listed else listed}, "
                             f"cases/manifest.tsv says {c.variants}")
+        twin = build_dir / gobuild.GO_BUILD_DIR.split("/", 1)[1] / "cases" / c.id
+        if os.access(twin, os.X_OK):
+            listed = _run(twin, "--list-variants")
+            if listed is None or listed.split() != c.variants:
+                problems.append(f"variants: {twin} --list-variants prints {listed.split() if listed else listed}, "
+                                f"cases/manifest.tsv says {c.variants}")
         help_text = _run(exe, "--help") or ""
         names = HELP_ID_RE.findall(help_text)
         if c.id not in names:
@@ -124,6 +143,7 @@ class CheckerTests(unittest.TestCase):
         (self.root / "expected" / "FORMAT.md").write_text("# the format\n")
         for cid, variants in (("2.1-a", ("bad", "fixed")), ("control-b", ("control",))):
             (self.root / "cases" / f"{cid}.c").write_text("int main(void) { return 0; }\n")
+            (self.root / "cases" / f"{cid}.go").write_text("package main\n")
             for v in variants:
                 (self.root / "expected" / f"{cid}.{v}.expect").write_text(
                     fakes.BAD_EXPECT if v == "bad" else fakes.FIXED_EXPECT)
@@ -152,7 +172,8 @@ class CheckerTests(unittest.TestCase):
         found = self.problems()
         self.assertTrue(any("cases/control-b.c is not listed" in p for p in found), found)
         self.assertTrue(any("control-b.control.expect belongs to no case" in p for p in found), found)
-        self.assertEqual(len(found), 2, found)
+        self.assertTrue(any("cases/control-b.go is not listed" in p for p in found), found)
+        self.assertEqual(len(found), 3, found)
 
     def test_a_source_missing_or_extra(self):
         (self.root / "cases" / "control-b.c").unlink()
@@ -173,6 +194,19 @@ class CheckerTests(unittest.TestCase):
         self.assertOneProblem("build:", "control-b is missing")
         self.write_exe("control-c", ("control",), name="control-b")
         self.assertOneProblem("--help does not name the case control-b")
+
+    def test_a_go_twin_missing_or_extra(self):
+        (self.root / "cases" / "control-b.go").unlink()
+        self.assertOneProblem("Go twins: cases/control-b.go is missing")
+        (self.root / "cases" / "control-b_test.go").write_text("package main\n")
+        self.assertEqual(self.problems(), [])
+        (self.root / "cases" / "stray_test.go").write_text("package main\n")
+        self.assertOneProblem("Go twins: cases/stray.go is not listed")
+
+    def test_a_built_twin_with_other_variants(self):
+        (self.build / "go" / "cases").mkdir(parents=True)
+        self.write_exe("2.1-a", ("bad",), name="../go/cases/2.1-a")
+        self.assertOneProblem("variants:", "go/cases/2.1-a --list-variants prints ['bad']")
 
     def test_variants_that_differ_from_the_registry(self):
         self.write_exe("2.1-a", ("bad",))

@@ -1,0 +1,142 @@
+"""The side-by-side report of runner.py --against-go: each C case beside its Go twin.
+
+Per case and variant (a runloop.pairs.Pair): both sides' rates (matched
+runs of the runs made), the most common first line of each, whether they
+agree, and the pair's verdict, as a text table, a JSON-ready dict, JUnit
+XML, and the per-case cells the HTML cards show ("real Go, same program").
+Like every report, it reads results and runs nothing.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
+from ..runloop.pairs import side_signature
+from .junit import _xml_text
+
+HEADER = ("case", "variant", "runs", "C", "Go", "agree", "verdict", "first line, most common (C | Go)")
+_NUMERIC = {2, 3, 4}
+
+
+def rate(unit) -> str:
+    """A side's matched runs of its runs made ("skipped" for a skipped side)."""
+    if unit.skipped is not None:
+        return "skipped"
+    return f"{unit.counts[MATCHED]}/{unit.done}" if unit.done else "-"
+
+
+def _first(sig) -> str:
+    if sig is None:
+        return "(none)"
+    status, line = sig
+    return line if line else f"(exit {status}, no stderr)"
+
+
+def agree_word(pair) -> str:
+    return {True: "yes", False: "NO", None: "-"}[pair.agree()]
+
+
+def first_lines(pair) -> str:
+    c, go = pair.signatures()
+    if pair.go.skipped is not None:
+        return f"{_first(c)} | Go twin {pair.go.skipped}"
+    if c is not None and c == go:
+        return _first(c)
+    # Exit statuses that differ are shown beside lines that do not already name them.
+    differ = c is not None and go is not None and c[0] != go[0]
+    cs = f" (exit {c[0]})" if differ and c[1] else ""
+    gs = f" (exit {go[0]})" if differ and go[1] else ""
+    return f"{_first(c)}{cs} | {_first(go)}{gs}"
+
+
+def format_pairs(pairs: Sequence) -> str:
+    rows = [HEADER]
+    for p in pairs:
+        rows.append((p.case.id, p.variant, str(max(p.c.runs, p.go.runs)), rate(p.c), rate(p.go), agree_word(p),
+                     p.verdict(), first_lines(p)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    out = []
+    for r in rows:
+        cells = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        out.append("  ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def write_pair_failures(pairs: Sequence, out) -> None:
+    """Each failing pair and why; each skipped pair and why."""
+    failing = [p for p in pairs if p.verdict() == FAIL]
+    if failing:
+        out.write("\nfailures:\n")
+        for p in failing:
+            out.write(f"{p.case.id} {p.variant}: {p.reason()}\n")
+            for side, unit in (("C", p.c), ("Go", p.go)):
+                for r in unit.failing:
+                    out.write(f"  {side} run {r.index}: {r.outcome}: {r.reason}\n"
+                              f"    replay: {unit.replay_text(r.seed)}\n")
+
+
+def _side(unit) -> Dict[str, object]:
+    sig = side_signature(unit)
+    d: Dict[str, object] = {"runs": unit.runs if unit.skipped is None else 0, "completed": unit.done}
+    d.update({OUTCOME_LABELS[o][2]: unit.counts[o] for o in OUTCOMES})
+    d.update({"exit": sig[0] if sig else None, "first_line": sig[1] if sig else None,
+              "verdict": unit.verdict(), "reason": unit.failure_reason() or None})
+    if unit.skipped is not None:
+        d["skipped"] = unit.skipped
+    return d
+
+
+def json_pairs(master: int, runs: int, go_version: str, pairs: Sequence, passed: int, failed: int,
+               skipped: int, interrupted: bool) -> dict:
+    """The --json report of --against-go: both sides' counts per case and variant."""
+    return {
+        "seed": master, "runs": runs, "go_version": go_version, "mode": "natural", "interrupted": interrupted,
+        "pairs": [{"case": p.case.id, "group": p.case.group, "variant": p.variant, "verdict": p.verdict(),
+                   "reason": p.reason() or None, "agree": p.agree(), "c": _side(p.c), "go": _side(p.go)}
+                  for p in pairs],
+        "passed": passed, "failed": failed, "skipped": skipped,
+    }
+
+
+def junit_pairs(master: int, pairs: Sequence, go_version: str) -> bytes:
+    """One test case per case and variant: the C case against its Go twin."""
+    failures = sum(1 for p in pairs if p.verdict() == FAIL)
+    skipped = sum(1 for p in pairs if p.verdict() in (SKIPPED, INCOMPLETE, NOT_RUN))
+    suites = ET.Element("testsuites")
+    wall = sum(sum(p.c.times) + sum(p.go.times) for p in pairs) / 1000.0
+    suite = ET.SubElement(suites, "testsuite", name="gomap-against-go", tests=str(len(pairs)),
+                          failures=str(failures), errors="0", skipped=str(skipped), time=f"{wall:.3f}")
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="seed", value=str(master))
+    ET.SubElement(props, "property", name="go_version", value=go_version)
+    for p in pairs:
+        tc = ET.SubElement(suite, "testcase", classname=f"{p.case.group}.{p.case.id}",
+                           name=f"{p.variant}.against-go",
+                           time=f"{(sum(p.c.times) + sum(p.go.times)) / 1000.0:.3f}")
+        summary = f"C {rate(p.c)}, Go {rate(p.go)}, agree {agree_word(p)}; first line: {first_lines(p)}"
+        verdict = p.verdict()
+        if verdict == FAIL:
+            fail = ET.SubElement(tc, "failure", message=_xml_text(p.reason()),
+                                 type="disagreement" if p.agree() is False else "policy")
+            fail.text = _xml_text(summary)
+        elif verdict in (SKIPPED, INCOMPLETE, NOT_RUN):
+            ET.SubElement(tc, "skipped", message=_xml_text(p.reason() or verdict))
+            ET.SubElement(tc, "system-out").text = _xml_text(summary)
+        else:
+            ET.SubElement(tc, "system-out").text = _xml_text(summary)
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def html_cells(pairs: Sequence) -> Dict[str, Dict[str, Mapping[str, object]]]:
+    """case id -> variant -> what the HTML card shows beside the C rate."""
+    cells: Dict[str, Dict[str, Mapping[str, object]]] = {}
+    for p in pairs:
+        c, go = p.signatures()
+        cells.setdefault(p.case.id, {})[p.variant] = {
+            "c_rate": rate(p.c), "go_rate": rate(p.go), "c_first": c[1] if c else "",
+            "go_first": go[1] if go else "", "agree": p.agree(),
+            "note": f"skipped, {p.go.skipped}" if p.go.skipped is not None else "",
+        }
+    return cells
