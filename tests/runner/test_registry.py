@@ -89,6 +89,8 @@ def check_registry(root: Path, build_dir: Path) -> List[str]:
         names = HELP_ID_RE.findall(help_text)
         if c.id not in names:
             problems.append(f"build: {exe} --help does not name the case {c.id} (it names {names or 'nothing'})")
+        elif f"{c.id}: {c.title}" not in help_text.splitlines():
+            problems.append(f"titles: {exe} --help does not give the title cases/manifest.tsv gives {c.id}")
     return problems
 
 
@@ -122,7 +124,7 @@ class RealTreeTests(unittest.TestCase):
 FAKE_EXE = """#!/bin/sh
 case "$1" in
   --list-variants) printf '%s\\n' {variants} ;;
-  --help) printf 'usage: x\\n\\n%s: a title\\n' '{cid}' ;;
+  --help) printf 'usage: x\\n\\n%s: %s\\n' '{cid}' '{title}' ;;
   *) echo DONE ;;
 esac
 """
@@ -149,9 +151,9 @@ class CheckerTests(unittest.TestCase):
                     fakes.BAD_EXPECT if v == "bad" else fakes.FIXED_EXPECT)
             self.write_exe(cid, variants)
 
-    def write_exe(self, cid, variants, name=None):
+    def write_exe(self, cid, variants, name=None, title="t"):
         exe = self.build / "cases" / (name or cid)
-        exe.write_text(textwrap.dedent(FAKE_EXE.format(variants=" ".join(variants), cid=cid)))
+        exe.write_text(textwrap.dedent(FAKE_EXE.format(variants=" ".join(variants), cid=cid, title=title)))
         exe.chmod(0o755)
 
     def problems(self):
@@ -194,6 +196,10 @@ class CheckerTests(unittest.TestCase):
         self.assertOneProblem("build:", "control-b is missing")
         self.write_exe("control-c", ("control",), name="control-b")
         self.assertOneProblem("--help does not name the case control-b")
+
+    def test_an_executable_with_another_title(self):
+        self.write_exe("control-b", ("control",), title="a title of its own")
+        self.assertOneProblem("titles:", "control-b")
 
     def test_a_go_twin_missing_or_extra(self):
         (self.root / "cases" / "control-b.go").unlink()
