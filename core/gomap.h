@@ -206,7 +206,10 @@ const char *gomap_op_name(gomap_op op); /* "map write", "map read", ... */
 
 /* The moments a hook can observe. Arrival events fire on entry, after the
  * nil/empty early returns and just before the write-flag check, so a hook
- * there sees exactly the operations that the detector could catch. */
+ * there sees exactly the operations that the detector could catch. Every
+ * operation that fired an arrival (WRITE_ENTRY, READ_ENTRY, ITER_STEP,
+ * CLONE_ENTRY) fires OP_EXIT once when it returns, so a hook can tell which
+ * threads are inside an operation on a map at any moment. */
 typedef enum gomap_event {
 	GOMAP_EV_WRITE_ENTRY = 0, /* assign/delete/clear: before the entry check */
 	GOMAP_EV_WRITE_SET,       /* the writer has just set hashWriting */
@@ -215,6 +218,7 @@ typedef enum gomap_event {
 	GOMAP_EV_ITER_STEP,       /* iter_next: before the check */
 	GOMAP_EV_CLONE_ENTRY,     /* clone: before the check */
 	GOMAP_EV_DETECTED,        /* the detector fired; about to report */
+	GOMAP_EV_OP_EXIT,         /* an operation that fired an arrival event is done */
 	GOMAP_EV_COUNT_
 } gomap_event;
 

@@ -551,6 +551,7 @@ void gomap_clear(gomap *m)
 		GM_STORE(&a->next_ovf, a->nbuckets);
 	}
 	GM_CLEAR_WRITING(ins, m, GOMAP_OP_CLEAR);
+	gm_hook(ins, GOMAP_EV_OP_EXIT, m, GOMAP_OP_CLEAR);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -712,7 +713,11 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 
 bool gomap_iter_next(gomap_iter *it)
 {
-	return gm_iter_next(it, true);
+	gomap *h = it->h; /* NULL: no step, so no entry event and no exit */
+	bool more = gm_iter_next(it, true);
+	if (h != NULL)
+		gm_hook(gm_instr(), GOMAP_EV_OP_EXIT, h, GOMAP_OP_ITER);
+	return more;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -740,6 +745,7 @@ gomap *gomap_clone(gomap *m)
 	while (gm_iter_next(&it, false))
 		map_assign(c, c->kind, it.key, it.elem, &api, GM_CALLER_PC());
 	gm_hooks_off--;
+	gm_hook(gm_instr(), GOMAP_EV_OP_EXIT, m, GOMAP_OP_CLONE);
 	return c;
 }
 
