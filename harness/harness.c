@@ -40,6 +40,8 @@ uint64_t hz_seed(void)
 
 int hz_loops(int natural)
 {
+	if (run_mode == HZ_EXPLORE)
+		return natural < HZ_EXPLORE_LOOPS ? natural : HZ_EXPLORE_LOOPS;
 	return run_mode == HZ_NATURAL ? natural : 16;
 }
 
@@ -99,6 +101,7 @@ struct start {
 	void *arg;
 	hz_wg *wg;
 	hz_thr *thr;
+	int x; /* explore mode: the thread's number, else -1 */
 	uint64_t order;
 	char name[32];
 };
@@ -107,6 +110,8 @@ static void *trampoline(void *p)
 {
 	struct start s = *(struct start *)p;
 	free(p);
+	if (s.x >= 0)
+		hz_x_started_(s.x); /* before anything that depends on the order */
 	gomap_thread_set_name(s.name);
 	hz_rand_seed_thread_(s.order);
 	hz_sched_bind_(s.thr);
@@ -114,6 +119,7 @@ static void *trampoline(void *p)
 	hz_sched_finish_();
 	if (s.wg)
 		hz_wg_done(s.wg);
+	hz_x_exit_();
 	return NULL;
 }
 
@@ -132,6 +138,7 @@ void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *
 	s->thr = hz_sched_register_(role);
 	if (wg)
 		hz_wg_add(wg, 1);
+	s->x = hz_x_spawn_();
 
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -141,6 +148,8 @@ void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *
 	pthread_attr_destroy(&attr);
 	if (err)
 		hz_die("pthread_create: %s", strerror(err));
+	if (s->x >= 0)
+		hz_x_spawned_();
 }
 
 void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n)
@@ -157,11 +166,19 @@ void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n)
 
 void hz_yield(void)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_yield_();
+		return;
+	}
 	sched_yield();
 }
 
 void hz_sleep_us(unsigned us)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_yield_(); /* no real time passes under the scheduler */
+		return;
+	}
 	struct timespec ts = {us / 1000000u, (long)(us % 1000000u) * 1000L};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -176,6 +193,13 @@ void hz_wg_init(hz_wg *wg)
 
 void hz_wg_add(hz_wg *wg, int delta)
 {
+	if (HZ_EXPLORING()) {
+		if ((wg->n += delta) < 0)
+			hz_die("sync: negative WaitGroup counter");
+		if (wg->n == 0)
+			hz_x_wake_(wg);
+		return;
+	}
 	pthread_mutex_lock(&wg->mu);
 	wg->n += delta;
 	if (wg->n < 0)
@@ -194,6 +218,10 @@ void hz_wg_done(hz_wg *wg)
 
 void hz_wg_wait(hz_wg *wg)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_wg_wait_(wg);
+		return;
+	}
 	pthread_mutex_lock(&wg->mu);
 	while (wg->n > 0) {
 		hz_park_(wg);
@@ -227,6 +255,12 @@ void hz_cancel_init(hz_cancel *c)
 
 void hz_cancel_fire(hz_cancel *c)
 {
+	if (HZ_EXPLORING()) {
+		atomic_store(&c->done, true);
+		hz_x_wake_(c);
+		hz_x_point_();
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	atomic_store(&c->done, true);
 	pthread_cond_broadcast(&c->cv);
@@ -241,6 +275,10 @@ bool hz_cancelled(const hz_cancel *c)
 
 void hz_cancel_wait(hz_cancel *c)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_cancel_wait_(c);
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	while (!atomic_load(&c->done)) {
 		hz_park_(c);
@@ -258,6 +296,10 @@ void hz_cancel_destroy(hz_cancel *c)
 
 void hz_once_do(hz_once *o, void (*fn)(void *), void *arg)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_once_do_(o, fn, arg);
+		return;
+	}
 	if (atomic_load(&o->state) == 2)
 		return;
 	pthread_mutex_lock(&o->mu);
@@ -292,6 +334,10 @@ void hz_mutex_init(hz_mutex *m)
 
 void hz_mutex_lock(hz_mutex *m)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_mutex_lock_(m);
+		return;
+	}
 	pthread_mutex_lock(&m->mu);
 	while (m->locked) {
 		hz_park_(m);
@@ -304,6 +350,10 @@ void hz_mutex_lock(hz_mutex *m)
 
 void hz_mutex_unlock(hz_mutex *m)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_mutex_unlock_(m);
+		return;
+	}
 	pthread_mutex_lock(&m->mu);
 	if (!m->locked)
 		hz_die("sync: unlock of unlocked mutex");
@@ -330,6 +380,10 @@ void hz_rwlock_init(hz_rwlock *l)
 
 void hz_rwlock_rdlock(hz_rwlock *l)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_rdlock_(l);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	while (l->writer || l->writers_waiting > 0) {
 		hz_park_(l);
@@ -342,6 +396,10 @@ void hz_rwlock_rdlock(hz_rwlock *l)
 
 void hz_rwlock_wrlock(hz_rwlock *l)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_wrlock_(l);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	l->writers_waiting++;
 	while (l->writer || l->readers > 0) {
@@ -356,6 +414,10 @@ void hz_rwlock_wrlock(hz_rwlock *l)
 
 void hz_rwlock_unlock(hz_rwlock *l)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_rwunlock_(l);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	if (l->writer)
 		l->writer = false;
@@ -382,17 +444,25 @@ static void usage(FILE *f, const char *prog, const hz_case *c)
 {
 	fprintf(f,
 	        "usage: %s [--variant V] [--mode forced|natural] [--seed N] [--banner]\n"
+	        "       %s [--variant V] --mode explore [--bound N] [--max-schedules N]\n"
+	        "                         [--schedule S] [--seed N]\n"
 	        "       %s --list-variants | --help\n"
 	        "\n"
 	        "%s: %s\n"
 	        "\n"
 	        "  --variant V      which program to run:",
-	        prog, prog, c->id, c->title);
+	        prog, prog, prog, c->id, c->title);
 	for (size_t i = 0; i < c->nvariants; i++)
 		fprintf(f, " %s", c->variants[i].name);
 	fprintf(f, " (default %s)\n", c->variants[0].name);
 	fputs("  --mode M         forced: the triggering overlap is made certain (default)\n"
 	      "                   natural: no help, as a user's program would run\n"
+	      "                   explore: every ordering up to a preemption bound, one\n"
+	      "                   child process per schedule; prints one JSON summary line\n"
+	      "  --bound N        explore: preemptions per schedule (default 2)\n"
+	      "  --max-schedules N  explore: stop after N schedules (default 1000000)\n"
+	      "  --schedule S     explore: run only schedule S (as the summary prints it),\n"
+	      "                   in this process, with the normal output and report\n"
 	      "  --seed N         seed for the run's random choices (decimal; default from\n"
 	      "                   time and pid)\n"
 	      "  --banner         print 'case ID variant V mode M seed N' first on stderr\n"
@@ -458,6 +528,8 @@ int hz_main(int argc, char **argv, const hz_case *c)
 
 	const hz_variant *variant = &c->variants[0];
 	bool banner = false, have_seed = false;
+	uint64_t bound = 2, max_schedules = 1000000;
+	const char *schedule = NULL;
 	const char *v;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -482,8 +554,18 @@ int hz_main(int argc, char **argv, const hz_case *c)
 				run_mode = HZ_FORCED;
 			else if (strcmp(v, "natural") == 0)
 				run_mode = HZ_NATURAL;
+			else if (strcmp(v, "explore") == 0)
+				run_mode = HZ_EXPLORE;
 			else
-				bad_usage(argv[0], "unknown mode '%s' (forced or natural)", v);
+				bad_usage(argv[0], "unknown mode '%s' (forced, natural or explore)", v);
+		} else if ((v = option_value(argc, argv, &i, "--bound"))) {
+			if (!parse_u64(v, &bound) || bound > 64)
+				bad_usage(argv[0], "bad bound '%s' (0 to 64)", v);
+		} else if ((v = option_value(argc, argv, &i, "--max-schedules"))) {
+			if (!parse_u64(v, &max_schedules) || max_schedules == 0)
+				bad_usage(argv[0], "bad schedule count '%s' (a positive number)", v);
+		} else if ((v = option_value(argc, argv, &i, "--schedule"))) {
+			schedule = v;
 		} else if ((v = option_value(argc, argv, &i, "--seed"))) {
 			if (!parse_u64(v, &run_seed))
 				bad_usage(argv[0], "bad seed '%s' (a decimal number)", v);
@@ -492,17 +574,24 @@ int hz_main(int argc, char **argv, const hz_case *c)
 			bad_usage(argv[0], "unknown argument '%s'", a);
 		}
 	}
-	if (!have_seed)
-		run_seed = default_seed();
+	if ((schedule || bound != 2 || max_schedules != 1000000) && run_mode != HZ_EXPLORE)
+		bad_usage(argv[0], "%s", "--bound, --max-schedules and --schedule need --mode explore");
+	if (!have_seed) /* an exploration must give the same counts every time */
+		run_seed = run_mode == HZ_EXPLORE ? HZ_EXPLORE_SEED : default_seed();
 	hz_rand_seed_thread_(0);
 
 	if (banner) {
+		static const char *const modes[] = {"forced", "natural", "explore"};
 		fprintf(stderr, "case %s variant %s mode %s seed %" PRIu64 "\n", c->id,
-		        variant->name, run_mode == HZ_FORCED ? "forced" : "natural", run_seed);
+		        variant->name, modes[run_mode], run_seed);
 		fflush(stderr);
 	}
 	if (run_mode == HZ_FORCED)
 		hz_sched_install_();
+	if (run_mode == HZ_EXPLORE && schedule)
+		hz_x_replay_(schedule);
+	else if (run_mode == HZ_EXPLORE)
+		hz_x_explore_(c, variant, (int)bound, max_schedules); /* returns in a child */
 
 	variant->run();
 

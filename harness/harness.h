@@ -65,7 +65,14 @@ extern "C" {
 /* The run: mode, variant, seed                                             */
 /* ------------------------------------------------------------------------ */
 
-typedef enum hz_mode { HZ_FORCED = 0, HZ_NATURAL = 1 } hz_mode;
+typedef enum hz_mode { HZ_FORCED = 0, HZ_NATURAL = 1, HZ_EXPLORE = 2 } hz_mode;
+
+/* Explore mode: hz_loops gives at most this many iterations, hz_rounds one
+ * round, so that the space of orderings is finite and small. */
+#define HZ_EXPLORE_LOOPS 2
+/* Explore mode's seed unless --seed is given (the core's random choices and
+ * the harness's streams): the same exploration gives the same counts. */
+#define HZ_EXPLORE_SEED 1
 
 /* One runnable variant of a case: "bad", "fixed" or "control". */
 typedef struct hz_variant {
@@ -106,11 +113,12 @@ uint64_t hz_seed(void);
 
 /* How many times a Go-like loop runs: `natural` in natural mode, a handful
  * in forced mode (where the first overlap is certain, and a race-free twin
- * only needs to show it stays clean). */
+ * only needs to show it stays clean), at most HZ_EXPLORE_LOOPS in explore
+ * mode. */
 int hz_loops(int natural);
 
 /* How many times a scenario repeats in one run: `natural` in natural mode,
- * once in forced mode. Natural runs start the threads afresh each round,
+ * once in forced and explore mode. Natural runs start the threads afresh each round,
  * like `go test -count=N`: two threads that happen to start on one CPU and
  * take turns there through yields never overlap, and a fresh pair gets a
  * fresh placement. (Measured on 2 busy cores, case 2.1: 1 round of 10,000
@@ -272,6 +280,11 @@ void hz_force_window(unsigned arrive, int parties);
 /* A manual arrival for an operation that has no instrumentation point
  * (len): counts as an arrival on `m`, then returns at once. */
 void hz_force_arrive(gomap *m);
+
+/* len(m), seen by the schedules: a manual arrival in forced mode; in
+ * explore mode a read of `m` with a scheduling point on each side, so that
+ * its overlaps with writes are counted. */
+size_t hz_len(gomap *m);
 
 /* ------------------------------------------------------------------------ */
 /* Concurrency-safe maps built on gomap (the remedies)                      */
