@@ -45,6 +45,16 @@ int hz_loops(int natural)
 	return run_mode == HZ_NATURAL ? natural : 16;
 }
 
+int hz_threads(int n)
+{
+	return run_mode == HZ_EXPLORE && n > HZ_EXPLORE_THREADS ? HZ_EXPLORE_THREADS : n;
+}
+
+int hz_size(int n)
+{
+	return run_mode == HZ_EXPLORE && n > HZ_EXPLORE_SIZE ? HZ_EXPLORE_SIZE : n;
+}
+
 int hz_rounds(int natural)
 {
 	return run_mode == HZ_NATURAL ? natural : 1;
@@ -157,7 +167,7 @@ void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n)
 	for (int r = 0; r < hz_rounds(rounds); r++) {
 		hz_wg wg;
 		hz_wg_init(&wg);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < (size_t)hz_threads((int)n); i++)
 			hz_go(&wg, t[i].name, t[i].role, t[i].fn, t[i].arg);
 		hz_wg_wait(&wg);
 		hz_wg_destroy(&wg);
@@ -557,13 +567,15 @@ int hz_main(int argc, char **argv, const hz_case *c)
 			else if (strcmp(v, "explore") == 0)
 				run_mode = HZ_EXPLORE;
 			else
-				bad_usage(argv[0], "unknown mode '%s' (forced, natural or explore)", v);
+				bad_usage(argv[0], "unknown mode '%s' (forced, natural or explore)",
+				          v);
 		} else if ((v = option_value(argc, argv, &i, "--bound"))) {
 			if (!parse_u64(v, &bound) || bound > 64)
 				bad_usage(argv[0], "bad bound '%s' (0 to 64)", v);
 		} else if ((v = option_value(argc, argv, &i, "--max-schedules"))) {
 			if (!parse_u64(v, &max_schedules) || max_schedules == 0)
-				bad_usage(argv[0], "bad schedule count '%s' (a positive number)", v);
+				bad_usage(argv[0], "bad schedule count '%s' (a positive number)",
+				          v);
 		} else if ((v = option_value(argc, argv, &i, "--schedule"))) {
 			schedule = v;
 		} else if ((v = option_value(argc, argv, &i, "--seed"))) {
@@ -575,7 +587,8 @@ int hz_main(int argc, char **argv, const hz_case *c)
 		}
 	}
 	if ((schedule || bound != 2 || max_schedules != 1000000) && run_mode != HZ_EXPLORE)
-		bad_usage(argv[0], "%s", "--bound, --max-schedules and --schedule need --mode explore");
+		bad_usage(argv[0], "%s",
+		          "--bound, --max-schedules and --schedule need --mode explore");
 	if (!have_seed) /* an exploration must give the same counts every time */
 		run_seed = run_mode == HZ_EXPLORE ? HZ_EXPLORE_SEED : default_seed();
 	hz_rand_seed_thread_(0);

@@ -69,10 +69,14 @@ typedef enum hz_mode { HZ_FORCED = 0, HZ_NATURAL = 1, HZ_EXPLORE = 2 } hz_mode;
 
 /* Explore mode: hz_loops gives at most this many iterations, hz_rounds one
  * round, so that the space of orderings is finite and small. */
-#define HZ_EXPLORE_LOOPS 2
+#define HZ_EXPLORE_LOOPS   2
+/* Explore mode: at most this many threads per hz_run_threads, hz_test_run
+ * or hz_threads, and at most this many keys or items per hz_size. */
+#define HZ_EXPLORE_THREADS 2
+#define HZ_EXPLORE_SIZE    4
 /* Explore mode's seed unless --seed is given (the core's random choices and
  * the harness's streams): the same exploration gives the same counts. */
-#define HZ_EXPLORE_SEED 1
+#define HZ_EXPLORE_SEED    1
 
 /* One runnable variant of a case: "bad", "fixed" or "control". */
 typedef struct hz_variant {
@@ -125,6 +129,12 @@ int hz_loops(int natural);
  * operations reproduced in 10/100 runs, 10 rounds of 1,000 in 48/100.) */
 int hz_rounds(int natural);
 
+/* How many threads (hz_threads) or keys and items (hz_size) a scenario
+ * uses: `n`, except in explore mode, where at most HZ_EXPLORE_THREADS and
+ * HZ_EXPLORE_SIZE, since each one multiplies the orderings to explore. */
+int hz_threads(int n);
+int hz_size(int n);
+
 /* The calling thread's pseudo-random stream. Each thread started with hz_go
  * gets its own stream derived from the run's seed and the thread's start
  * order, so a seed reproduces every choice a thread makes. */
@@ -169,7 +179,8 @@ typedef struct hz_thread_spec {
 } hz_thread_spec;
 
 /* go t[0].fn(...); go t[1].fn(...); ...; wg.Wait(): starts the threads and
- * waits for them all, hz_rounds(rounds) times over (once in forced mode). */
+ * waits for them all, hz_rounds(rounds) times over (once in forced mode).
+ * Explore mode starts the first hz_threads(n) of them. */
 void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n);
 #define HZ_RUN(rounds, ...)                                                                        \
 	hz_run_threads((rounds), (const hz_thread_spec[]){__VA_ARGS__},                            \
