@@ -496,24 +496,57 @@ void hz_x_replay_(const char *schedule)
 /* The explorer (the parent process)                                        */
 /* ------------------------------------------------------------------------ */
 
+/* Children in flight at once (the DFS's subtrees are independent). */
+#define JOBS 2
+
+/* A schedule as a string, and the order that picks examples: fewer
+ * deviations from the default first, then fewer choice points, then the
+ * string. The order does not depend on which child finished first, so the
+ * examples an exhausted exploration prints are always the same. */
+typedef struct xsched {
+	char *s;
+	size_t devs;
+	uint32_t n;
+} xsched;
+
 typedef struct xend {
 	char *sig;   /* first line of stderr, "clean", or the explorer's word */
 	bool report; /* the detector's (or the nil map's) report */
 	uint64_t count;
-	char *example; /* one schedule that ended so */
+	xsched example; /* the least schedule that ended so */
 } xend;
 
-static struct {
-	xchoice *c; /* the current path of choice points */
-	uint64_t *tried;
+/* One finished schedule's choice points, shared by the work items that
+ * branch off it. */
+typedef struct xrun {
+	int refs;
 	uint32_t n;
+	xchoice c[];
+} xrun;
+
+/* Work: run the path of `run` up to choice point j, choose t there, then
+ * follow the default policy. run == NULL: the first schedule. */
+typedef struct xitem {
+	xrun *run;
+	uint32_t j;
+	uint8_t t;
+} xitem;
+
+typedef struct xslot {
+	pid_t pid; /* 0: free */
+	xshared *sh;
+	int errfd;
+	xchoice *prefix;
+	uint32_t nprefix;
+} xslot;
+
+static struct {
+	xitem *stack;
+	size_t nstack, capstack;
 	xend ends[MAX_ENDS];
 	int nends;
 	uint64_t schedules, clean, reported, overlapping, blind, other;
-	char *shortest; /* fewest deviations among detecting schedules */
-	size_t shortest_devs;
-	uint32_t shortest_choices;
-	char *blind_example;
+	xsched shortest, blind_example;
 	uint32_t max_choices;
 } E;
 
@@ -525,13 +558,32 @@ static size_t deviations(const xchoice *c, uint32_t n)
 	return d;
 }
 
+/* Keeps in *best the least of it and the schedule c[0..n). */
+static void keep_least(xsched *best, const xchoice *c, uint32_t n)
+{
+	size_t d = deviations(c, n);
+	if (best->s && (d > best->devs || (d == best->devs && n > best->n)))
+		return;
+	char *s = schedule_string(c, n);
+	if (best->s && d == best->devs && n == best->n && strcmp(s, best->s) >= 0) {
+		free(s);
+		return;
+	}
+	free(best->s);
+	*best = (xsched){s, d, n};
+}
+
 static xend *end_slot(const char *sig, bool report)
 {
-	for (int i = 0; i < E.nends; i++)
-		if (strcmp(E.ends[i].sig, sig) == 0)
-			return &E.ends[i];
-	if (E.nends == MAX_ENDS)
-		sig = "explore: too many different ends";
+	if (E.nends == MAX_ENDS) {
+		bool known = false;
+		for (int i = 0; i < E.nends; i++)
+			known |= strcmp(E.ends[i].sig, sig) == 0;
+		if (!known) {
+			sig = "explore: too many different ends";
+			report = false;
+		}
+	}
 	for (int i = 0; i < E.nends; i++)
 		if (strcmp(E.ends[i].sig, sig) == 0)
 			return &E.ends[i];
@@ -585,54 +637,54 @@ static void classify(int status, const char *line, const xshared *sh)
 		E.max_choices = sh->n;
 	xend *e = end_slot(sig, report);
 	e->count++;
-	if (!e->example)
-		e->example = schedule_string(sh->c, sh->n);
+	keep_least(&e->example, sh->c, sh->n);
 	if (clean && sh->overlap) {
 		E.blind++;
-		if (!E.blind_example)
-			E.blind_example = schedule_string(sh->c, sh->n);
+		keep_least(&E.blind_example, sh->c, sh->n);
 	}
-	if (report) {
-		size_t d = deviations(sh->c, sh->n);
-		if (!E.shortest || d < E.shortest_devs ||
-		    (d == E.shortest_devs && sh->n < E.shortest_choices)) {
-			free(E.shortest);
-			E.shortest = schedule_string(sh->c, sh->n);
-			E.shortest_devs = d;
-			E.shortest_choices = sh->n;
-		}
-	}
+	if (report)
+		keep_least(&E.shortest, sh->c, sh->n);
 }
 
-/* Takes the child's path from `from` on; returns false when no prefix is
- * left within the bound, else sets E.n to the next prefix's length. */
-static bool backtrack(const xshared *sh, uint32_t from, int bound)
+static void push(xrun *run, uint32_t j, int t)
 {
-	for (uint32_t j = from; j < sh->n; j++) {
-		E.c[j] = sh->c[j];
-		E.tried[j] = 1ull << sh->c[j].chosen;
+	if (E.nstack == E.capstack) {
+		E.capstack = E.capstack ? 2 * E.capstack : 256;
+		E.stack = realloc(E.stack, E.capstack * sizeof *E.stack);
+		if (!E.stack)
+			hz_die("out of memory");
 	}
-	uint32_t n = sh->n > from ? sh->n : from;
-	/* preemptions before each point */
-	static int pre[MAX_CHOICES + 1];
-	pre[0] = 0;
-	for (uint32_t j = 0; j < n; j++)
-		pre[j + 1] = pre[j] + (E.c[j].costly && E.c[j].chosen != E.c[j].cur);
-	for (uint32_t j = n; j-- > 0;) {
-		uint64_t left = E.c[j].cand & ~E.tried[j];
-		while (left) {
-			int t = __builtin_ctzll(left);
-			left &= left - 1;
-			int cost = E.c[j].costly && t != E.c[j].cur;
-			if (pre[j] + cost > bound)
-				continue;
-			E.tried[j] |= 1ull << t;
-			E.c[j].chosen = (uint8_t)t;
-			E.n = j + 1;
-			return true;
+	E.stack[E.nstack++] = (xitem){run, j, (uint8_t)t};
+	run->refs++;
+}
+
+/* A child followed `nprefix` given choices and recorded sh->n: push every
+ * alternative at the points it reached on its own, within the bound. The
+ * deepest go on top, so the stack stays as short as a depth-first walk's. */
+static void branch(const xshared *sh, uint32_t nprefix, int bound)
+{
+	uint32_t n = sh->n;
+	xrun *run = malloc(sizeof *run + n * sizeof(xchoice));
+	if (!run)
+		hz_die("out of memory");
+	run->refs = 0;
+	run->n = n;
+	memcpy(run->c, sh->c, n * sizeof(xchoice));
+	int pre = 0; /* preemptions before point j */
+	for (uint32_t j = 0; j < n; j++) {
+		const xchoice *c = &run->c[j];
+		if (j >= nprefix) {
+			for (uint64_t left = c->cand & ~(1ull << c->chosen); left;
+			     left &= left - 1) {
+				int t = __builtin_ctzll(left);
+				if (pre + (c->costly && t != c->cur) <= bound)
+					push(run, j, t);
+			}
 		}
+		pre += c->costly && c->chosen != c->cur;
 	}
-	return false;
+	if (run->refs == 0)
+		free(run);
 }
 
 static void json_str(FILE *f, const char *s)
@@ -650,6 +702,14 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void json_str_or_null(FILE *f, const char *s)
+{
+	if (s)
+		json_str(f, s);
+	else
+		fputs("null", f);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -657,9 +717,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int by_sig(const void *a, const void *b)
+{
+	return strcmp(((const xend *)a)->sig, ((const xend *)b)->sig);
+}
+
 static void summary(const hz_case *c, const hz_variant *v, int bound, uint64_t cap, bool exhausted,
                     double secs)
 {
+	qsort(E.ends, (size_t)E.nends, sizeof E.ends[0], by_sig);
 	FILE *f = stdout;
 	fputs("{\"case\":", f);
 	json_str(f, c->id);
@@ -667,10 +733,11 @@ static void summary(const hz_case *c, const hz_variant *v, int bound, uint64_t c
 	json_str(f, v->name);
 	fprintf(f,
 	        ",\"mode\":\"explore\",\"bound\":%d,\"max_schedules\":%" PRIu64 ",\"seed\":%" PRIu64
-	        ",\"loops\":%d,\"rounds\":%d,\"schedules\":%" PRIu64
+	        ",\"loops\":%d,\"threads\":%d,\"size\":%d,\"schedules\":%" PRIu64
 	        ",\"exhausted\":%s,\"elapsed_s\":%.3f,\"schedules_per_s\":%.0f",
-	        bound, cap, hz_seed(), hz_loops(1000000), hz_rounds(1000000), E.schedules,
-	        exhausted ? "true" : "false", secs, secs > 0 ? (double)E.schedules / secs : 0.0);
+	        bound, cap, hz_seed(), HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE,
+	        E.schedules, exhausted ? "true" : "false", secs,
+	        secs > 0 ? (double)E.schedules / secs : 0.0);
 	fputs(",\"ends\":{", f);
 	for (int i = 0; i < E.nends; i++) {
 		if (i)
@@ -690,83 +757,115 @@ static void summary(const hz_case *c, const hz_variant *v, int bound, uint64_t c
 		first = false;
 		json_str(f, E.ends[i].sig);
 		fprintf(f, ",\"count\":%" PRIu64 ",\"example\":", E.ends[i].count);
-		json_str(f, E.ends[i].example);
+		json_str(f, E.ends[i].example.s);
 		fputc('}', f);
 	}
 	fputs("],\"shortest_detecting\":", f);
-	if (E.shortest)
-		json_str(f, E.shortest);
-	else
-		fputs("null", f);
+	json_str_or_null(f, E.shortest.s);
 	fputs(",\"blind_spot_example\":", f);
-	if (E.blind_example)
-		json_str(f, E.blind_example);
-	else
-		fputs("null", f);
+	json_str_or_null(f, E.blind_example.s);
 	fprintf(f, ",\"max_choice_points\":%" PRIu32 "}\n", E.max_choices);
 	fflush(f);
 }
 
+/* Starts the schedule of the top work item in `s`. Returns only in the
+ * child (true); in the parent, false. */
+static bool start_child(xslot *s, int nullfd, uint64_t seed)
+{
+	xitem it = E.stack[--E.nstack];
+	s->nprefix = 0;
+	if (it.run) {
+		memcpy(s->prefix, it.run->c, (it.j + 1) * sizeof(xchoice));
+		s->prefix[it.j].chosen = it.t;
+		s->nprefix = it.j + 1;
+		if (--it.run->refs == 0)
+			free(it.run);
+	}
+	s->sh->n = 0;
+	s->sh->overlap = s->sh->diverged = 0;
+	s->sh->steps = 0;
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0)
+		hz_die("explore: fork: %s", strerror(errno));
+	if (pid > 0) {
+		s->pid = pid;
+		return false;
+	}
+	dup2(s->errfd, 2);
+	dup2(nullfd, 1);
+	setenv("GOTRACEBACK", "none", 1); /* the first line is all the explorer reads */
+	alarm(CHILD_ALARM);
+	X.prefix = s->prefix;
+	X.nprefix = s->nprefix;
+	gomap_seed_random(seed);
+	start_scheduler(s->sh);
+	return true;
+}
+
 void hz_x_explore_(const hz_case *c, const hz_variant *v, int bound, uint64_t cap)
 {
-	xshared *sh =
-	        mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (sh == MAP_FAILED)
-		hz_die("explore: mmap: %s", strerror(errno));
-	int errfd = memfd_create("explore-stderr", 0);
-	int nullfd = open("/dev/null", O_WRONLY);
-	E.c = calloc(MAX_CHOICES, sizeof *E.c);
-	E.tried = calloc(MAX_CHOICES, sizeof *E.tried);
-	if (errfd < 0 || nullfd < 0 || !E.c || !E.tried)
-		hz_die("explore: cannot set up: %s", strerror(errno));
-	uint64_t seed = hz_seed() | 1;
+	xslot slots[JOBS];
+	int nullfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (nullfd < 0)
+		hz_die("explore: /dev/null: %s", strerror(errno));
+	for (int i = 0; i < JOBS; i++) {
+		slots[i].pid = 0;
+		slots[i].sh = mmap(NULL, sizeof(xshared), PROT_READ | PROT_WRITE,
+		                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		slots[i].errfd = memfd_create("explore-stderr", MFD_CLOEXEC);
+		slots[i].prefix = calloc(MAX_CHOICES, sizeof(xchoice));
+		if (slots[i].sh == MAP_FAILED || slots[i].errfd < 0 || !slots[i].prefix)
+			hz_die("explore: cannot set up: %s", strerror(errno));
+	}
+	uint64_t seed = hz_seed() | 1, started = 0;
+	int inflight = 0;
 	double t0 = now_s();
-	bool exhausted = false;
-	E.n = 0;
+	xrun *root = calloc(1, sizeof *root);
+	if (!root)
+		hz_die("out of memory");
+	push(root, 0, 0);
+	E.stack[0].run = NULL; /* the first schedule: no prefix */
+	free(root);
 	for (;;) {
-		if (E.schedules >= cap)
-			break;
-		sh->n = 0;
-		sh->overlap = sh->diverged = 0;
-		sh->steps = 0;
-		fflush(stdout);
-		fflush(stderr);
-		pid_t pid = fork();
-		if (pid < 0)
-			hz_die("explore: fork: %s", strerror(errno));
-		if (pid == 0) {
-			dup2(errfd, 2);
-			dup2(nullfd, 1);
-			close(errfd);
-			close(nullfd);
-			setenv("GOTRACEBACK", "none", 1); /* the first line is all we read */
-			alarm(CHILD_ALARM);
-			X.prefix = E.c;
-			X.nprefix = E.n;
-			gomap_seed_random(seed);
-			start_scheduler(sh);
-			return; /* the child runs the variant */
+		for (int i = 0; i < JOBS && E.nstack > 0 && started < cap; i++) {
+			if (slots[i].pid != 0)
+				continue;
+			if (start_child(&slots[i], nullfd, seed))
+				return; /* the child runs the variant */
+			started++;
+			inflight++;
 		}
+		if (inflight == 0)
+			break;
 		int status;
-		while (waitpid(pid, &status, 0) < 0)
-			if (errno != EINTR)
-				hz_die("explore: waitpid: %s", strerror(errno));
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			hz_die("explore: waitpid: %s", strerror(errno));
+		}
+		xslot *s = NULL;
+		for (int i = 0; i < JOBS; i++)
+			if (slots[i].pid == pid)
+				s = &slots[i];
+		if (!s)
+			continue;
+		s->pid = 0;
+		inflight--;
 		char line[512];
-		first_line(errfd, line, sizeof line);
-		if (sh->diverged) {
+		first_line(s->errfd, line, sizeof line);
+		if (s->sh->diverged) {
 			fprintf(stderr, "harness: explore: %s\n", line);
 			exit(70);
 		}
-		classify(status, line, sh);
-		if (!backtrack(sh, E.n, bound)) {
-			exhausted = true;
-			break;
-		}
+		classify(status, line, s->sh);
+		branch(s->sh, s->nprefix, bound);
 	}
-	summary(c, v, bound, cap, exhausted, now_s() - t0);
+	summary(c, v, bound, cap, E.nstack == 0, now_s() - t0);
 	exit(0);
 }
-
 size_t hz_len(gomap *m)
 {
 	if (HZ_EXPLORING())
