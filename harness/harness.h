@@ -21,10 +21,11 @@
  *   func main()                       HZ_CASE(...) + hz_main(): command line, variants
  *
  * Every case program shares one command line (see hz_main):
- *   --variant bad|fixed|control  --mode forced|natural  --seed N
+ *   --variant bad|fixed|control  --mode forced|natural|explore  --seed N
+ *   --bound N  --max-schedules N  --schedule S   (explore mode only)
  *   --list-variants  --banner  --help
  *
- * Two run modes:
+ * Three run modes:
  *   natural  no help at all: Go-like loops with yields, as a user's program
  *            would run. The overlap that triggers a failure is a matter of
  *            luck, as it is in Go. A run repeats its scenario a few times in
@@ -37,6 +38,15 @@
  *            that checks the flag. Which thread holds and which operation
  *            counts as an arrival is chosen by each case (hz_force_window), so
  *            that exactly the expected message fires.
+ *
+ *   explore  every ordering of the scenario's scheduling points with at
+ *            most --bound preemptions (default 2), one child process per
+ *            schedule, under a scheduler that runs one thread at a time
+ *            (explore.c). Loops, threads and key counts are cut to
+ *            HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS and HZ_EXPLORE_SIZE so
+ *            that the space is finite. Prints one JSON line on stdout and
+ *            exits 0 (70 when the explorer itself fails); --schedule S runs
+ *            only schedule S, in process, with the normal output and report.
  *
  * The forced schedule never relies on timing and never spins: every wait is
  * a condition variable, so it works pinned to one CPU. In a race-free twin
@@ -110,6 +120,45 @@ typedef struct hz_case {
  * prints "DONE" on stdout and returns 0. A bad command line: one line on
  * stderr and 64. */
 int hz_main(int argc, char **argv, const hz_case *c);
+
+/* Explore mode's summary: one JSON object on one line of stdout, fields in
+ * this order:
+ *   case, variant         the case id and the variant explored
+ *   mode                  "explore"
+ *   bound                 preemptions allowed per schedule
+ *   max_schedules         the cap (--max-schedules)
+ *   seed                  the seed of the core's and the harness's random
+ *                         choices (HZ_EXPLORE_SEED unless --seed)
+ *   loops, threads, size  HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE
+ *   schedules             schedules run
+ *   exhausted             true: every schedule within the bound was run;
+ *                         false: the cap stopped the exploration
+ *   elapsed_s             seconds, schedules_per_s: schedules / elapsed_s
+ *   ends                  {end: count} for every end seen, in byte order of
+ *                         the end: "clean" (exit 0, nothing on stderr), a
+ *                         report's first line ("fatal error: concurrent map
+ *                         writes", "panic: assignment to entry in nil map"),
+ *                         or another end: another first line of stderr,
+ *                         "explore: hang: no thread can run", "explore: step
+ *                         limit", "explore: timeout after 20 s", "crash:
+ *                         signal N (name)", "exit status N"
+ *   clean                 schedules that ended clean
+ *   reported              schedules that ended with a report (exit status 2
+ *                         and a first line starting "fatal error: " or
+ *                         "panic: ")
+ *   overlapping           schedules in which a thread entered an operation
+ *                         on a map another thread was inside, one of the two
+ *                         a write (whatever the end)
+ *   blind_spots           overlapping schedules that ended clean
+ *   other                 schedules that ended neither clean nor reported
+ *   other_ends            [{end, count, example}] for each such end
+ *   shortest_detecting    the least reported schedule (fewest choices that
+ *                         differ from the default, then fewest choice points),
+ *                         or null
+ *   blind_spot_example    the least blind-spot schedule, or null
+ *   max_choice_points     the most choice points one schedule had
+ * A schedule is "-" (the default policy throughout) or "j:t,j:t,...": at
+ * choice point j (from 0) thread t ran (0 is main, then start order). */
 
 hz_mode hz_run_mode(void);
 bool hz_natural(void);
