@@ -138,6 +138,8 @@ static void client(void *arg)
 
 static void run(void)
 {
+	hz_explore_unsupported("its threads block in socket calls (accept, recv, send) that the "
+	                       "scheduler cannot see");
 	nconn = hz_natural() ? 4 : 2;
 	nreq = hz_loops(20);
 	seen = gomap_make(&gomap_type_str_i64, 0);
