@@ -98,11 +98,10 @@ typedef struct xchoice {
 
 /* Written by the child, read by the parent after the child has ended. */
 typedef struct xshared {
-	uint32_t n;         /* choice points recorded */
-	uint8_t overlap;    /* an unprotected overlap happened */
-	uint8_t diverged;   /* the prefix did not fit: the program is not deterministic */
-	uint64_t steps;     /* scheduling points passed */
-	char excluded[256]; /* hz_explore_unsupported's reason, or empty */
+	uint32_t n;       /* choice points recorded */
+	uint8_t overlap;  /* an unprotected overlap happened */
+	uint8_t diverged; /* the prefix did not fit: the program is not deterministic */
+	uint64_t steps;   /* scheduling points passed */
 	xchoice c[MAX_CHOICES];
 } xshared;
 
@@ -264,14 +263,6 @@ void hz_x_wake_(const void *obj)
 			X.thr[i].state = X_RUNNABLE;
 			X.thr[i].blocked_on = NULL;
 		}
-}
-
-void hz_explore_unsupported(const char *why)
-{
-	if (!hz_x_on_)
-		return;
-	snprintf(X.sh->excluded, sizeof X.sh->excluded, "%s", why);
-	child_end("not supported");
 }
 
 /* Enters an operation on `m`; notes an unprotected overlap. */
@@ -791,7 +782,6 @@ static bool start_child(xslot *s, int nullfd, uint64_t seed)
 			free(it.run);
 	}
 	s->sh->n = 0;
-	s->sh->excluded[0] = '\0';
 	s->sh->overlap = s->sh->diverged = 0;
 	s->sh->steps = 0;
 	fflush(stdout);
@@ -866,22 +856,6 @@ void hz_x_explore_(const hz_case *c, const hz_variant *v, int bound, uint64_t ca
 		inflight--;
 		char line[512];
 		first_line(s->errfd, line, sizeof line);
-		if (s->sh->excluded[0]) {
-			/* Not one schedule can run: say why, as the summary. */
-			while (inflight > 0 && wait(NULL) > 0)
-				inflight--;
-			fputs("{\"case\":", stdout);
-			json_str(stdout, c->id);
-			fputs(",\"variant\":", stdout);
-			json_str(stdout, v->name);
-			fprintf(stdout,
-			        ",\"mode\":\"explore\",\"bound\":%d,\"schedules\":0,"
-			        "\"exhausted\":false,\"excluded\":",
-			        bound);
-			json_str(stdout, s->sh->excluded);
-			fputs("}\n", stdout);
-			exit(0);
-		}
 		if (s->sh->diverged) {
 			fprintf(stderr, "harness: explore: %s\n", line);
 			exit(70);

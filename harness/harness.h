@@ -161,15 +161,6 @@ int hz_main(int argc, char **argv, const hz_case *c);
  * choice point j (from 0) thread t ran (0 is main, then start order). */
 
 hz_mode hz_run_mode(void);
-
-/* Called by a case whose threads block where the explore mode's scheduler
- * cannot see them (a socket call, say): in explore mode the exploration
- * stops before its first schedule and its summary is only
- *   {"case", "variant", "mode", "bound", "schedules": 0, "exhausted": false,
- *    "excluded": why}
- * A replay (--schedule) prints "explore: not supported" and exits 3. A no-op
- * in the other modes. */
-void hz_explore_unsupported(const char *why);
 bool hz_natural(void);
 uint64_t hz_seed(void);
 
