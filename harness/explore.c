@@ -39,16 +39,18 @@
  * schedule it forks a child, which runs the variant under the controlled
  * scheduler, following the choices the parent gives it for its first choice
  * points (a prefix) and the default policy after that, and records every
- * choice point (the runnable set, the current thread, the choice, whether a
- * switch there is a preemption) and the overlap flag in a shared mapping.
- * The child's stderr goes to a memory file the parent reads; stdout goes to
- * /dev/null. The parent classifies the end by the exit status and the first
- * line of stderr, then backtracks: the deepest choice point with an untried
- * alternative whose preemptions so far stay within the bound becomes the end
- * of the next prefix. When there is none, the space is exhausted. The core's
- * random choices (map seeds, iteration starts) and the harness's random
- * streams are seeded with a fixed value, so a schedule is a pure function of
- * its choices and two explorations give the same counts.
+ * choice point (the runnable set, the current thread, the choice, the
+ * default, whether a switch there is a preemption) and the overlap flag in a
+ * shared mapping. The child's stderr goes to a memory file the parent reads;
+ * stdout goes to /dev/null. The parent classifies the end by the exit status
+ * and the first line of stderr. Every untried alternative at a point the
+ * child reached on its own whose preemptions so far stay within the bound
+ * is a branch: the child's path up to that point, then the alternative.
+ * Branches wait on a stack (deepest on top, as in a depth-first walk); two
+ * children run at once. The space is exhausted when the stack is empty. The
+ * core's random choices (map seeds, iteration starts, hash key) and the
+ * harness's random streams are seeded with a fixed value, so a schedule is a
+ * pure function of its choices and two explorations give the same counts.
  *
  * A schedule is printed as the choices that differ from the default policy:
  * "-" for none, else "j:t,j:t,..." (choice point j, counting from 0, ran
