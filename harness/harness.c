@@ -540,6 +540,7 @@ int hz_main(int argc, char **argv, const hz_case *c)
 	bool banner = false, have_seed = false;
 	uint64_t bound = 2, max_schedules = 1000000;
 	const char *schedule = NULL;
+	bool explore_option = false; /* --bound, --max-schedules or --schedule */
 	const char *v;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -572,12 +573,15 @@ int hz_main(int argc, char **argv, const hz_case *c)
 		} else if ((v = option_value(argc, argv, &i, "--bound"))) {
 			if (!parse_u64(v, &bound) || bound > 64)
 				bad_usage(argv[0], "bad bound '%s' (0 to 64)", v);
+			explore_option = true;
 		} else if ((v = option_value(argc, argv, &i, "--max-schedules"))) {
 			if (!parse_u64(v, &max_schedules) || max_schedules == 0)
 				bad_usage(argv[0], "bad schedule count '%s' (a positive number)",
 				          v);
+			explore_option = true;
 		} else if ((v = option_value(argc, argv, &i, "--schedule"))) {
 			schedule = v;
+			explore_option = true;
 		} else if ((v = option_value(argc, argv, &i, "--seed"))) {
 			if (!parse_u64(v, &run_seed))
 				bad_usage(argv[0], "bad seed '%s' (a decimal number)", v);
@@ -586,7 +590,7 @@ int hz_main(int argc, char **argv, const hz_case *c)
 			bad_usage(argv[0], "unknown argument '%s'", a);
 		}
 	}
-	if ((schedule || bound != 2 || max_schedules != 1000000) && run_mode != HZ_EXPLORE)
+	if (explore_option && run_mode != HZ_EXPLORE)
 		bad_usage(argv[0], "%s",
 		          "--bound, --max-schedules and --schedule need --mode explore");
 	if (!have_seed) /* an exploration must give the same counts every time */

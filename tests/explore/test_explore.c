@@ -177,5 +177,7 @@ Test(explore, options_need_explore_mode)
 {
 	char out[MAX_OUT];
 	cr_assert(eq(int, run_tiny("--mode forced --bound 1", true, out), 64), "%s", out);
+	cr_assert(eq(int, run_tiny("--bound 2", true, out), 64), "%s", out);
+	cr_assert(eq(int, run_tiny("--mode natural --schedule -", true, out), 64), "%s", out);
 	cr_assert(eq(int, run_tiny("--mode explore --schedule 1:x", true, out), 70), "%s", out);
 }
