@@ -4,8 +4,8 @@
  * (../shared/peers: Go's map, abseil, GLib, khash, uthash on identical keys).
  *
  * Run it from a writable copy of the kit:
- *   cp -r /work/shared/peers /tmp/peers && cd /tmp/peers
- *   EXTRA_ADAPTERS=/work/main/bench/peers-adapter.c ./run.sh
+ *   repo=$PWD && cp -r ../shared/peers /tmp/peers && cd /tmp/peers
+ *   EXTRA_ADAPTERS=$repo/bench/peers-adapter.c ./run.sh
  * The kit compiles the core's sources listed below with its own flags
  * (-O2 -DNDEBUG, the same for every C peer), detector compiled in, plus the
  * frame pointers the project builds with. PEER-SRCS must list the sources
@@ -13,7 +13,7 @@
  * libdw's headers only (the report loads libdw with dlopen).
  *
  * PEER-NAME: gomap
- * PEER-SRCS: ../core/map.c ../core/map_fast64.c ../core/map_faststr.c ../core/hash.c ../core/report.c
+ * PEER-SRCS: ../core/map.c ../core/map_fast64.c ../core/map_faststr.c ../core/hash.c ../core/instrument.c ../core/timeline.c ../core/thread.c ../core/symbols.c ../core/report.c
  * PEER-CFLAGS: -DGOMAP_DETECTOR=1 -fno-omit-frame-pointer $(pkg-config --cflags libdw)
  * PEER-LIBS: -ldl
  * PEER-CONC: yes

@@ -2,8 +2,8 @@
 # peers-ratios.sh [RESULTS.tsv] -- the core against its targets, from one run
 # of the peers kit (../shared/peers) with bench/peers-adapter.c added.
 #
-#   cd /tmp/peers && EXTRA_ADAPTERS=/work/main/bench/peers-adapter.c ./run.sh
-#   /work/main/bench/peers-ratios.sh /tmp/peers/build/results.tsv
+#   cd /tmp/peers && EXTRA_ADAPTERS=$repo/bench/peers-adapter.c ./run.sh
+#   $repo/bench/peers-ratios.sh /tmp/peers/build/results.tsv
 #
 # Prints, per single-thread workload, gomap's ns/op next to Go's map and
 # abseil's flat_hash_map, and the ratios the targets are stated in:

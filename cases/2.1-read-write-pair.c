@@ -71,5 +71,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("2.1-read-write-pair", "one thread reads, one thread writes, no synchronisation",
-        {"bad", run_bad}, {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -71,6 +71,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("2.2-unsynchronised-goroutines",
-        "many threads write distinct keys and read a shared key, no synchronisation",
-        {"bad", run_bad}, {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

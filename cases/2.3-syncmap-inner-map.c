@@ -83,6 +83,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("2.3-syncmap-inner-map",
-        "a plain map inside a concurrency-safe map is written and read directly by two threads",
-        {"bad", run_bad}, {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -79,6 +79,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("3.3-background-scanner",
-        "a background thread walks a map through the map API while the owner writes it",
-        {"bad", run_bad}, {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -250,6 +250,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("4.1-http-handler-middleware",
-        "an HTTP server's middleware and handler write a shared map, one thread per connection",
-        {"bad", run_bad}, {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

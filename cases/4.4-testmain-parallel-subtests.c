@@ -82,6 +82,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("4.4-testmain-parallel-subtests",
-        "a test main initialises a shared map; parallel subtests update it", {"bad", run_bad},
-        {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -66,5 +66,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("clone-while-writing", "one thread clones a map while another writes it", {"bad", run_bad},
-        {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -52,6 +52,4 @@ static void run_control(void)
 	gomap_free(m);
 }
 
-HZ_CASE("control-gc-only",
-        "a single writer while a collector churns the heap (the article's GC example): never fails",
-        {"control", run_control})
+HZ_CASE({"control", run_control})

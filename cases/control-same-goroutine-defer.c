@@ -50,6 +50,4 @@ static void run_control(void)
 	gomap_free(totals);
 }
 
-HZ_CASE("control-same-goroutine-defer",
-        "a deferred read in the same thread as the writes (the article's 2.4 example): never fails",
-        {"control", run_control})
+HZ_CASE({"control", run_control})

@@ -56,5 +56,4 @@ static void run_fixed(void)
 	run();
 }
 
-HZ_CASE("delete-while-writing", "two threads delete from one map", {"bad", run_bad},
-        {"fixed", run_fixed})
+HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})

@@ -233,11 +233,6 @@ void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg);
 /* Reports and checks                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* Prints Go's first line and a report, then ends the process with exit
- * status 2 (or SIGABRT with GOTRACEBACK=crash). Used by the detector; the
- * harness uses it for its own misuse reports. */
-_Noreturn void gomap_fatal(const char *msg, gomap *m, gomap_op op);
-
 /* Walks the whole structure and checks every invariant the core relies on.
  * Returns NULL when all hold, or a static description of the first broken
  * one. Single-threaded use only (tests). */

@@ -271,7 +271,7 @@ unsigned char *gm_newoverflow(gomap *h, unsigned char *b);
 void gm_first_array(gomap *h);
 bool gm_lookup_slotkey(gomap *h, const void *slotkey, const void **k, const void **e);
 
-/* ---- reports (report.c) ---- */
+/* ---- instrumentation (instrument.c) ---- */
 
 extern gomap_hook_fn gm_hooks[GOMAP_EV_COUNT_];
 extern void *gm_hook_args[GOMAP_EV_COUNT_];
@@ -302,6 +302,17 @@ GM_INLINE void gm_hook(unsigned ins, unsigned ev, gomap *h, gomap_op op)
 		gm_instrument(ev, h, op);
 }
 
+/* ---- the flight recorder (timeline.c) ---- */
+
+/* Appends one event to the ring of `h` (allocated on first use). */
+void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase);
+/* Prints the ring of `h` as part of a report (nothing when it has none). */
+void gm_print_timeline(gomap *h);
+
+/* ---- thread identity (thread.c) ---- */
+
+enum { GM_NAME_LEN = 32 }; /* a thread name's bytes, '\0' included */
+
 int gm_thread_id_slow(void);
 extern _Thread_local int gm_my_thread_id;
 
@@ -311,6 +322,33 @@ GM_INLINE int gm_thread_id(void)
 	int id = gm_my_thread_id;
 	return GM_LIKELY(id != 0) ? id : gm_thread_id_slow();
 }
+
+/* The name given to thread `id`, or "" (out: GM_NAME_LEN bytes). */
+void gm_thread_name(int id, char *out);
+
+/* ---- symbols (symbols.c) ---- */
+
+typedef struct gm_frame {
+	const char *func; /* NULL when unknown */
+	const char *file; /* NULL when unknown */
+	int line;
+	uintptr_t off;
+	uintptr_t pc;
+} gm_frame;
+
+/* Loads libdw and reads this process's modules; without libdw frames keep
+ * their addresses only. */
+void gm_symbols_open(void);
+/* A frame from a return address: its function name, its source line, or
+ * both (see symbols.c for why they are separate). */
+void gm_symbolise_name(uintptr_t pc, gm_frame *f);
+void gm_symbolise_line(gm_frame *f);
+void gm_symbolise(uintptr_t pc, gm_frame *f);
+
+/* ---- the report (report.c) ---- */
+
+/* Formats onto stderr with write(2): no stdio buffer, no lock. */
+void gm_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Misuse by the caller (Go: fatal), caught by an entry check: the thread
  * that set the write flag last holds it, and is named as the other party. */

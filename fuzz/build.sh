@@ -12,7 +12,8 @@ warn=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unuse
       -Werror)
 common=(-std=gnu11 -g -O1 -fno-omit-frame-pointer -pthread -I"$root/core")
 src=("$root"/core/map.c "$root"/core/map_fast64.c "$root"/core/map_faststr.c
-     "$root"/core/hash.c "$root"/core/report.c "$root"/fuzz/fuzz_core.c)
+     "$root"/core/hash.c "$root"/core/instrument.c "$root"/core/timeline.c "$root"/core/thread.c
+     "$root"/core/symbols.c "$root"/core/report.c "$root"/fuzz/fuzz_core.c)
 # The core dlopen()s libdw for its reports; only the headers are needed.
 common+=($(pkg-config --cflags libdw))
 libs=(-ldl)

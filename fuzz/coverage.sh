@@ -24,7 +24,8 @@ LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$out/fuzz_core_cov" -runs=0 "$@" >"$out
 grep -E '^#[0-9]+[[:space:]]+DONE' "$out/coverage-run.log" | tail -n 1 || true
 "$profdata" merge -sparse "$out"/cov-*.profraw -o "$out/coverage.profdata"
 srcs=("$root"/core/map.c "$root"/core/map_fast64.c "$root"/core/map_faststr.c "$root"/core/hash.c
-      "$root"/core/map_impl.h "$root"/core/internal.h "$root"/core/report.c)
+      "$root"/core/map_impl.h "$root"/core/internal.h "$root"/core/instrument.c "$root"/core/timeline.c
+      "$root"/core/thread.c "$root"/core/symbols.c "$root"/core/report.c)
 "$cov" report "$out/fuzz_core_cov" -instr-profile="$out/coverage.profdata" "${srcs[@]}"
 "$cov" show "$out/fuzz_core_cov" -instr-profile="$out/coverage.profdata" "${srcs[@]}" \
   >"$out/coverage.txt"

@@ -11,10 +11,10 @@
  *     write flag cleared, read entry, iteration step, clone entry, and the
  *     exit of each of those operations) and hz_len;
  *   - the harness's thread start (in the spawner, after the new thread
- *     exists) and end, lock and unlock, wait group wait, cancel, once,
+ *     exists) and end, lock and unlock, wait group wait, cancel,
  *     hz_yield and hz_sleep_us.
  * At a point the scheduler lists the runnable threads. A thread that waits
- * for a harness object (lock, wait group, cancel token, once) is not
+ * for a harness object (lock, wait group, cancel token) is not
  * runnable until the object's release wakes it; a finished thread never is.
  * Where more than one thread could run next the point is a choice point,
  * and the thread to run is taken from the schedule being followed, or else
@@ -400,20 +400,6 @@ void hz_x_cancel_wait_(hz_cancel *c)
 		hz_x_block_(c);
 }
 
-void hz_x_once_do_(hz_once *o, void (*fn)(void *), void *arg)
-{
-	point(P_COSTLY);
-	if (atomic_load(&o->state) == 0) {
-		atomic_store(&o->state, 1);
-		fn(arg);
-		atomic_store(&o->state, 2);
-		hz_x_wake_(o);
-		return;
-	}
-	while (atomic_load(&o->state) != 2)
-		hz_x_block_(o);
-}
-
 /* ------------------------------------------------------------------------ */
 /* Schedule strings                                                         */
 /* ------------------------------------------------------------------------ */
@@ -490,7 +476,7 @@ void hz_x_replay_(const char *schedule)
 	xshared *sh = calloc(1, sizeof *sh);
 	if (!sh)
 		hz_die("out of memory");
-	gomap_seed_random(hz_seed() | 1);
+	gomap_seed_random(hz_run_seed_() | 1);
 	start_scheduler(sh);
 }
 
@@ -737,7 +723,7 @@ static void summary(const hz_case *c, const hz_variant *v, int bound, uint64_t c
 	        ",\"mode\":\"explore\",\"bound\":%d,\"max_schedules\":%" PRIu64 ",\"seed\":%" PRIu64
 	        ",\"loops\":%d,\"threads\":%d,\"size\":%d,\"schedules\":%" PRIu64
 	        ",\"exhausted\":%s,\"elapsed_s\":%.3f,\"schedules_per_s\":%.0f",
-	        bound, cap, hz_seed(), HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE,
+	        bound, cap, hz_run_seed_(), HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE,
 	        E.schedules, exhausted ? "true" : "false", secs,
 	        secs > 0 ? (double)E.schedules / secs : 0.0);
 	fputs(",\"ends\":{", f);
@@ -821,7 +807,7 @@ void hz_x_explore_(const hz_case *c, const hz_variant *v, int bound, uint64_t ca
 		if (slots[i].sh == MAP_FAILED || slots[i].errfd < 0 || !slots[i].prefix)
 			hz_die("explore: cannot set up: %s", strerror(errno));
 	}
-	uint64_t seed = hz_seed() | 1, started = 0;
+	uint64_t seed = hz_run_seed_() | 1, started = 0;
 	int inflight = 0;
 	double t0 = now_s();
 	xrun *root = calloc(1, sizeof *root);

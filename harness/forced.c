@@ -63,6 +63,7 @@ static struct {
 	hz_thr *arriver;    /* the party that arrived, NULL until then */
 	bool arriver_moved; /* the arriver reached its next event: it passed the check */
 	bool detected;      /* the detector fired; the process is ending */
+	unsigned deadlines; /* waits that ended at their safety net (tests read it) */
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local hz_thr *self;
@@ -90,7 +91,10 @@ static struct timespec deadline_after(long long ns)
 /* Waits on S.cv; returns false once the deadline has passed. */
 static bool wait_until(const struct timespec *dl)
 {
-	return pthread_cond_timedwait(&S.cv, &S.mu, dl) != ETIMEDOUT;
+	if (pthread_cond_timedwait(&S.cv, &S.mu, dl) != ETIMEDOUT)
+		return true;
+	S.deadlines++;
+	return false;
 }
 
 /* The process is going down with a report: never come back. */
@@ -310,6 +314,14 @@ void hz_sched_install_(void)
 	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++)
 		gomap_set_hook(watched[i], hook, NULL);
 	gomap_set_hook(GOMAP_EV_DETECTED, on_detected, NULL);
+}
+
+unsigned hz_sched_deadlines_(void)
+{
+	pthread_mutex_lock(&S.mu);
+	unsigned n = S.deadlines;
+	pthread_mutex_unlock(&S.mu);
+	return n;
 }
 
 bool hz_detected_(void)

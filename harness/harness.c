@@ -1,6 +1,6 @@
 /*
  * harness.c -- the command line every case shares, and Go's concurrency
- * vocabulary in C: named threads, wait groups, defer, cancel tokens, once,
+ * vocabulary in C: named threads, wait groups, defer, cancel tokens,
  * and locks that announce when they park (see forced.c for why).
  */
 #include <errno.h>
@@ -33,7 +33,7 @@ bool hz_natural(void)
 	return run_mode == HZ_NATURAL;
 }
 
-uint64_t hz_seed(void)
+uint64_t hz_run_seed_(void)
 {
 	return run_seed;
 }
@@ -253,7 +253,7 @@ void hz_defer_run_(struct hz_defer *d)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Cancel token and once                                                    */
+/* Cancel token                                                             */
 /* ------------------------------------------------------------------------ */
 
 void hz_cancel_init(hz_cancel *c)
@@ -302,33 +302,6 @@ void hz_cancel_destroy(hz_cancel *c)
 {
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
-}
-
-void hz_once_do(hz_once *o, void (*fn)(void *), void *arg)
-{
-	if (HZ_EXPLORING()) {
-		hz_x_once_do_(o, fn, arg);
-		return;
-	}
-	if (atomic_load(&o->state) == 2)
-		return;
-	pthread_mutex_lock(&o->mu);
-	if (atomic_load(&o->state) == 0) {
-		atomic_store(&o->state, 1);
-		pthread_mutex_unlock(&o->mu);
-		fn(arg);
-		pthread_mutex_lock(&o->mu);
-		atomic_store(&o->state, 2);
-		pthread_cond_broadcast(&o->cv);
-		hz_wake_(o);
-	} else {
-		while (atomic_load(&o->state) != 2) {
-			hz_park_(o);
-			pthread_cond_wait(&o->cv, &o->mu);
-		}
-	}
-	pthread_mutex_unlock(&o->mu);
-	hz_unpark_();
 }
 
 /* ------------------------------------------------------------------------ */

@@ -12,7 +12,6 @@
  *   defer f(x)                        HZ_DEFER(f, x): runs f(x) when the scope ends
  *   ctx, cancel := context.WithCancel hz_cancel: hz_cancel_fire, hz_cancelled,
  *                                     hz_cancel_wait (<-ctx.Done())
- *   sync.Once                         hz_once: hz_once_do
  *   sync.Mutex, sync.RWMutex          hz_mutex, hz_rwlock
  *   sync.Map                          hz_syncmap: read-mostly concurrent map
  *   (a map split over N mutexes)      hz_shardmap: sharded-lock map
@@ -52,7 +51,7 @@
  * a condition variable, so it works pinned to one CPU. In a race-free twin
  * a party can never arrive while the window is open (a lock keeps it out);
  * the holder then stops waiting as soon as every party is parked on a
- * harness lock (or wait group, cancel token, once) that someone else holds,
+ * harness lock (or wait group, cancel token) that someone else holds,
  * or has finished. Those primitives announce "parked" for exactly this
  * reason. A hard cap of a few seconds exists only as a safety net.
  */
@@ -102,13 +101,18 @@ typedef struct hz_case {
 	size_t nvariants;
 } hz_case;
 
-/* Declares the case and its main(). Usage:
- *   HZ_CASE("2.1-read-write-pair", "one thread reads, one writes",
- *           {"bad", run_bad}, {"fixed", run_fixed})
+/* The case's id and title, from the catalogue registry (cases/manifest.tsv):
+ * the build generates them for each case program, so a source never
+ * restates them. */
+extern const char hz_case_id_[];
+extern const char hz_case_title_[];
+
+/* Declares the case's variants and its main(). Usage:
+ *   HZ_CASE({"bad", run_bad}, {"fixed", run_fixed})
  */
-#define HZ_CASE(id_, title_, ...)                                                                  \
+#define HZ_CASE(...)                                                                               \
 	static const hz_variant hz_variants_[] = {__VA_ARGS__};                                    \
-	static const hz_case hz_case_ = {id_, title_, hz_variants_,                                \
+	static const hz_case hz_case_ = {hz_case_id_, hz_case_title_, hz_variants_,                \
 	                                 sizeof(hz_variants_) / sizeof(hz_variants_[0])};          \
 	int main(int argc, char **argv)                                                            \
 	{                                                                                          \
@@ -162,7 +166,6 @@ int hz_main(int argc, char **argv, const hz_case *c);
 
 hz_mode hz_run_mode(void);
 bool hz_natural(void);
-uint64_t hz_seed(void);
 
 /* How many times a Go-like loop runs: `natural` in natural mode, a handful
  * in forced mode (where the first overlap is certain, and a race-free twin
@@ -263,7 +266,7 @@ void hz_defer_run_(struct hz_defer *d);
 	        __attribute__((cleanup(hz_defer_run_), unused)) = {(fn_), (arg_)}
 
 /* ------------------------------------------------------------------------ */
-/* context.WithCancel and sync.Once                                         */
+/* context.WithCancel                                                       */
 /* ------------------------------------------------------------------------ */
 
 typedef struct hz_cancel {
@@ -277,17 +280,6 @@ void hz_cancel_fire(hz_cancel *c);     /* cancel() */
 bool hz_cancelled(const hz_cancel *c); /* ctx.Err() != nil */
 void hz_cancel_wait(hz_cancel *c);     /* <-ctx.Done(); parks */
 void hz_cancel_destroy(hz_cancel *c);
-
-typedef struct hz_once {
-	atomic_int state; /* 0 not run, 1 running, 2 done */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-} hz_once;
-#define HZ_ONCE_INIT                                                                               \
-	{                                                                                          \
-		0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER                             \
-	}
-void hz_once_do(hz_once *o, void (*fn)(void *), void *arg);
 
 /* ------------------------------------------------------------------------ */
 /* Locks that tell the forced schedule when they block                      */
@@ -361,7 +353,6 @@ typedef struct hz_shardmap {
 } hz_shardmap;
 void hz_shardmap_init(hz_shardmap *s);
 void hz_shardmap_set(hz_shardmap *s, int64_t k, int64_t v);
-int64_t hz_shardmap_add(hz_shardmap *s, int64_t k, int64_t delta); /* returns the new value */
 bool hz_shardmap_get(hz_shardmap *s, int64_t k, int64_t *v);
 size_t hz_shardmap_len(hz_shardmap *s);
 void hz_shardmap_destroy(hz_shardmap *s);
@@ -377,8 +368,6 @@ typedef struct hz_syncmap hz_syncmap;
 hz_syncmap *hz_syncmap_new(void);
 void *hz_syncmap_load(hz_syncmap *s, int64_t k);
 void hz_syncmap_store(hz_syncmap *s, int64_t k, void *v);
-/* Returns the existing value, or stores v and returns it. */
-void *hz_syncmap_load_or_store(hz_syncmap *s, int64_t k, void *v);
 void hz_syncmap_destroy(hz_syncmap *s);
 
 /* Copy-on-write map[int64]int64: readers take the current version with one

@@ -24,7 +24,7 @@ hz_thr *hz_sched_register_(hz_role role);
 /* Binds a registered record to the calling thread. */
 void hz_sched_bind_(hz_thr *t);
 /* Parking, precisely: a thread is parked only while it waits for a harness
- * object (lock, wait group, cancel token, once) that is not available.
+ * object (lock, wait group, cancel token) that is not available.
  *   waiter:   lock inner; while (unavailable) { hz_park_(obj); wait; }
  *             unlock inner; hz_unpark_();
  *   releaser: change the state under inner; broadcast; hz_wake_(obj).
@@ -40,6 +40,9 @@ void hz_sched_finish_(void);
 void hz_sched_install_(void);
 /* True once the detector has fired in a forced run. */
 bool hz_detected_(void);
+/* How many waits of the forced schedule ended at their safety-net deadline
+ * (none in a correct run; tests/harness checks that). */
+unsigned hz_sched_deadlines_(void);
 
 /* Explore mode (explore.c). While hz_x_on_ is set, one thread runs at a
  * time and the primitives below replace the harness's own: the caller holds
@@ -62,7 +65,8 @@ void hz_x_wrlock_(hz_rwlock *l);
 void hz_x_rwunlock_(hz_rwlock *l);
 void hz_x_wg_wait_(hz_wg *wg);
 void hz_x_cancel_wait_(hz_cancel *c);
-void hz_x_once_do_(hz_once *o, void (*fn)(void *), void *arg);
+/* The run's seed (--seed, or the mode's default). */
+uint64_t hz_run_seed_(void);
 /* Runs the exploration in this process, which becomes the explorer: it
  * returns only in a child, which then runs the variant; the explorer
  * prints the summary and exits. */

@@ -50,16 +50,6 @@ void hz_shardmap_set(hz_shardmap *s, int64_t k, int64_t v)
 	hz_mutex_unlock(&sh->mu);
 }
 
-int64_t hz_shardmap_add(hz_shardmap *s, int64_t k, int64_t delta)
-{
-	struct hz_shard *sh = shard_of(s, k);
-	hz_mutex_lock(&sh->mu);
-	int64_t v = gomap_i64_get(sh->m, k) + delta;
-	gomap_i64_set(sh->m, k, v);
-	hz_mutex_unlock(&sh->mu);
-	return v;
-}
-
 bool hz_shardmap_get(hz_shardmap *s, int64_t k, int64_t *v)
 {
 	struct hz_shard *sh = shard_of(s, k);
@@ -223,19 +213,6 @@ void hz_syncmap_store(hz_syncmap *s, int64_t k, void *v)
 	if (!created)
 		atomic_store(&e->p, v);
 	hz_mutex_unlock(&s->mu);
-}
-
-void *hz_syncmap_load_or_store(hz_syncmap *s, int64_t k, void *v)
-{
-	struct sm_entry *e = sm_find(atomic_load(&s->read)->m, k);
-	if (e)
-		return atomic_load(&e->p);
-	bool created;
-	hz_mutex_lock(&s->mu);
-	e = sm_entry_locked(s, k, v, &created);
-	void *got = atomic_load(&e->p);
-	hz_mutex_unlock(&s->mu);
-	return got;
 }
 
 void hz_syncmap_destroy(hz_syncmap *s)
