@@ -55,7 +55,13 @@
  * A schedule is printed as the choices that differ from the default policy:
  * "-" for none, else "j:t,j:t,..." (choice point j, counting from 0, ran
  * thread t; thread 0 is main, the others count in start order). --schedule
- * replays one in this process, with the normal output and report.
+ * replays one in this process, with the normal output and report. A
+ * detecting replay run with GOMAP_TIMELINE=1 ends with the core's flight
+ * recorder, printed by the report; a blind spot has no report, so a replay
+ * under GOMAP_TIMELINE=1 keeps its own record of the map events the hooks
+ * see and, once the first unprotected overlap is over (no thread is inside
+ * that map any more) without a report, prints that map's last events in the
+ * recorder's format: the lane chart of an ordering the detector misses.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -121,7 +127,28 @@ static struct {
 	uint32_t *dev_at;
 	uint8_t *dev_to;
 	size_t ndev, nextdev;
+	/* a replay under GOMAP_TIMELINE=1: its record of map events, the map
+	 * of the first unprotected overlap, and whether that map's events have
+	 * been printed */
+	bool record;
+	const void *overlap_map;
+	bool overlap_shown;
 } X;
+
+/* A replay's record of map events (a ring, all maps together). */
+#define REC_LEN   1024
+#define REC_SHOWN 64 /* the core's recorder keeps as many per map */
+typedef struct xevent {
+	uint64_t ns;
+	const void *map;
+	int tid;
+	uint8_t op;
+	uint8_t phase; /* index into rec_phases */
+	char name[16];
+} xevent;
+static xevent rec[REC_LEN];
+static uint64_t nrec;
+static const char *const rec_phases[] = {"entered", "write flag set", "write flag cleared"};
 
 static _Thread_local int self_idx = -1;
 
@@ -272,8 +299,11 @@ static void enter_op(const void *m, bool write)
 {
 	int me = self_idx;
 	for (int i = 0; i < X.nthr; i++)
-		if (i != me && X.thr[i].in_map == m && (write || X.thr[i].in_write))
+		if (i != me && X.thr[i].in_map == m && (write || X.thr[i].in_write)) {
 			X.sh->overlap = 1;
+			if (!X.overlap_map)
+				X.overlap_map = m;
+		}
 	X.thr[me].in_map = m;
 	X.thr[me].in_write = write;
 }
@@ -291,12 +321,60 @@ size_t hz_x_len_(gomap *m)
 	return n;
 }
 
+/* A replay's record: one map event (only the baton holder runs, so no lock). */
+static void record(gomap_event ev, const gomap *m, gomap_op op)
+{
+	uint8_t phase = ev == GOMAP_EV_WRITE_SET ? 1 : ev == GOMAP_EV_WRITE_CLEAR ? 2 : 0;
+	xevent *e = &rec[nrec++ % REC_LEN];
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	e->ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	e->map = m;
+	e->tid = gomap_thread_id();
+	e->op = (uint8_t)op;
+	e->phase = phase;
+	if (pthread_getname_np(pthread_self(), e->name, sizeof e->name) != 0)
+		e->name[0] = '\0';
+}
+
+/* Once no thread is inside the map of the first unprotected overlap, the
+ * overlap is over and nothing reported it: print that map's last events in
+ * the format of the core's flight recorder. */
+static void overlap_ended(const void *m)
+{
+	for (int i = 0; i < X.nthr; i++)
+		if (X.thr[i].in_map == m)
+			return;
+	X.overlap_shown = true;
+	uint64_t first = nrec > REC_LEN ? nrec - REC_LEN : 0, from = nrec, n = 0;
+	while (from > first && n < REC_SHOWN)
+		if (rec[--from % REC_LEN].map == m)
+			n++;
+	fprintf(stderr, "explore: an unprotected overlap on the map ended without a report\n"
+	                "\nmap timeline, oldest first (GOMAP_TIMELINE=1):\n");
+	uint64_t t0 = 0;
+	bool any = false;
+	for (uint64_t k = from; k < nrec; k++) {
+		const xevent *e = &rec[k % REC_LEN];
+		if (e->map != m)
+			continue;
+		if (!any)
+			t0 = e->ns;
+		any = true;
+		fprintf(stderr, "  +%.3fus thread %d%s%s%s %s: %s\n", (double)(e->ns - t0) / 1000.0,
+		        e->tid, e->name[0] ? " \"" : "", e->name, e->name[0] ? "\"" : "",
+		        gomap_op_name((gomap_op)e->op), rec_phases[e->phase]);
+	}
+	fflush(stderr);
+}
+
 static void hook(gomap_event ev, gomap *m, gomap_op op, void *arg)
 {
-	(void)op;
 	(void)arg;
 	if (self_idx < 0)
 		return;
+	if (X.record && ev != GOMAP_EV_OP_EXIT && ev != GOMAP_EV_DETECTED)
+		record(ev, m, op);
 	switch (ev) {
 	case GOMAP_EV_WRITE_ENTRY:
 		enter_op(m, true);
@@ -308,6 +386,8 @@ static void hook(gomap_event ev, gomap *m, gomap_op op, void *arg)
 		break;
 	case GOMAP_EV_OP_EXIT:
 		X.thr[self_idx].in_map = NULL;
+		if (X.record && X.overlap_map == m && !X.overlap_shown)
+			overlap_ended(m);
 		break;
 	case GOMAP_EV_DETECTED:
 		return; /* the report ends the process; no more switching */
@@ -477,6 +557,8 @@ void hz_x_replay_(const char *schedule)
 	if (!sh)
 		hz_die("out of memory");
 	gomap_seed_random(hz_run_seed_() | 1);
+	const char *tl = getenv("GOMAP_TIMELINE");
+	X.record = tl != NULL && tl[0] != '\0' && strcmp(tl, "0") != 0;
 	start_scheduler(sh);
 }
 
