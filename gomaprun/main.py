@@ -212,6 +212,8 @@ def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path,
     if html_file is not None:
         with html_file:
             meta = {"judged by": judge.title} if judge.title else {}
+            if judge.bound is not None:
+                meta["preemption bound"] = judge.bound
             meta.update({"seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
                          "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
             if interrupted is not None:

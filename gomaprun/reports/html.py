@@ -23,7 +23,10 @@ from ..catalogue.sources import read_writeup
 from ..judges.recorder import parse_timeline
 from .explore import EXPLORE_HEADER, explore_cells, explore_line
 from .text import TABLE_HEADER
-from .timeline import SVG_WIDTH, svg_timeline
+from .timeline import svg_timeline
+
+# An explored case's two orderings are drawn side by side in its card.
+ORDERING_WIDTH = 450
 
 
 def _e(s: object) -> str:
@@ -302,7 +305,7 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
     if card.explore_examples:
         out.append('<div class="orderings">')
         for label, stderr, ok in card.explore_examples:
-            chart = svg_timeline(parse_timeline(stderr), width=SVG_WIDTH // 2 + 160)
+            chart = svg_timeline(parse_timeline(stderr), width=ORDERING_WIDTH)
             out.append(f'<figure class="ordering{"" if ok else " disagrees"}"><figcaption>{_e(label)}'
                        + ("" if ok else " (the replay does not agree with the exploration)")
                        + "</figcaption>" + (chart or '<p class="note">no map timeline</p>') + "</figure>")
@@ -356,7 +359,7 @@ figure{margin:6px 0}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x
 details{margin-top:6px}summary{cursor:pointer;color:#2b6cb0}
 .writeup{border-top:1px solid #e2e8f0;margin-top:6px}.writeup pre{background:#f7fafc;padding:6px 10px;overflow-x:auto}
 nav a{margin-right:8px}
-.orderings{display:flex;flex-wrap:wrap;gap:10px}.ordering.disagrees figcaption{color:#c53030}
+.orderings{display:grid;grid-template-columns:1fr 1fr;gap:8px}.ordering{margin:6px 0;min-width:0}.ordering svg{width:100%;height:auto}.ordering.disagrees figcaption{color:#c53030}
 """
 
 
