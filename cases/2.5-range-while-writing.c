@@ -14,7 +14,7 @@
  */
 #include "harness.h"
 
-#define KEYS 64
+#define KEYS hz_size(64) /* explore mode: a few */
 
 static gomap *m;
 static hz_rwlock mu;

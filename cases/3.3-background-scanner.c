@@ -16,8 +16,8 @@
  */
 #include "harness.h"
 
-#define KEYS  64
-#define BATCH 16 /* updates per published version (fixed) */
+#define KEYS  hz_size(64) /* explore mode: a few */
+#define BATCH 16          /* updates per published version (fixed) */
 
 static gomap *metrics; /* bad: written and walked in place */
 static hz_cowmap cow;  /* fixed: versions */

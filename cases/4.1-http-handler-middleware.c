@@ -17,6 +17,12 @@
  * the same time. Real Go, article's program: 40/50 "concurrent map writes".
  * The server listens on 127.0.0.1 only, an ephemeral port; every socket has
  * a 2 s timeout, and the request count is fixed, so a run cannot hang.
+ *
+ * Explore mode cannot see a thread wait inside accept or recv, so there the
+ * loopback network is modelled in the process: a connection is a fixed
+ * series of one-shot events (hz_cancel) for "connected", each request and
+ * each response, and every wait parks on one of them. The threads, the
+ * middleware, the handler and the map writes are the same.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +41,19 @@ static gomap *seen; /* map[string]int64, shared by every connection */
 static hz_mutex mu;
 static bool fixed;
 static int listener, nconn, nreq;
+
+/* Explore mode's connections: client c fires connected, then req[i] with
+ * path[i] set, and waits for resp[i]; req[nreq] with no path is its close. */
+#define MODEL_REQS HZ_EXPLORE_LOOPS
+static struct model_conn {
+	hz_cancel connected, req[MODEL_REQS + 1], resp[MODEL_REQS];
+	char path[MODEL_REQS][128];
+} model[3]; /* index 1 and 2: explore mode runs two connections */
+
+static bool modelled(void)
+{
+	return hz_run_mode() == HZ_EXPLORE;
+}
 
 static void remember(const char *prefix, const char *path, int64_t v)
 {
@@ -83,8 +102,23 @@ static void set_timeouts(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+static void serve_model_conn(struct model_conn *c)
+{
+	for (int i = 0;; i++) {
+		hz_cancel_wait(&c->req[i]);
+		if (i == nreq)
+			return; /* the client closed */
+		logging(c->path[i]);
+		hz_cancel_fire(&c->resp[i]);
+	}
+}
+
 static void serve_conn(void *arg) /* one thread per connection, like net/http */
 {
+	if (modelled()) {
+		serve_model_conn(&model[(intptr_t)arg]);
+		return;
+	}
 	int fd = (int)(intptr_t)arg;
 	char req[1024], path[128];
 	while (read_head(fd, req, sizeof(req))) {
@@ -101,15 +135,39 @@ static void accept_loop(void *arg) /* http.Serve */
 {
 	hz_wg *conns = arg;
 	for (int i = 1; i <= nconn; i++) {
-		int fd = accept(listener, NULL, NULL);
-		if (fd < 0)
+		int fd = i; /* modelled: the connection's index */
+		if (modelled())
+			hz_cancel_wait(&model[i].connected);
+		else if ((fd = accept(listener, NULL, NULL)) < 0)
 			hz_die("accept: %s", strerror(errno));
-		set_timeouts(fd);
+		else
+			set_timeouts(fd);
 		char name[32];
 		snprintf(name, sizeof(name), "conn-%d", i);
 		/* Forced: the first connection's write holds the window. */
 		hz_go(conns, name, i == 1 ? HZ_HOLDER : HZ_PARTY, serve_conn, (void *)(intptr_t)fd);
 	}
+}
+
+/* Explore mode's clients, all played by the calling thread (each client
+ * thread would multiply the orderings without adding a map operation):
+ * every client connects and sends its requests, then waits for the
+ * responses, then closes. */
+static void model_clients(void)
+{
+	for (int id = 1; id <= nconn; id++) {
+		struct model_conn *c = &model[id];
+		hz_cancel_fire(&c->connected);
+		for (int i = 0; i < nreq; i++) {
+			snprintf(c->path[i], sizeof(c->path[i]), "/item/%d", (id * 31 + i) % 16);
+			hz_cancel_fire(&c->req[i]);
+		}
+	}
+	for (int id = 1; id <= nconn; id++)
+		for (int i = 0; i < nreq; i++)
+			hz_cancel_wait(&model[id].resp[i]);
+	for (int id = 1; id <= nconn; id++)
+		hz_cancel_fire(&model[id].req[nreq]);
 }
 
 static void client(void *arg)
@@ -142,13 +200,23 @@ static void run(void)
 	nreq = hz_loops(20);
 	seen = gomap_make(&gomap_type_str_i64, 0);
 	hz_mutex_init(&mu);
-	listener = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    listen(listener, 16) != 0)
-		hz_die("listen on 127.0.0.1: %s", strerror(errno));
-	set_timeouts(listener); /* accept gives up after 2 s too */
+	if (modelled()) {
+		for (int c = 1; c <= nconn; c++) {
+			hz_cancel_init(&model[c].connected);
+			for (int i = 0; i <= nreq; i++)
+				hz_cancel_init(&model[c].req[i]);
+			for (int i = 0; i < nreq; i++)
+				hz_cancel_init(&model[c].resp[i]);
+		}
+	} else {
+		listener = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+		addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (bind(listener, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+		    listen(listener, 16) != 0)
+			hz_die("listen on 127.0.0.1: %s", strerror(errno));
+		set_timeouts(listener); /* accept gives up after 2 s too */
+	}
 
 	hz_force_window(HZ_ARRIVE_WRITE, nconn - 1);
 	for (int r = 0; r < hz_rounds(10); r++) { /* each round: fresh connections */
@@ -156,7 +224,9 @@ static void run(void)
 		hz_wg_init(&conns);
 		hz_wg_init(&clients);
 		hz_go(&conns, "server", HZ_NONE, accept_loop, &conns);
-		for (int c = 1; c <= nconn; c++) {
+		if (modelled())
+			model_clients(); /* the clients' wait group stays empty */
+		for (int c = 1; c <= nconn && !modelled(); c++) {
 			char name[32];
 			snprintf(name, sizeof(name), "client-%d", c);
 			hz_go(&clients, name, HZ_NONE, client, (void *)(intptr_t)c);
@@ -164,7 +234,8 @@ static void run(void)
 		hz_wg_wait(&clients);
 		hz_wg_wait(&conns);
 	}
-	close(listener);
+	if (!modelled())
+		close(listener);
 	gomap_free(seen);
 }
 

@@ -39,7 +39,7 @@ static void run_control(void)
 {
 	hz_wg wg;
 	hz_wg_init(&wg);
-	for (int r = 1; r <= 4; r++) {
+	for (int r = 1; r <= hz_threads(4); r++) {
 		char name[32];
 		snprintf(name, sizeof(name), "reader-%d", r);
 		hz_go(&wg, name, HZ_NONE, reader, NULL);

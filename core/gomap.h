@@ -85,6 +85,20 @@ void gomap_type_init_str(gomap_type *t, size_t elemsize, const char *name);
 uint64_t gomap_memhash(const void *p, size_t n, uint64_t seed);
 uint64_t gomap_hash64(uint64_t key, uint64_t seed);
 
+/* Makes every random choice of the core reproducible (testing and schedule
+ * exploration only). Go draws map seeds, iteration starting points and its
+ * per-process hash key at random (fastrand, hashkey); so does the core, from
+ * the kernel. With a nonzero `seed`, each thread's stream is instead derived
+ * from `seed` and the order in which threads first draw (the calling thread
+ * restarts its stream and the next thread to draw is second), and the
+ * per-process hash key is derived from `seed`. The same seed and the same
+ * order of first draws then give the same map seeds, the same iteration
+ * orders and the same hashes. Seed 0, the default, keeps kernel randomness.
+ * Call it before any map is made and before other threads use the core:
+ * maps made earlier keep their seeds, threads that drew earlier keep their
+ * streams. */
+void gomap_seed_random(uint64_t seed);
+
 /* ------------------------------------------------------------------------ */
 /* The map (Go: hmap and the map* functions)                                */
 /* ------------------------------------------------------------------------ */
@@ -192,7 +206,10 @@ const char *gomap_op_name(gomap_op op); /* "map write", "map read", ... */
 
 /* The moments a hook can observe. Arrival events fire on entry, after the
  * nil/empty early returns and just before the write-flag check, so a hook
- * there sees exactly the operations that the detector could catch. */
+ * there sees exactly the operations that the detector could catch. Every
+ * operation that fired an arrival (WRITE_ENTRY, READ_ENTRY, ITER_STEP,
+ * CLONE_ENTRY) fires OP_EXIT once when it returns, so a hook can tell which
+ * threads are inside an operation on a map at any moment. */
 typedef enum gomap_event {
 	GOMAP_EV_WRITE_ENTRY = 0, /* assign/delete/clear: before the entry check */
 	GOMAP_EV_WRITE_SET,       /* the writer has just set hashWriting */
@@ -201,6 +218,7 @@ typedef enum gomap_event {
 	GOMAP_EV_ITER_STEP,       /* iter_next: before the check */
 	GOMAP_EV_CLONE_ENTRY,     /* clone: before the check */
 	GOMAP_EV_DETECTED,        /* the detector fired; about to report */
+	GOMAP_EV_OP_EXIT,         /* an operation that fired an arrival event is done */
 	GOMAP_EV_COUNT_
 } gomap_event;
 

@@ -149,10 +149,13 @@ GM_INLINE const void *map_access(gomap *h, int kind, const void *key)
 		GM_RACE_READ(h); /* Go: racereadpc, before the empty-map return */
 	if (h == NULL || GM_LOAD(&h->count) == 0)
 		return NULL; /* before the check: a read of an empty map never fires */
-	gm_hook(gm_instr(), GOMAP_EV_READ_ENTRY, h, GOMAP_OP_ACCESS);
+	const unsigned ins = gm_instr();
+	gm_hook(ins, GOMAP_EV_READ_ENTRY, h, GOMAP_OP_ACCESS);
 	GM_CHECK_NOT_WRITING(h, "concurrent map read and map write", GOMAP_OP_ACCESS);
 	void *kslot;
-	return map_find(h, kind, key, &kslot);
+	const void *e = map_find(h, kind, key, &kslot);
+	gm_hook(ins, GOMAP_EV_OP_EXIT, h, GOMAP_OP_ACCESS);
+	return e;
 }
 
 /* ---- assign (Go: mapassign, mapassign_fast64, mapassign_faststr) ---- */
@@ -235,6 +238,7 @@ notfound:
 	GM_STORE(&h->count, GM_LOAD(&h->count) + 1);
 done:
 	GM_CLEAR_WRITING(ins, h, GOMAP_OP_ASSIGN);
+	gm_hook(ins, GOMAP_EV_OP_EXIT, h, GOMAP_OP_ASSIGN);
 }
 
 /* ---- delete (Go: mapdelete, mapdelete_fast64, mapdelete_faststr) ---- */
@@ -327,6 +331,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 	}
 out:
 	GM_CLEAR_WRITING(ins, h, GOMAP_OP_DELETE);
+	gm_hook(ins, GOMAP_EV_OP_EXIT, h, GOMAP_OP_DELETE);
 }
 
 #endif /* GOMAP_MAP_IMPL_H */

@@ -22,6 +22,11 @@ from .reports.matrix import DEFAULT_MATRIX_RUNS
 from .runloop.loop import SHOWN_FAILURES
 
 DEFAULT_TIMEOUT = 10.0
+# Explore mode: an exploration is one process running thousands of
+# schedules with two children of its own, so one at a time, and a timeout
+# for the whole exploration.
+DEFAULT_EXPLORE_TIMEOUT = 300.0
+DEFAULT_EXPLORE_JOBS = 1
 DEFAULT_RUNS = SignatureJudge.DEFAULT_RUNS
 DEFAULT_AGAINST_GO_RUNS = 100
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +43,12 @@ policies:
                                      no timeout (runs not reproduced and runs
                                      with unseen corruption are counted)
   fixed and control (any mode)       every run clean
+  explore trigger   (bad, explore)   some schedule ends with the expected signature
+                                     (first-line, natural-also, natural-also-match),
+                                     none ends otherwise; clean schedules allowed
+  explore fixed, control             no schedule reports and none overlaps (the len
+                                     control: overlaps allowed, never reported);
+                                     every exploration exhausts its space
 
 exit status:
   0 every unit met its policy, 1 some failed, 2 bad usage or input
@@ -52,6 +63,7 @@ examples:
   python3 runner.py --runs 1000 --seed 7 --shard 2/4 --json shard2.json   (one per machine)
   python3 runner.py --merge shard*.json --junit report.xml --html report.html
   python3 runner.py --explain 3.3-background-scanner
+  python3 runner.py --mode explore --bound 2   every ordering up to 2 preemptions
   python3 runner.py --sanitizer thread --mode both   every unit under ThreadSanitizer
   python3 runner.py --matrix --matrix-md docs/detection-matrix.md
   python3 runner.py --against-go --runs 100  each case beside its Go twin (needs go)
@@ -65,6 +77,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def _nonnegative_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, not {n}")
     return n
 
 
@@ -117,8 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
     sel = p.add_argument_group("selection and modes")
     sel.add_argument("--variant", action="append", metavar="V",
                      help="only these variants: bad, fixed, control (repeat or comma-separate)")
-    sel.add_argument("--mode", choices=("forced", "natural", "both"),
-                     help="forced schedules the overlap, natural leaves it to chance (default: forced)")
+    sel.add_argument("--mode", choices=("forced", "natural", "both", "explore"),
+                     help="forced schedules the overlap, natural leaves it to chance, both is forced+natural; "
+                          "explore runs every ordering up to a preemption bound, one exploration per unit "
+                          "(docs/explore.md) (default: forced)")
+    sel.add_argument("--bound", type=_nonnegative_int, metavar="N",
+                     help="with --mode explore: preemptions allowed per schedule (default: 2)")
     sel.add_argument("--runs", type=_positive_int, metavar="N",
                      help=f"runs per case, variant and mode (default: {DEFAULT_RUNS['forced']} forced, "
                           f"{DEFAULT_RUNS['natural']} natural)")
@@ -130,11 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "for CI matrices; run seeds do not depend on the slicing")
 
     exe = p.add_argument_group("execution")
-    exe.add_argument("-j", "--jobs", type=_positive_int, metavar="N", default=cpu_count(),
-                     help="runs in parallel (default: the number of usable cores, %(default)s here)")
-    exe.add_argument("--timeout", type=_positive_float, metavar="SECONDS", default=DEFAULT_TIMEOUT,
+    exe.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                     help=f"runs in parallel (default: the number of usable cores, {cpu_count()} here; "
+                          f"{DEFAULT_EXPLORE_JOBS} with --mode explore, whose explorations run two children each)")
+    exe.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
                      help="a run still alive after this gets SIGABRT, then SIGKILL, for its whole "
-                          "process group (default: %(default)s)")
+                          f"process group (default: {DEFAULT_TIMEOUT:g}; with --mode explore, a whole "
+                          f"exploration's: {DEFAULT_EXPLORE_TIMEOUT:g})")
     exe.add_argument("--failfast", action="store_true",
                      help="stop launching runs after the first run or unit that fails")
 
@@ -202,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 _RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "--json"), ("junit", "--junit"),
                 ("html", "--html"), ("keep", "--keep"), ("runs", "--runs"), ("seed", "--seed"),
                 ("shard", "--shard"), ("variant", "--variant"), ("mode", "--mode"), ("failfast", "--failfast"),
-                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"))
+                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"), ("bound", "--bound"))
 # What --matrix decides for itself: both tools, bad variants and the len
 # control, natural mode, every case; it writes no JUnit and shows no run.
 _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
@@ -220,7 +248,13 @@ _NOT_WITH_AGAINST_GO = (("shard", "--shard"),)
 _NOT_WITH_MERGE = (("cases", "case selection"), ("variant", "--variant"), ("mode", "--mode"), ("runs", "--runs"),
                    ("seed", "--seed"), ("shard", "--shard"), ("sanitizer", "--sanitizer"), ("list", "--list"),
                    ("explain", "--explain"), ("matrix", "--matrix"), ("matrix_md", "--matrix-md"),
-                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"))
+                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"), ("bound", "--bound"))
+
+
+# What an exploration decides for itself: one exploration per unit (no
+# --runs), the default build, the C cases only.
+_NOT_WITH_EXPLORE = (("runs", "--runs"), ("sanitizer", "--sanitizer"), ("matrix", "--matrix"),
+                     ("against_go", "--against-go"), ("go", "--go"))
 
 
 def _given(args: argparse.Namespace, name: str) -> bool:
@@ -234,6 +268,13 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--merge cannot be combined with {flag} (a merge runs nothing: the selection, "
                         "modes, runs, seed and judge are the shard reports')")
+    if args.bound is not None and args.mode != "explore" and not args.merge:
+        return "--bound goes with --mode explore (the preemption bound of an exploration)"
+    if args.mode == "explore":
+        for name, flag in _NOT_WITH_EXPLORE:
+            if _given(args, name):
+                return (f"--mode explore cannot be combined with {flag} (each unit is one exploration of "
+                        "every ordering of a C case, on the default build)")
     if args.matrix_md is not None and not args.matrix:
         return "--matrix-md goes with --matrix"
     if args.list and args.explain is not None:
@@ -274,4 +315,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(problem)
     if args.mode is None:
         args.mode = "natural" if args.go or args.against_go else "forced"
+    explore = args.mode == "explore"
+    if args.jobs is None:
+        args.jobs = DEFAULT_EXPLORE_JOBS if explore else cpu_count()
+    if args.timeout is None:
+        args.timeout = DEFAULT_EXPLORE_TIMEOUT if explore else DEFAULT_TIMEOUT
     return args

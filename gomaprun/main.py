@@ -36,6 +36,8 @@ from .catalogue.command import case_binary
 from .catalogue.manifest import MODES, load_manifest
 from .catalogue.select import parse_variants, select_cases
 from .judges import Judge
+from .catalogue.command import EXPLORE
+from .judges.explore import DEFAULT_BOUND, ExploreJudge
 from .judges.signature import SIGNATURE
 from .judges.tsan import LEN_CONTROL, THREAD, TSAN_OPTIONS
 from .reports import html as html_report
@@ -100,7 +102,11 @@ def dispatch(args) -> int:
     if args.go or args.against_go:
         do = gomain.do_against_go if args.against_go else gomain.do_go
         return do(args, root, cases, expected_dir)
-    return do_catalogue(args, root, cases, expected_dir, THREAD if args.sanitizer else SIGNATURE)
+    if args.mode == EXPLORE:
+        judge: Judge = ExploreJudge(DEFAULT_BOUND if args.bound is None else args.bound)
+    else:
+        judge = THREAD if args.sanitizer else SIGNATURE
+    return do_catalogue(args, root, cases, expected_dir, judge)
 
 
 
@@ -148,6 +154,7 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     selected = select_cases(cases, args.cases)
     variants = parse_variants(args.variant)
     modes = list(MODES) if args.mode == "both" else [args.mode]
+    # --mode explore: the judge explores; its units say so in their mode.
     units = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge)
     if not units:
         raise UsageError(f"nothing to run: the selected cases have no variant {', '.join(variants or [])}")
@@ -175,7 +182,7 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
 
     facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
                      timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
-                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit)
+                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit, bound=judge.bound)
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
     return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
@@ -205,6 +212,8 @@ def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path,
     if html_file is not None:
         with html_file:
             meta = {"judged by": judge.title} if judge.title else {}
+            if judge.bound is not None:
+                meta["preemption bound"] = judge.bound
             meta.update({"seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
                          "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
             if interrupted is not None:
@@ -223,6 +232,8 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     reports = merge.read_reports(args.merge)
     facts = merge.common_facts(reports)
     judge = JUDGES.get(facts.judge)
+    if facts.judge == ExploreJudge.name:
+        judge = ExploreJudge(DEFAULT_BOUND if facts.bound is None else facts.bound)
     if judge is None:
         raise UsageError(f"{reports[0].name}: judged by {facts.judge!r}, which this runner does not know")
     master = reports[0].seed

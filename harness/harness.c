@@ -26,14 +26,36 @@ static atomic_uint_fast64_t threads_started; /* start order of hz_go threads */
 static atomic_int threads_running;           /* hz_go threads not yet finished */
 static int ncpus = 1;                        /* CPUs this process may run on */
 
+hz_mode hz_run_mode(void)
+{
+	return run_mode;
+}
+
 bool hz_natural(void)
 {
 	return run_mode == HZ_NATURAL;
 }
 
+uint64_t hz_run_seed_(void)
+{
+	return run_seed;
+}
+
 int hz_loops(int natural)
 {
+	if (run_mode == HZ_EXPLORE)
+		return natural < HZ_EXPLORE_LOOPS ? natural : HZ_EXPLORE_LOOPS;
 	return run_mode == HZ_NATURAL ? natural : 16;
+}
+
+int hz_threads(int n)
+{
+	return run_mode == HZ_EXPLORE && n > HZ_EXPLORE_THREADS ? HZ_EXPLORE_THREADS : n;
+}
+
+int hz_size(int n)
+{
+	return run_mode == HZ_EXPLORE && n > HZ_EXPLORE_SIZE ? HZ_EXPLORE_SIZE : n;
 }
 
 int hz_rounds(int natural)
@@ -92,6 +114,7 @@ struct start {
 	void *arg;
 	hz_wg *wg;
 	hz_thr *thr;
+	int x; /* explore mode: the thread's number, else -1 */
 	uint64_t order;
 	char name[32];
 };
@@ -100,6 +123,8 @@ static void *trampoline(void *p)
 {
 	struct start s = *(struct start *)p;
 	free(p);
+	if (s.x >= 0)
+		hz_x_started_(s.x); /* before anything that depends on the order */
 	gomap_thread_set_name(s.name);
 	hz_rand_seed_thread_(s.order);
 	hz_sched_bind_(s.thr);
@@ -109,6 +134,7 @@ static void *trampoline(void *p)
 	hz_sched_finish_();
 	if (s.wg)
 		hz_wg_done(s.wg);
+	hz_x_exit_();
 	return NULL;
 }
 
@@ -127,6 +153,7 @@ void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *
 	s->thr = hz_sched_register_(role);
 	if (wg)
 		hz_wg_add(wg, 1);
+	int x = s->x = hz_x_spawn_(); /* s is the new thread's once it starts */
 
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
@@ -136,6 +163,8 @@ void hz_go(hz_wg *wg, const char *name, hz_role role, void (*fn)(void *), void *
 	pthread_attr_destroy(&attr);
 	if (err)
 		hz_die("pthread_create: %s", strerror(err));
+	if (x >= 0)
+		hz_x_spawned_();
 }
 
 void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n)
@@ -143,7 +172,7 @@ void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n)
 	for (int r = 0; r < hz_rounds(rounds); r++) {
 		hz_wg wg;
 		hz_wg_init(&wg);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < (size_t)hz_threads((int)n); i++)
 			hz_go(&wg, t[i].name, t[i].role, t[i].fn, t[i].arg);
 		hz_wg_wait(&wg);
 		hz_wg_destroy(&wg);
@@ -171,6 +200,10 @@ static uint64_t now_ns(void)
  * threads than CPUs it lets the others run. Forced mode is untouched. */
 void hz_yield(void)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_yield_();
+		return;
+	}
 	if (run_mode == HZ_NATURAL && atomic_load(&threads_running) <= ncpus) {
 		uint64_t until = now_ns() + GOSCHED_NS;
 		while (now_ns() < until)
@@ -182,6 +215,10 @@ void hz_yield(void)
 
 void hz_sleep_us(unsigned us)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_yield_(); /* no real time passes under the scheduler */
+		return;
+	}
 	struct timespec ts = {us / 1000000u, (long)(us % 1000000u) * 1000L};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
@@ -196,6 +233,13 @@ void hz_wg_init(hz_wg *wg)
 
 void hz_wg_add(hz_wg *wg, int delta)
 {
+	if (HZ_EXPLORING()) {
+		if ((wg->n += delta) < 0)
+			hz_die("sync: negative WaitGroup counter");
+		if (wg->n == 0)
+			hz_x_wake_(wg);
+		return;
+	}
 	pthread_mutex_lock(&wg->mu);
 	wg->n += delta;
 	if (wg->n < 0)
@@ -214,6 +258,10 @@ void hz_wg_done(hz_wg *wg)
 
 void hz_wg_wait(hz_wg *wg)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_wg_wait_(wg);
+		return;
+	}
 	pthread_mutex_lock(&wg->mu);
 	while (wg->n > 0) {
 		hz_park_(wg);
@@ -247,6 +295,12 @@ void hz_cancel_init(hz_cancel *c)
 
 void hz_cancel_fire(hz_cancel *c)
 {
+	if (HZ_EXPLORING()) {
+		atomic_store(&c->done, true);
+		hz_x_wake_(c);
+		hz_x_point_();
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	atomic_store(&c->done, true);
 	pthread_cond_broadcast(&c->cv);
@@ -261,6 +315,10 @@ bool hz_cancelled(const hz_cancel *c)
 
 void hz_cancel_wait(hz_cancel *c)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_cancel_wait_(c);
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	while (!atomic_load(&c->done)) {
 		hz_park_(c);
@@ -289,6 +347,10 @@ void hz_mutex_init(hz_mutex *m)
 
 void hz_mutex_lock(hz_mutex *m)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_mutex_lock_(m);
+		return;
+	}
 	pthread_mutex_lock(&m->mu);
 	while (m->locked) {
 		hz_park_(m);
@@ -301,6 +363,10 @@ void hz_mutex_lock(hz_mutex *m)
 
 void hz_mutex_unlock(hz_mutex *m)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_mutex_unlock_(m);
+		return;
+	}
 	pthread_mutex_lock(&m->mu);
 	if (!m->locked)
 		hz_die("sync: unlock of unlocked mutex");
@@ -327,6 +393,10 @@ void hz_rwlock_init(hz_rwlock *l)
 
 void hz_rwlock_rdlock(hz_rwlock *l)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_rdlock_(l);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	while (l->writer || l->writers_waiting > 0) {
 		hz_park_(l);
@@ -339,6 +409,10 @@ void hz_rwlock_rdlock(hz_rwlock *l)
 
 void hz_rwlock_wrlock(hz_rwlock *l)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_wrlock_(l);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	l->writers_waiting++;
 	while (l->writer || l->readers > 0) {
@@ -353,6 +427,10 @@ void hz_rwlock_wrlock(hz_rwlock *l)
 
 void hz_rwlock_unlock(hz_rwlock *l)
 {
+	if (HZ_EXPLORING()) {
+		hz_x_rwunlock_(l);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	if (l->writer)
 		l->writer = false;
@@ -379,17 +457,25 @@ static void usage(FILE *f, const char *prog, const hz_case *c)
 {
 	fprintf(f,
 	        "usage: %s [--variant V] [--mode forced|natural] [--seed N] [--banner]\n"
+	        "       %s [--variant V] --mode explore [--bound N] [--max-schedules N]\n"
+	        "                         [--schedule S] [--seed N]\n"
 	        "       %s --list-variants | --help\n"
 	        "\n"
 	        "%s: %s\n"
 	        "\n"
 	        "  --variant V      which program to run:",
-	        prog, prog, c->id, c->title);
+	        prog, prog, prog, c->id, c->title);
 	for (size_t i = 0; i < c->nvariants; i++)
 		fprintf(f, " %s", c->variants[i].name);
 	fprintf(f, " (default %s)\n", c->variants[0].name);
 	fputs("  --mode M         forced: the triggering overlap is made certain (default)\n"
 	      "                   natural: no help, as a user's program would run\n"
+	      "                   explore: every ordering up to a preemption bound, one\n"
+	      "                   child process per schedule; prints one JSON summary line\n"
+	      "  --bound N        explore: preemptions per schedule (default 2)\n"
+	      "  --max-schedules N  explore: stop after N schedules (default 1000000)\n"
+	      "  --schedule S     explore: run only schedule S (as the summary prints it),\n"
+	      "                   in this process, with the normal output and report\n"
 	      "  --seed N         seed for the run's random choices (decimal; default from\n"
 	      "                   time and pid)\n"
 	      "  --banner         print 'case ID variant V mode M seed N' first on stderr\n"
@@ -455,6 +541,9 @@ int hz_main(int argc, char **argv, const hz_case *c)
 
 	const hz_variant *variant = &c->variants[0];
 	bool banner = false, have_seed = false;
+	uint64_t bound = 2, max_schedules = 1000000;
+	const char *schedule = NULL;
+	bool explore_option = false; /* --bound, --max-schedules or --schedule */
 	const char *v;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -479,8 +568,23 @@ int hz_main(int argc, char **argv, const hz_case *c)
 				run_mode = HZ_FORCED;
 			else if (strcmp(v, "natural") == 0)
 				run_mode = HZ_NATURAL;
+			else if (strcmp(v, "explore") == 0)
+				run_mode = HZ_EXPLORE;
 			else
-				bad_usage(argv[0], "unknown mode '%s' (forced or natural)", v);
+				bad_usage(argv[0], "unknown mode '%s' (forced, natural or explore)",
+				          v);
+		} else if ((v = option_value(argc, argv, &i, "--bound"))) {
+			if (!parse_u64(v, &bound) || bound > 64)
+				bad_usage(argv[0], "bad bound '%s' (0 to 64)", v);
+			explore_option = true;
+		} else if ((v = option_value(argc, argv, &i, "--max-schedules"))) {
+			if (!parse_u64(v, &max_schedules) || max_schedules == 0)
+				bad_usage(argv[0], "bad schedule count '%s' (a positive number)",
+				          v);
+			explore_option = true;
+		} else if ((v = option_value(argc, argv, &i, "--schedule"))) {
+			schedule = v;
+			explore_option = true;
 		} else if ((v = option_value(argc, argv, &i, "--seed"))) {
 			if (!parse_u64(v, &run_seed))
 				bad_usage(argv[0], "bad seed '%s' (a decimal number)", v);
@@ -489,20 +593,28 @@ int hz_main(int argc, char **argv, const hz_case *c)
 			bad_usage(argv[0], "unknown argument '%s'", a);
 		}
 	}
-	if (!have_seed)
-		run_seed = default_seed();
+	if (explore_option && run_mode != HZ_EXPLORE)
+		bad_usage(argv[0], "%s",
+		          "--bound, --max-schedules and --schedule need --mode explore");
+	if (!have_seed) /* an exploration must give the same counts every time */
+		run_seed = run_mode == HZ_EXPLORE ? HZ_EXPLORE_SEED : default_seed();
 	hz_rand_seed_thread_(0);
 	cpu_set_t cpus;
 	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
 		ncpus = CPU_COUNT(&cpus);
 
 	if (banner) {
+		static const char *const modes[] = {"forced", "natural", "explore"};
 		fprintf(stderr, "case %s variant %s mode %s seed %" PRIu64 "\n", c->id,
-		        variant->name, run_mode == HZ_FORCED ? "forced" : "natural", run_seed);
+		        variant->name, modes[run_mode], run_seed);
 		fflush(stderr);
 	}
 	if (run_mode == HZ_FORCED)
 		hz_sched_install_();
+	if (run_mode == HZ_EXPLORE && schedule)
+		hz_x_replay_(schedule);
+	else if (run_mode == HZ_EXPLORE)
+		hz_x_explore_(c, variant, (int)bound, max_schedules); /* returns in a child */
 
 	variant->run();
 
@@ -513,5 +625,10 @@ int hz_main(int argc, char **argv, const hz_case *c)
 			pause();
 	printf("DONE\n");
 	fflush(stdout);
+	/* An exploration's child (the explorer itself never gets here): its
+	 * status is all that counts, and the other threads may still be parked
+	 * mid-scenario, so no exit handlers (a leak check would only slow it). */
+	if (run_mode == HZ_EXPLORE && !schedule)
+		_exit(0);
 	return 0;
 }

@@ -20,10 +20,11 @@
  *   func main()                       HZ_CASE(...) + hz_main(): command line, variants
  *
  * Every case program shares one command line (see hz_main):
- *   --variant bad|fixed|control  --mode forced|natural  --seed N
+ *   --variant bad|fixed|control  --mode forced|natural|explore  --seed N
+ *   --bound N  --max-schedules N  --schedule S   (explore mode only)
  *   --list-variants  --banner  --help
  *
- * Two run modes:
+ * Three run modes:
  *   natural  no help at all: Go-like loops with yields, as a user's program
  *            would run. The overlap that triggers a failure is a matter of
  *            luck, as it is in Go. A run repeats its scenario a few times in
@@ -36,6 +37,15 @@
  *            that checks the flag. Which thread holds and which operation
  *            counts as an arrival is chosen by each case (hz_force_window), so
  *            that exactly the expected message fires.
+ *
+ *   explore  every ordering of the scenario's scheduling points with at
+ *            most --bound preemptions (default 2), one child process per
+ *            schedule, under a scheduler that runs one thread at a time
+ *            (explore.c). Loops, threads and key counts are cut to
+ *            HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS and HZ_EXPLORE_SIZE so
+ *            that the space is finite. Prints one JSON line on stdout and
+ *            exits 0 (70 when the explorer itself fails); --schedule S runs
+ *            only schedule S, in process, with the normal output and report.
  *
  * The forced schedule never relies on timing and never spins: every wait is
  * a condition variable, so it works pinned to one CPU. In a race-free twin
@@ -64,7 +74,18 @@ extern "C" {
 /* The run: mode, variant, seed                                             */
 /* ------------------------------------------------------------------------ */
 
-typedef enum hz_mode { HZ_FORCED = 0, HZ_NATURAL = 1 } hz_mode;
+typedef enum hz_mode { HZ_FORCED = 0, HZ_NATURAL = 1, HZ_EXPLORE = 2 } hz_mode;
+
+/* Explore mode: hz_loops gives at most this many iterations, hz_rounds one
+ * round, so that the space of orderings is finite and small. */
+#define HZ_EXPLORE_LOOPS   2
+/* Explore mode: at most this many threads per hz_run_threads, hz_test_run
+ * or hz_threads, and at most this many keys or items per hz_size. */
+#define HZ_EXPLORE_THREADS 2
+#define HZ_EXPLORE_SIZE    4
+/* Explore mode's seed unless --seed is given (the core's random choices and
+ * the harness's streams): the same exploration gives the same counts. */
+#define HZ_EXPLORE_SEED    1
 
 /* One runnable variant of a case: "bad", "fixed" or "control". */
 typedef struct hz_variant {
@@ -104,20 +125,67 @@ extern const char hz_case_title_[];
  * stderr and 64. */
 int hz_main(int argc, char **argv, const hz_case *c);
 
+/* Explore mode's summary: one JSON object on one line of stdout, fields in
+ * this order:
+ *   case, variant         the case id and the variant explored
+ *   mode                  "explore"
+ *   bound                 preemptions allowed per schedule
+ *   max_schedules         the cap (--max-schedules)
+ *   seed                  the seed of the core's and the harness's random
+ *                         choices (HZ_EXPLORE_SEED unless --seed)
+ *   loops, threads, size  HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE
+ *   schedules             schedules run
+ *   exhausted             true: every schedule within the bound was run;
+ *                         false: the cap stopped the exploration
+ *   elapsed_s             seconds, schedules_per_s: schedules / elapsed_s
+ *   ends                  {end: count} for every end seen, in byte order of
+ *                         the end: "clean" (exit 0, nothing on stderr), a
+ *                         report's first line ("fatal error: concurrent map
+ *                         writes", "panic: assignment to entry in nil map"),
+ *                         or another end: another first line of stderr,
+ *                         "explore: hang: no thread can run", "explore: step
+ *                         limit", "explore: timeout after 20 s", "crash:
+ *                         signal N (name)", "exit status N"
+ *   clean                 schedules that ended clean
+ *   reported              schedules that ended with a report (exit status 2
+ *                         and a first line starting "fatal error: " or
+ *                         "panic: ")
+ *   overlapping           schedules in which a thread entered an operation
+ *                         on a map another thread was inside, one of the two
+ *                         a write (whatever the end)
+ *   blind_spots           overlapping schedules that ended clean
+ *   other                 schedules that ended neither clean nor reported
+ *   other_ends            [{end, count, example}] for each such end
+ *   shortest_detecting    the least reported schedule (fewest choices that
+ *                         differ from the default, then fewest choice points),
+ *                         or null
+ *   blind_spot_example    the least blind-spot schedule, or null
+ *   max_choice_points     the most choice points one schedule had
+ * A schedule is "-" (the default policy throughout) or "j:t,j:t,...": at
+ * choice point j (from 0) thread t ran (0 is main, then start order). */
+
+hz_mode hz_run_mode(void);
 bool hz_natural(void);
 
 /* How many times a Go-like loop runs: `natural` in natural mode, a handful
  * in forced mode (where the first overlap is certain, and a race-free twin
- * only needs to show it stays clean). */
+ * only needs to show it stays clean), at most HZ_EXPLORE_LOOPS in explore
+ * mode. */
 int hz_loops(int natural);
 
 /* How many times a scenario repeats in one run: `natural` in natural mode,
- * once in forced mode. Natural runs start the threads afresh each round,
+ * once in forced and explore mode. Natural runs start the threads afresh each round,
  * like `go test -count=N`: two threads that happen to start on one CPU and
  * take turns there through yields never overlap, and a fresh pair gets a
  * fresh placement. (Measured on 2 busy cores, case 2.1: 1 round of 10,000
  * operations reproduced in 10/100 runs, 10 rounds of 1,000 in 48/100.) */
 int hz_rounds(int natural);
+
+/* How many threads (hz_threads) or keys and items (hz_size) a scenario
+ * uses: `n`, except in explore mode, where at most HZ_EXPLORE_THREADS and
+ * HZ_EXPLORE_SIZE, since each one multiplies the orderings to explore. */
+int hz_threads(int n);
+int hz_size(int n);
 
 /* The calling thread's pseudo-random stream. Each thread started with hz_go
  * gets its own stream derived from the run's seed and the thread's start
@@ -163,7 +231,8 @@ typedef struct hz_thread_spec {
 } hz_thread_spec;
 
 /* go t[0].fn(...); go t[1].fn(...); ...; wg.Wait(): starts the threads and
- * waits for them all, hz_rounds(rounds) times over (once in forced mode). */
+ * waits for them all, hz_rounds(rounds) times over (once in forced mode).
+ * Explore mode starts the first hz_threads(n) of them. */
 void hz_run_threads(int rounds, const hz_thread_spec *t, size_t n);
 #define HZ_RUN(rounds, ...)                                                                        \
 	hz_run_threads((rounds), (const hz_thread_spec[]){__VA_ARGS__},                            \
@@ -265,6 +334,11 @@ void hz_force_window(unsigned arrive, int parties);
 /* A manual arrival for an operation that has no instrumentation point
  * (len): counts as an arrival on `m`, then returns at once. */
 void hz_force_arrive(gomap *m);
+
+/* len(m), seen by the schedules: a manual arrival in forced mode; in
+ * explore mode a read of `m` with a scheduling point on each side, so that
+ * its overlaps with writes are counted. */
+size_t hz_len(gomap *m);
 
 /* ------------------------------------------------------------------------ */
 /* Concurrency-safe maps built on gomap (the remedies)                      */

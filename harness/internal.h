@@ -44,6 +44,36 @@ bool hz_detected_(void);
  * (none in a correct run; tests/harness checks that). */
 unsigned hz_sched_deadlines_(void);
 
+/* Explore mode (explore.c). While hz_x_on_ is set, one thread runs at a
+ * time and the primitives below replace the harness's own: the caller holds
+ * the baton, so they need no inner lock. */
+extern bool hz_x_on_;
+#define HZ_EXPLORING() __builtin_expect(hz_x_on_, 0)
+int hz_x_spawn_(void);       /* a record for a thread about to start, or -1 */
+void hz_x_spawned_(void);    /* the spawner, after the thread exists */
+void hz_x_started_(int idx); /* first thing the new thread does: wait for its turn */
+void hz_x_exit_(void);       /* last thing a thread does */
+void hz_x_yield_(void);
+void hz_x_point_(void);
+void hz_x_block_(const void *obj);
+void hz_x_wake_(const void *obj);
+size_t hz_x_len_(gomap *m);
+void hz_x_mutex_lock_(hz_mutex *m);
+void hz_x_mutex_unlock_(hz_mutex *m);
+void hz_x_rdlock_(hz_rwlock *l);
+void hz_x_wrlock_(hz_rwlock *l);
+void hz_x_rwunlock_(hz_rwlock *l);
+void hz_x_wg_wait_(hz_wg *wg);
+void hz_x_cancel_wait_(hz_cancel *c);
+/* The run's seed (--seed, or the mode's default). */
+uint64_t hz_run_seed_(void);
+/* Runs the exploration in this process, which becomes the explorer: it
+ * returns only in a child, which then runs the variant; the explorer
+ * prints the summary and exits. */
+void hz_x_explore_(const hz_case *c, const hz_variant *v, int bound, uint64_t cap);
+/* Follows one schedule in this process; returns, and the variant runs. */
+void hz_x_replay_(const char *schedule);
+
 /* Per-thread random stream for a thread started with start order `n`. */
 void hz_rand_seed_thread_(uint64_t n);
 

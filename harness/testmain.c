@@ -17,6 +17,7 @@
 
 void hz_test_run(const char *parent, const hz_subtest *t, size_t n)
 {
+	n = (size_t)hz_threads((int)n); /* explore mode: fewer subtests */
 	hz_wg wg;
 	hz_wg_init(&wg);
 	printf("=== RUN   %s\n", parent);

@@ -4,6 +4,12 @@ A run of a case is
 
     <build>/cases/<id> --variant V --mode M --seed S
 
+or, exploring every ordering up to a preemption bound (docs/explore.md),
+
+    <build>/cases/<id> --variant V --mode explore --bound N [--schedule S]
+
+(no seed: an exploration's own fixed seed keeps its counts reproducible;
+--schedule replays one of its orderings)
 with stdin from /dev/null and an environment the judge chooses. Runs,
 replay commands (printed for every failing run), --explain's captured run
 and the ctest smoke tests all use this shape; cases/CMakeLists.txt runs the
@@ -14,7 +20,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import List, Mapping
+from typing import List, Mapping, Optional
 
 from ..base import display_path
 
@@ -24,8 +30,20 @@ def case_binary(build_dir: Path, case_id: str) -> Path:
     return build_dir / "cases" / case_id
 
 
-def case_argv(binary: Path, variant: str, mode: str, seed: int) -> List[str]:
-    """The argument vector of one run."""
+EXPLORE = "explore"
+
+
+def case_argv(binary: Path, variant: str, mode: str, seed: int, bound: Optional[int] = None,
+              schedule: Optional[str] = None) -> List[str]:
+    """The argument vector of one run (in explore mode: one exploration at
+    `bound`, or the replay of one `schedule` of it)."""
+    if mode == EXPLORE:
+        argv = [str(binary), "--variant", variant, "--mode", mode]
+        if bound is not None:
+            argv += ["--bound", str(bound)]
+        if schedule is not None:
+            argv += ["--schedule", schedule]
+        return argv
     return [str(binary), "--variant", variant, "--mode", mode, "--seed", str(seed)]
 
 

@@ -12,6 +12,8 @@ detection matrix, which compares two tools, tells them apart).
     signature.SignatureJudge   expected/<id>.<variant>.expect, the built-in
                                detector's report (the default)
     tsan.TsanJudge             ThreadSanitizer's reports (--sanitizer thread)
+    explore.ExploreJudge       one exploration of every ordering up to a
+                               preemption bound per unit (--mode explore)
 
 recorder.py reads the core's flight-recorder block out of a run's stderr;
 the run loop uses it to keep a sample run, the reports to draw it.
@@ -45,6 +47,9 @@ class Judge:
     # The program a unit runs, when it is not the C case ("Go" for its Go
     # twin); reports add it to the unit's mode.
     program = ""
+    # Explore mode's preemption bound, passed on the command line; None for
+    # the judges whose runs are seeded chances.
+    bound: Optional[int] = None
 
     def expectation(self, case, variant: str, expected_dir):
         """What a run of this variant must do; has summary() for reports."""
@@ -87,4 +92,22 @@ class Judge:
 
     def unit_fields(self, expect) -> Dict[str, object]:
         """Extra fields of a unit's JSON summary."""
+        return {}
+
+    def run_details(self, stdout: str) -> Optional[dict]:
+        """What a run printed that the unit keeps whole (an exploration's summary), or None."""
+        return None
+
+    def examples(self, expect, details) -> List[Tuple[str, str]]:
+        """(kind, schedule) of the orderings the run loop replays for their lane
+        charts, given a run's details; [] for none."""
+        return []
+
+    def check_example(self, expect, kind: str, status, signum, stderr: str,
+                      timed_out: bool = False) -> Tuple[bool, str]:
+        """Whether a replayed example ended as its kind says: (ok, why not)."""
+        return True, ""
+
+    def example_assignments(self) -> Dict[str, str]:
+        """The environment settings of a replayed example."""
         return {}

@@ -21,8 +21,12 @@ from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, U
 from ..catalogue.expect import expect_path, load_expectation
 from ..catalogue.sources import read_writeup
 from ..judges.recorder import parse_timeline
+from .explore import EXPLORE_HEADER, explore_cells, explore_line
 from .text import TABLE_HEADER
 from .timeline import svg_timeline
+
+# An explored case's two orderings are drawn side by side in its card.
+ORDERING_WIDTH = 450
 
 
 def _e(s: object) -> str:
@@ -53,6 +57,10 @@ class UnitResult:
     first_lines: Dict[str, int] = field(default_factory=dict)
     # Runs whose own check failed while the detector stayed quiet.
     unseen: int = 0
+    # An explore unit: the row's numbers (reports/explore.py) and its
+    # exploration in one sentence; None for the other modes.
+    explore_cells: Optional[Tuple[str, ...]] = None
+    explore_line: str = ""
 
 
 @dataclass
@@ -72,6 +80,10 @@ class CaseCard:
     # The Go twin beside the C case (runner.py --against-go), per variant:
     # variant -> {"c_rate", "go_rate", "c_first", "go_first", "agree", "note"}.
     go_twin: Optional[Dict[str, Mapping[str, object]]] = None
+    # Explore mode: the replayed orderings of the trigger, side by side:
+    # (label with the schedule string, stderr with its map timeline, agrees
+    # with the exploration).
+    explore_examples: List[Tuple[str, str, bool]] = field(default_factory=list)
 
 
 def _pct(num: int, den: int) -> str:
@@ -91,7 +103,23 @@ _VERDICT_CLASS = {"pass": "pass", "FAIL": "fail", "incomplete": "incomplete", "n
                   "skipped": "skipped"}
 
 
+def explore_table(units: Sequence[UnitResult]) -> str:
+    rows = ['<div class="scroll"><table class="results explore"><thead><tr>'
+            + "".join(f"<th>{h}</th>" for h in EXPLORE_HEADER) + "</tr></thead><tbody>"]
+    for u in units:
+        cls = _VERDICT_CLASS.get(u.verdict, "incomplete")
+        rows.append(
+            f'<tr class="{cls}"><td class="case"><a href="#case-{_e(u.case)}">{_e(u.case)}</a></td>'
+            f"<td>{_e(u.variant)}</td><td>{_e(u.mode)}</td><td class=\"sig\">{_e(u.expected)}</td>"
+            + "".join(f'<td class="num">{_e(n)}</td>' for n in (u.explore_cells or ("-",) * 8))
+            + f'<td class="verdict">{_e(u.verdict)}</td></tr>')
+    rows.append("</tbody></table></div>")
+    return "\n".join(rows)
+
+
 def results_table(units: Sequence[UnitResult]) -> str:
+    if units and all(u.explore_cells is not None for u in units):
+        return explore_table(units)
     head = TABLE_HEADER
     rows = ['<div class="scroll"><table class="results"><thead><tr>'
             + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
@@ -208,6 +236,9 @@ def _observed(units: Sequence[UnitResult]) -> str:
     for u in units:
         if not u.runs:
             continue
+        if u.explore_cells is not None:
+            out.append(f"<li><b>{_e(u.variant)} {_e(u.mode)}</b>: {_e(u.explore_line)}</li>")
+            continue
         if u.variant != "bad":
             out.append(f"<li><b>{_e(u.variant)} {_e(u.mode)}</b>: {u.matched}/{u.runs} clean"
                        + (f", {u.unseen} unseen corruption" if u.unseen else "")
@@ -271,7 +302,15 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
         out.append(f"<dt>real Go, same program</dt><dd>{_go_twin(card.go_twin)}</dd>")
     out.append("</dl>")
     events = parse_timeline(card.sample_stderr) if card.sample_stderr else []
-    if events:
+    if card.explore_examples:
+        out.append('<div class="orderings">')
+        for label, stderr, ok in card.explore_examples:
+            chart = svg_timeline(parse_timeline(stderr), width=ORDERING_WIDTH)
+            out.append(f'<figure class="ordering{"" if ok else " disagrees"}"><figcaption>{_e(label)}'
+                       + ("" if ok else " (the replay does not agree with the exploration)")
+                       + "</figcaption>" + (chart or '<p class="note">no map timeline</p>') + "</figure>")
+        out.append("</div>")
+    elif events:
         out.append(f'<figure><figcaption>Map timeline of {_e(card.sample_label or "one bad run")}: one lane per '
                    "thread; bar = write flag held, dot = entered a map operation, "
                    f'<span class="x">&#x2715;</span> = detected</figcaption>{svg_timeline(events)}</figure>')
@@ -320,6 +359,7 @@ figure{margin:6px 0}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x
 details{margin-top:6px}summary{cursor:pointer;color:#2b6cb0}
 .writeup{border-top:1px solid #e2e8f0;margin-top:6px}.writeup pre{background:#f7fafc;padding:6px 10px;overflow-x:auto}
 nav a{margin-right:8px}
+.orderings{display:grid;grid-template-columns:1fr 1fr;gap:8px}.ordering{margin:6px 0;min-width:0}.ordering svg{width:100%;height:auto}.ordering.disagrees figcaption{color:#c53030}
 """
 
 
@@ -376,14 +416,22 @@ def from_units(units: Sequence[object], root: Path, expected_dir: Path) -> Tuple
         first_lines = Counter(r.first_line for r in u.records)
         # Units of another program than the C case (a Go twin) say so in the mode column.
         program = getattr(u.judge, "program", "")
+        explored = getattr(u, "explored", None)
         results.append(UnitResult(
             c.id, u.variant, f"{u.mode} ({program})" if program else u.mode, u.expect.summary(), u.done, u.counts[MATCHED], u.counts[NOT_REPRODUCED],
             u.counts[WRONG], u.counts[TIMEOUT],
             statistics.median(u.times) if u.times else None, u.verdict(), dict(first_lines),
-            u.counts[UNSEEN_CORRUPTION]))
+            u.counts[UNSEEN_CORRUPTION],
+            explore_cells(u) if getattr(u.judge, "bound", None) is not None else None,
+            explore_line(u) if explored is not None else ""))
         if c.id not in cards:
             cards[c.id] = CaseCard(c.id, c.group, c.section, c.title, c.go_article, c.go_signature,
                                    _expected_text(expected_dir, c), read_writeup(root, c.id))
+        for e in getattr(u, "examples", ()):
+            what = ("an ordering Go catches" if e.kind == "detecting" else "an ordering Go misses")
+            ended = e.first_line if e.kind == "detecting" else "no report"
+            cards[c.id].explore_examples.append(
+                (f"{what}: {u.variant} {e.kind} schedule {e.schedule} ({ended})", e.stderr, e.ok))
         sample = getattr(u, "sample", None)
         if sample is not None:
             rec, stderr = sample

@@ -6,7 +6,9 @@ the judge, the selection, --runs, --timeout, the shard, the number of
 units before sharding, wall time, why it stopped early). Each unit's
 summary carries `sample`: the stderr of the run the HTML page draws a
 timeline from. With those, a merge of shard reports (gomaprun.reports.merge)
-rebuilds every report of the whole run.
+rebuilds every report of the whole run. An explore unit's summary also
+carries `explore` (the exploration's whole summary line) and `examples`
+(the replayed orderings with their stderr).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class RunFacts:
     wall: float  # seconds
     interrupted_by: Optional[int] = None  # the signal that stopped the run
     failfast_stopped: bool = False
+    bound: Optional[int] = None  # --mode explore's preemption bound
 
     def to_json(self) -> dict:
         return {"judge": self.judge, "cases": list(self.cases), "variants": self.variants, "modes": list(self.modes),
@@ -41,7 +44,7 @@ class RunFacts:
                 "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
                 "selected_units": self.selected_units, "wall_s": round(self.wall, 3),
                 "interrupted_by": signal_name(self.interrupted_by) if self.interrupted_by is not None else None,
-                "stopped_by_failfast": self.failfast_stopped}
+                "stopped_by_failfast": self.failfast_stopped, "bound": self.bound}
 
     @classmethod
     def from_json(cls, d: object, where: str) -> "RunFacts":
@@ -64,7 +67,8 @@ class RunFacts:
                         runs=None if d["runs_per_unit"] is None else int(d["runs_per_unit"]),
                         timeout=float(d["timeout"]), shard=shard, selected_units=int(d["selected_units"]),
                         wall=float(d["wall_s"]), interrupted_by=signum_from_name(d["interrupted_by"]),
-                        failfast_stopped=bool(d["stopped_by_failfast"]))
+                        failfast_stopped=bool(d["stopped_by_failfast"]),
+                        bound=None if d.get("bound") is None else int(d["bound"]))
         except KeyError as e:
             raise bad(f"has no {e.args[0]!r}") from None
         except (TypeError, ValueError, AttributeError) as e:
@@ -113,6 +117,13 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
         if u.skipped is not None:
             entry["skipped"] = u.skipped
         entry.update(u.judge.unit_fields(u.expect))
+        if u.explored is not None:
+            entry["explore"] = u.explored
+            entry["examples"] = [{"kind": e.kind, "schedule": e.schedule, "exit": e.status,
+                                  "signal": signal_name(e.signum) if e.signum is not None else None,
+                                  "first_line": e.first_line, "ok": e.ok, "problem": e.problem or None,
+                                  "replay": u.example_text(e.schedule), "stderr": e.stderr}
+                                 for e in u.examples]
         sample = getattr(u, "sample", None)
         entry["sample"] = {"index": sample[0].index, "stderr": sample[1]} if sample is not None else None
         summary.append(entry)

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Optional, Sequence
 
+from .explore import explore_line
 from ..base import FAIL, INCOMPLETE, NOT_REPRODUCED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -33,6 +34,8 @@ def junit_report(master_seed: int, units: Sequence, suite_name: Optional[str] = 
                            name=f"{u.variant}.{u.mode}", time=f"{sum(u.times) / 1000.0:.3f}")
         verdict = u.verdict()
         tally = ", ".join(f"{OUTCOME_LABELS[o][1]} {u.counts[o]}" for o in OUTCOMES)
+        if u.explored is not None:
+            tally = explore_line(u)
         if verdict == FAIL:
             first = u.failing[0] if u.failing else None
             actual = first.first_line if first else "(no run matched)"

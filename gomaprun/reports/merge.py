@@ -17,6 +17,8 @@ them; every report must then agree with them:
   message names the missing ones); a report without a shard is 1/1;
 - every unit once, in the slice it belongs to, with the expectation and
   policy the tree gives it now (a report from another tree is refused);
+- an explore unit's exploration summary and replayed orderings come back
+  whole from its summary entry, before its verdict is checked;
 - every run once: its index within the unit's runs, its seed the one the
   master seed gives that place, and the counts, completed runs and verdict
   of the unit's summary equal to what its runs add up to.
@@ -33,7 +35,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, display_path
 from ..runloop.loop import SHOWN_FAILURES
-from ..runloop.units import RunRecord, Unit, derive_seed, shard_units
+from ..runloop.units import Example, RunRecord, Unit, derive_seed, shard_units
 from .json_report import RunFacts, signum_from_name
 
 UnitKey = Tuple[str, str, str]  # (case, variant, mode)
@@ -96,6 +98,7 @@ _SAME = (("master seed", lambda r: r.seed),
          ("modes", lambda r: "+".join(r.facts.modes)),
          ("--runs", lambda r: r.facts.runs if r.facts.runs is not None else "default"),
          ("--timeout", lambda r: r.facts.timeout),
+         ("--bound", lambda r: r.facts.bound if r.facts.bound is not None else "none"),
          ("number of selected units", lambda r: r.facts.selected_units))
 
 
@@ -208,6 +211,8 @@ def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) ->
     # commands are then the first ones by index.
     for index in sorted(records):
         unit.add_record(records[index], SHOWN_FAILURES)
+    if entry.get("explore") is not None:
+        _fill_exploration(unit, entry, where)
     said = [("completed", unit.done)] + [(OUTCOME_LABELS[o][2], unit.counts[o]) for o in OUTCOMES]
     for field, counted in said:
         if entry.get(field) != counted:
@@ -223,6 +228,22 @@ def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) ->
             unit.sample = (rec, str(sample["stderr"]))
         except (KeyError, TypeError, ValueError):
             raise UsageError(f"{where}: {name}: a sample that names no run of the unit") from None
+
+
+def _fill_exploration(unit: Unit, entry: dict, where: str) -> None:
+    """An explore unit's summary line and replayed orderings, back from its entry."""
+    explored = entry["explore"]
+    if not isinstance(explored, dict):
+        raise UsageError(f"{where}: {unit.name}: a malformed exploration summary")
+    unit.explored = explored
+    try:
+        for e in entry.get("examples") or ():
+            unit.examples.append(Example(kind=str(e["kind"]), schedule=str(e["schedule"]),
+                                         status=None if e["exit"] is None else int(e["exit"]),
+                                         signum=signum_from_name(e["signal"]), first_line=str(e["first_line"]),
+                                         stderr=str(e["stderr"]), ok=bool(e["ok"]), problem=e.get("problem") or ""))
+    except (KeyError, TypeError, ValueError) as e:
+        raise UsageError(f"{where}: {unit.name}: a malformed replayed ordering: {e}") from None
 
 
 def merge_line(judge, reports: Sequence[ShardReport], units: Sequence[Unit], facts: RunFacts,

@@ -6,6 +6,7 @@ import statistics
 from typing import List, Optional, Sequence, Tuple
 
 from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED, display_path, signal_name
+from .explore import explore_line, format_explore_table, is_explore
 from .timeline import format_terminal_timeline
 
 TABLE_HEADER = (("case", "variant", "mode", "expected", "runs")
@@ -29,6 +30,8 @@ def table_rows(units: Sequence) -> List[Tuple[str, ...]]:
 
 
 def format_table(units: Sequence) -> str:
+    if is_explore(units):
+        return format_explore_table(units, abbreviate)
     rows = [TABLE_HEADER] + table_rows(units)
     widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADER))]
     out = []
@@ -67,6 +70,21 @@ def write_verbose(units: Sequence, out) -> None:
             chart = format_terminal_timeline(se, color=out.isatty())
             if chart:
                 out.write("--- timeline\n" + chart)
+        if u.explored is not None:
+            write_examples(u, out)
+
+
+def write_examples(u, out) -> None:
+    """-v for an exploration: its numbers, then each replayed ordering's lane chart."""
+    out.write(f"--- exploration: {explore_line(u)}\n")
+    for e in u.examples:
+        ended = f"exit {e.status}" if e.signum is None else signal_name(e.signum)
+        out.write(f"--- {e.kind} schedule {e.schedule} ({ended}"
+                  + (f", {e.first_line}" if e.first_line else "") + ")"
+                  + ("" if e.ok else f": DOES NOT AGREE: {e.problem}") + "\n")
+        out.write(f"$ {u.example_text(e.schedule)}\n")
+        chart = format_terminal_timeline(e.stderr, color=out.isatty())
+        out.write(chart if chart else "(no map timeline)\n")
 
 
 def write_failures(units: Sequence, out) -> None:

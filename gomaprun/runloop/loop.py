@@ -9,6 +9,11 @@ saves non-matching stderr under --keep, reports progress, and stops early
 for --failfast or a signal. An observer, when given, sees every finished run
 too (the detection matrix counts with one).
 
+After the runs, the orderings a judge names for a unit (an exploration's
+shortest detecting schedule and blind-spot example) are replayed, through
+the same Executor, and recorded in the unit with their map timelines;
+the reports draw them and never start a process.
+
 capture_one makes a single run of a unit and returns it whole, for
 --explain's timeline: the reports draw what the loop captured.
 """
@@ -20,13 +25,14 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Optional, Sequence
+from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 from ..base import MATCHED, FIRST_LINE_LIMIT, FAIL, signal_name
 from ..execution import CAPTURE_LIMIT, Executor, Finished, Job
 from ..judges.recorder import has_timeline
 from .progress import Progress
-from .units import RunRecord, Unit, derive_seed
+from ..catalogue.command import run_environment
+from .units import Example, RunRecord, Unit, derive_seed
 
 # How many failing runs per unit are kept (and printed) with their replay command.
 SHOWN_FAILURES = 5
@@ -79,6 +85,9 @@ def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
             reason += f" (output truncated, {fin.dropped} bytes dropped)" if reason else ""
         first = se.split("\n", 1)[0][:FIRST_LINE_LIMIT]
         rec = RunRecord(index, seed, outcome, reason, fin.status, fin.signum, first, fin.ms)
+        details = u.judge.run_details(so)
+        if details is not None:
+            u.explored = details
         failing = u.add_record(rec, None if opts.verbose else SHOWN_FAILURES)
         if opts.verbose and (u.shown is None or (failing and not u.breaks_policy(u.shown[0].outcome))):
             u.shown = (rec, so, se)
@@ -113,9 +122,45 @@ def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
     t0 = time.monotonic()
     try:
         executor.run(jobs(), on_finished)
+        interrupted = executor.interrupted
+        if interrupted is None:
+            interrupted = replay_examples(units, opts)
     finally:
         progress.close()
-    return LoopResult(time.monotonic() - t0, executor.interrupted, state["failfast_hit"])
+    return LoopResult(time.monotonic() - t0, interrupted, state["failfast_hit"])
+
+
+def replay_examples(units: Sequence[Unit], opts: LoopOptions) -> Optional[int]:
+    """Replay the orderings each unit's judge names (with their timelines) and
+    record them in the unit, checked against what the unit's run said;
+    returns the signal that interrupted the replays, if one did."""
+    jobs = []
+    for u in units:
+        if u.skipped is not None or u.explored is None:
+            continue
+        env = run_environment(os.environ, u.judge.example_assignments())
+        for kind, schedule in u.judge.examples(u.expect, u.explored):
+            jobs.append(Job(u.argv(0, schedule), (u, kind, schedule), env))
+    if not jobs:
+        return None
+    found: Dict[Tuple[int, str], Example] = {}
+
+    def on_finished(fin: Finished) -> bool:
+        u, kind, schedule = fin.job.key
+        se = fin.stderr.decode("utf-8", "replace")
+        ok, problem = u.judge.check_example(u.expect, kind, fin.status, fin.signum, se, fin.timed_out)
+        first = se.split("\n", 1)[0][:FIRST_LINE_LIMIT]
+        found[(id(u), kind)] = Example(kind, schedule, fin.status, fin.signum, first, se, ok, problem)
+        return False
+
+    executor = Executor(opts.jobs, opts.timeout, {})
+    executor.run(jobs, on_finished)
+    # In the order the judge named them, whatever order they finished in.
+    for job in jobs:
+        u, kind, _ = job.key
+        if (id(u), kind) in found:
+            u.examples.append(found[(id(u), kind)])
+    return executor.interrupted
 
 
 def capture_one(unit: Unit, seed: int, timeout: float) -> Finished:

@@ -35,14 +35,15 @@ class Progress:
         if verdict == FAIL:
             self.failed_units += 1
         # Unseen corruption is rare; it is named only when it happened, so
-        # the usual line keeps its shape.
-        unseen = unit.counts[UNSEEN_CORRUPTION]
-        line = (
-            f"[{self.units_done:>{len(str(self.total_units))}}/{self.total_units}] {unit.name}: "
-            f"{unit.counts[MATCHED]}/{unit.done} matched, {unit.counts[NOT_REPRODUCED]} not reproduced, "
-            + (f"{unseen} unseen corruption, " if unseen else "")
-            + f"{unit.counts[WRONG]} wrong, {unit.counts[TIMEOUT]} timeout: {verdict}"
-        )
+        # the usual line keeps its shape. An exploration says what it explored.
+        explored = getattr(unit, "explored", None)
+        if explored is not None:
+            line = (f"[{self.units_done:>{len(str(self.total_units))}}/{self.total_units}] {unit.name}: "
+                    f"{explored['schedules']} schedules{'' if explored['exhausted'] else ' (not exhausted)'}, "
+                    f"{explored['reported']} reported, {explored['blind_spots']} blind spots, "
+                    f"{explored['other']} other, {explored.get('elapsed_s', 0):.1f}s: {verdict}")
+        else:
+            line = self._line(unit, verdict)
         if self.live:
             if verdict != PASS:
                 self.stream.write("\r\x1b[K" + line + "\n")
@@ -50,6 +51,15 @@ class Progress:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def _line(self, unit, verdict: str) -> str:
+        unseen = unit.counts[UNSEEN_CORRUPTION]
+        return (
+            f"[{self.units_done:>{len(str(self.total_units))}}/{self.total_units}] {unit.name}: "
+            f"{unit.counts[MATCHED]}/{unit.done} matched, {unit.counts[NOT_REPRODUCED]} not reproduced, "
+            + (f"{unseen} unseen corruption, " if unseen else "")
+            + f"{unit.counts[WRONG]} wrong, {unit.counts[TIMEOUT]} timeout: {verdict}"
+        )
 
     def _draw(self) -> None:
         elapsed = time.monotonic() - self.t0

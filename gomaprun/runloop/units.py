@@ -36,6 +36,23 @@ class RunRecord:
 
 
 @dataclass
+class Example:
+    """One ordering of an exploration, replayed for its lane chart: what kind
+    it is ("detecting", "blind spot"), its schedule string, how the replay
+    ended, its stderr (with the map timeline), and whether that agrees with
+    the exploration's summary."""
+
+    kind: str
+    schedule: str
+    status: Optional[int]
+    signum: Optional[int]
+    first_line: str
+    stderr: str
+    ok: bool
+    problem: str = ""
+
+
+@dataclass
 class Unit:
     """One case variant in one mode, under one judge, and what its runs did."""
 
@@ -59,6 +76,10 @@ class Unit:
     # Why the unit cannot run here (e.g. "needs Go 1.21"); None when it can.
     # A skipped unit starts no run and is never counted as passed.
     skipped: Optional[str] = None
+    # What a run printed that the judge keeps whole (an exploration's
+    # summary), and the orderings replayed for their lane charts.
+    explored: Optional[dict] = None
+    examples: List[Example] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -102,7 +123,7 @@ class Unit:
         """'pass', 'FAIL', 'incomplete' (cut short, nothing wrong yet), 'not run' or 'skipped'."""
         if self.skipped is not None:
             return SKIPPED
-        if self.failing_total:
+        if self.failing_total or any(not e.ok for e in self.examples):
             return FAIL
         if self.done < self.runs:
             return INCOMPLETE if self.done else NOT_RUN
@@ -117,6 +138,9 @@ class Unit:
             first = self.failing[0]
             return (f"{self.failing_total} of {self.done} runs broke the policy ({self.policy}); "
                     f"first: {first.outcome}: {first.reason}")
+        wrong = [e for e in self.examples if not e.ok]
+        if wrong:
+            return "; ".join(f"the {e.kind} schedule {e.schedule}, replayed: {e.problem}" for e in wrong)
         if self.verdict() == FAIL:
             return f"never reproduced in {self.done} natural runs"
         return ""
@@ -126,8 +150,15 @@ class Unit:
         """A finished run of this unit, judged by the unit's judge."""
         return self.judge.classify(self.expect, self.mode, status, signum, stdout, stderr, timed_out)
 
-    def argv(self, seed: int) -> List[str]:
-        return case_argv(self.binary, self.variant, self.mode, seed)
+    def argv(self, seed: int, schedule: Optional[str] = None) -> List[str]:
+        """A run's argument vector; with `schedule`, the replay of that ordering."""
+        if schedule is not None:
+            return case_argv(self.binary, self.variant, self.mode, seed, schedule=schedule)
+        return case_argv(self.binary, self.variant, self.mode, seed, bound=self.judge.bound)
+
+    def example_text(self, schedule: str) -> str:
+        """The command that replays one ordering of an exploration with its timeline."""
+        return command_text(self.argv(0, schedule), self.judge.example_assignments())
 
     def replay_text(self, seed: int) -> str:
         """The command that repeats one run of this unit."""

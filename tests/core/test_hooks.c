@@ -4,7 +4,9 @@
  * Arrival events fire after the nil and empty early returns and just before
  * the write-flag check, so a hook sees exactly the operations the detector
  * could catch: a read of an empty map, a delete or clear of an empty map and
- * a clone of an empty map never arrive, and len never does.
+ * a clone of an empty map never arrive, and len never does. Every operation
+ * that arrived ends with one exit event; the tests of arrivals leave the exit
+ * hook out (record_all) and one test counts exits on their own.
  */
 #include "test_util.h"
 
@@ -32,7 +34,7 @@ static void record_all(record *r)
 {
 	memset(r, 0, sizeof *r);
 	for (int ev = 0; ev < GOMAP_EV_COUNT_; ev++)
-		if (ev != GOMAP_EV_DETECTED)
+		if (ev != GOMAP_EV_DETECTED && ev != GOMAP_EV_OP_EXIT)
 			gomap_set_hook((gomap_event)ev, recorder, r);
 }
 
@@ -184,6 +186,44 @@ Test(hooks, clone_of_a_nonempty_map_arrives_once)
 	cr_assert(eq(int, total(&r), 1), "a clone is not a read or a write of the source");
 	cr_assert(eq(int, r.ops[0], GOMAP_OP_CLONE));
 	cr_assert(eq(ptr, r.maps[0], m));
+	gomap_free(c);
+	gomap_free(m);
+}
+
+/* One exit per operation that arrived, after its last other event, with the
+ * operation and map of its entry; none for the operations that never arrive. */
+Test(hooks, every_arrived_operation_exits_once)
+{
+	gomap *m = make_i64_filled(0, 4);
+	record r;
+	memset(&r, 0, sizeof r);
+	for (int ev = 0; ev < GOMAP_EV_COUNT_; ev++)
+		if (ev != GOMAP_EV_DETECTED)
+			gomap_set_hook((gomap_event)ev, recorder, &r);
+	gomap_i64_set(m, 9, 9);    /* entry, set, clear, exit */
+	gomap_i64_get(m, 1);       /* entry, exit */
+	gomap_i64_delete(m, 9);    /* entry, set, clear, exit */
+	gomap *c = gomap_clone(m); /* entry, exit */
+	gomap_iter it;
+	gomap_iter_init(m, &it);
+	int steps = 0;
+	while (gomap_iter_next(&it)) /* 4 entries + the final step: 5 x (entry, exit) */
+		steps++;
+	gomap_clear(c);     /* entry, set, clear, exit */
+	gomap_clear(c);     /* empty: nothing */
+	(void)gomap_len(m); /* nothing */
+	record_none();
+	cr_assert(eq(int, steps, 4));
+	cr_assert(eq(int, r.count[GOMAP_EV_OP_EXIT], 3 + 1 + 1 + 5));
+	cr_assert(eq(int, total(&r), 4 + 2 + 4 + 2 + 10 + 4));
+	static const gomap_op ops[] = {GOMAP_OP_ASSIGN, GOMAP_OP_ACCESS, GOMAP_OP_DELETE,
+	                               GOMAP_OP_CLONE,  GOMAP_OP_ITER,   GOMAP_OP_CLEAR};
+	static const int at[] = {3, 5, 9, 11, 13, 25};
+	for (int i = 0; i < 6; i++) {
+		cr_assert(eq(int, r.order[at[i]], GOMAP_EV_OP_EXIT), "event %d", at[i]);
+		cr_assert(eq(int, r.ops[at[i]], ops[i]), "op of exit %d", i);
+		cr_assert(eq(ptr, r.maps[at[i]], i == 5 ? c : m), "map of exit %d", i);
+	}
 	gomap_free(c);
 	gomap_free(m);
 }

@@ -224,3 +224,86 @@ def still_alive(pid, patience=3.0):
             return True
         time.sleep(0.01)
     return False
+
+
+# ---------------------------------------------------------------------------
+# Explore mode (runner.py --mode explore)
+# ---------------------------------------------------------------------------
+
+# The command line of an exploration and of a replay: also --bound and
+# --schedule, recorded in $bound and $schedule.
+EXPLORE_PROLOGUE = """#!/bin/sh
+variant=bad mode=forced seed=0 bound= schedule=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --variant) variant=$2; shift 2 ;;
+    --mode) mode=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --bound) bound=$2; shift 2 ;;
+    --schedule) schedule=$2; shift 2 ;;
+    *) echo "bad argument $1" >&2; exit 64 ;;
+  esac
+done
+"""
+
+# A replay's flight-recorder block: a writer and a reader on one map.
+FAKE_TIMELINE = """
+map timeline, oldest first (GOMAP_TIMELINE=1):
+  +0.000us thread 2 "writer" map write: entered
+  +0.500us thread 2 "writer" map write: write flag set
+  +1.000us thread 3 "reader" map read: entered
+"""
+
+
+def explore_summary(variant="bad", schedules=10, exhausted=True, ends=None, overlapping=4, blind_spots=2,
+                    shortest="5:2", blind="8:1", other_ends=(), max_schedules=1000000, bound=2):
+    """An exploration's summary line, shaped as harness/harness.h documents it."""
+    import json
+    if ends is None:
+        ends = {"clean": 6, "fatal error: concurrent map writes": 4} if variant == "bad" else {"clean": schedules}
+    reported = sum(n for e, n in ends.items() if e.startswith(("fatal error: ", "panic: ")))
+    clean = ends.get("clean", 0)
+    return json.dumps({
+        "case": "x", "variant": variant, "mode": "explore", "bound": bound, "max_schedules": max_schedules,
+        "seed": 1, "loops": 2, "threads": 2, "size": 4, "schedules": schedules, "exhausted": exhausted,
+        "elapsed_s": 0.25, "schedules_per_s": 40, "ends": ends, "clean": clean, "reported": reported,
+        "overlapping": overlapping, "blind_spots": blind_spots, "other": schedules - clean - reported,
+        "other_ends": [dict(o) for o in other_ends],
+        "shortest_detecting": shortest if reported else None, "blind_spot_example": blind if blind_spots else None,
+        "max_choice_points": 9}, separators=(",", ":"))
+
+
+def explore_body(summaries, status=0, detect_line="fatal error: concurrent map writes", detect_status=2,
+                 blind_status=0, log=None):
+    """A case program for explore mode: per variant, `summaries[variant]`
+    is its summary line (exit `status`); --schedule 5:2 replays a detecting
+    ordering (first line `detect_line`, exit `detect_status`) and 8:1 a
+    blind spot (exit `blind_status`), both with a timeline under
+    GOMAP_TIMELINE=1. `log`: a file each command line is appended to."""
+    lines = []
+    if log:
+        lines.append(f'echo "$variant $mode $bound $schedule $GOMAP_TIMELINE" >> {log}')
+    lines.append('if [ "$mode" != explore ]; then echo "fake: only explore mode" >&2; exit 64; fi')
+    lines.append('if [ "$schedule" = 5:2 ]; then')
+    lines.append(f"  printf '%s\\n\\nthread 3 \"reader\" [running]:\\n' '{detect_line}' >&2")
+    lines.append(f"  [ \"$GOMAP_TIMELINE\" = 1 ] && cat >&2 <<'TL'\n{FAKE_TIMELINE}TL")
+    lines.append(f"  exit {detect_status}\nfi")
+    lines.append('if [ "$schedule" = 8:1 ]; then')
+    lines.append("  echo 'explore: an unprotected overlap on the map ended without a report' >&2")
+    lines.append(f"  [ \"$GOMAP_TIMELINE\" = 1 ] && cat >&2 <<'TL'\n{FAKE_TIMELINE}TL")
+    lines.append(f"  echo DONE; exit {blind_status}\nfi")
+    lines.append('case "$variant" in')
+    for v, line in summaries.items():
+        lines.append(f"  {v}) cat <<'SUMMARY'\n{line}\nSUMMARY\n  ;;")
+    lines.append("esac")
+    lines.append(f"exit {status}")
+    return "\n".join(lines) + "\n"
+
+
+def add_explore_case(tree, cid, summaries, group="article", expects=None, **kw):
+    """A case of `tree` whose program explores (see explore_body)."""
+    variants = ",".join(summaries)
+    tree.add_case(cid, group=group, variants=variants, body=None, expects=expects)
+    exe = tree.bin_dir / cid
+    exe.write_text(EXPLORE_PROLOGUE + explore_body(summaries, **kw))
+    exe.chmod(0o755)

@@ -114,7 +114,7 @@ class SharedScriptTests(unittest.TestCase):
         proc = subprocess.run(["bash", str(CI_DIR / "catalogue"), "sideways"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=30)
         self.assertEqual(proc.returncode, 2)
-        self.assertIn("forced or natural", proc.stderr)
+        self.assertIn("forced, natural or explore", proc.stderr)
         with tempfile.TemporaryDirectory() as td:
             proc = subprocess.run(["bash", str(CI_DIR / "catalogue"), "--merge", "forced", td],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)

@@ -1,0 +1,183 @@
+/*
+ * test_explore.c -- explore mode, end to end, on tiny.c's programs.
+ *
+ * The schedules of `pair` counted by hand. Main reaches these scheduling
+ * points while the other thread T can run: its start of T (S), its write's
+ * entry (E), write flag set (F), write flag cleared (C) and exit (X), and
+ * its wait for T (W); it then blocks until T has ended. With bound 0 main is
+ * never preempted: 1 schedule. With bound 1 one more schedule per point
+ * where T can be switched in, and T then runs to its end (no preemption is
+ * left), so 1 + 6 = 7 schedules:
+ *   at S, X, W  T's write does not meet main's: clean, no overlap
+ *   at E        main is inside, flag not yet set: T writes unseen (blind spot)
+ *   at F, C     main holds the flag: T's entry check fires
+ * So 2 end with "concurrent map writes", 5 are clean, 3 overlap, 1 is a
+ * blind spot.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define MAX_OUT 8192
+
+/* Runs tiny with `args`; its stdout (and stderr with both) into out. */
+static int run_tiny(const char *args, bool both, char *out)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "%s %s%s", TINY_PATH, args, both ? " 2>&1" : " 2>/dev/null");
+	FILE *p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	size_t n = fread(out, 1, MAX_OUT - 1, p);
+	out[n] = '\0';
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The integer after "key": in a one-line JSON object, or -1. */
+static long jint(const char *json, const char *key)
+{
+	char pat[256];
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	const char *p = strstr(json, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+static bool jtrue(const char *json, const char *key)
+{
+	char pat[256];
+	snprintf(pat, sizeof pat, "\"%s\":true", key);
+	return strstr(json, pat) != NULL;
+}
+
+/* The string value of "key", copied into out; false when null or absent. */
+static bool jstr(const char *json, const char *key, char *out, size_t cap)
+{
+	char pat[256];
+	snprintf(pat, sizeof pat, "\"%s\":\"", key);
+	const char *p = strstr(json, pat);
+	if (!p)
+		return false;
+	p += strlen(pat);
+	size_t n = strcspn(p, "\"");
+	cr_assert(n < cap);
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return true;
+}
+
+static void explore(const char *variant, int bound, char *out)
+{
+	char args[256];
+	snprintf(args, sizeof args, "--mode explore --variant %s --bound %d", variant, bound);
+	cr_assert(eq(int, run_tiny(args, false, out), 0), "explore: %s", out);
+}
+
+Test(explore, bound_0_runs_main_first_to_the_end)
+{
+	char out[MAX_OUT];
+	explore("pair", 0, out);
+	cr_assert(eq(long, jint(out, "schedules"), 1), "%s", out);
+	cr_assert(jtrue(out, "exhausted"));
+	cr_assert(eq(long, jint(out, "clean"), 1));
+	cr_assert(eq(long, jint(out, "overlapping"), 0));
+}
+
+Test(explore, bound_1_gives_the_hand_counted_schedules)
+{
+	char out[MAX_OUT];
+	explore("pair", 1, out);
+	cr_assert(eq(long, jint(out, "schedules"), 7), "%s", out);
+	cr_assert(jtrue(out, "exhausted"));
+	cr_assert(eq(long, jint(out, "fatal error: concurrent map writes"), 2), "%s", out);
+	cr_assert(eq(long, jint(out, "clean"), 5));
+	cr_assert(eq(long, jint(out, "reported"), 2));
+	cr_assert(eq(long, jint(out, "overlapping"), 3));
+	cr_assert(eq(long, jint(out, "blind_spots"), 1));
+	cr_assert(eq(long, jint(out, "other"), 0));
+}
+
+Test(explore, replaying_a_schedule_gives_its_end)
+{
+	char out[MAX_OUT], detecting[256], blind[256], args[512];
+	explore("pair", 2, out);
+	cr_assert(jstr(out, "shortest_detecting", detecting, sizeof detecting), "%s", out);
+	cr_assert(jstr(out, "blind_spot_example", blind, sizeof blind), "%s", out);
+
+	snprintf(args, sizeof args, "--mode explore --variant pair --schedule %s", detecting);
+	cr_assert(eq(int, run_tiny(args, true, out), 2), "%s", out);
+	cr_assert(eq(int, strncmp(out, "fatal error: concurrent map writes\n", 35), 0), "%s", out);
+
+	snprintf(args, sizeof args, "--mode explore --variant pair --schedule %s", blind);
+	cr_assert(eq(int, run_tiny(args, true, out), 0), "%s", out);
+	cr_assert(eq(str, out, "DONE\n"));
+
+	/* the default order: main first, no report */
+	cr_assert(eq(int, run_tiny("--mode explore --variant pair --schedule -", true, out), 0));
+	cr_assert(eq(str, out, "DONE\n"));
+}
+
+Test(explore, a_lock_removes_every_overlap)
+{
+	char out[MAX_OUT];
+	explore("locked", 2, out);
+	cr_assert(gt(long, jint(out, "schedules"), 7), "%s", out);
+	cr_assert(jtrue(out, "exhausted"));
+	cr_assert(eq(long, jint(out, "overlapping"), 0), "%s", out);
+	cr_assert(eq(long, jint(out, "reported"), 0));
+	cr_assert(eq(long, jint(out, "clean"), jint(out, "schedules")));
+}
+
+/* Everything but the timing fields. */
+static void strip_timing(char *json)
+{
+	char *p = strstr(json, ",\"elapsed_s\":");
+	char *q = strstr(json, ",\"ends\":");
+	cr_assert(p && q && p < q);
+	memmove(p, q, strlen(q) + 1);
+}
+
+Test(explore, the_same_exploration_gives_the_same_counts)
+{
+	char a[MAX_OUT], b[MAX_OUT];
+	explore("pair", 2, a);
+	explore("pair", 2, b);
+	strip_timing(a);
+	strip_timing(b);
+	cr_assert(eq(str, a, b));
+}
+
+Test(explore, the_cap_stops_an_exploration_unexhausted)
+{
+	char out[MAX_OUT];
+	cr_assert(eq(int, run_tiny("--mode explore --variant pair --max-schedules 3", false, out),
+	             0));
+	cr_assert(eq(long, jint(out, "schedules"), 3), "%s", out);
+	cr_assert(not(jtrue(out, "exhausted")));
+}
+
+Test(explore, a_deadlock_is_another_end_with_an_example)
+{
+	char out[MAX_OUT], ex[256];
+	explore("deadlock", 2, out);
+	long n = jint(out, "schedules");
+	cr_assert(gt(long, n, 0), "%s", out);
+	cr_assert(eq(long, jint(out, "explore: hang: no thread can run"), n), "%s", out);
+	cr_assert(eq(long, jint(out, "other"), n));
+	cr_assert(jstr(out, "example", ex, sizeof ex));
+	char args[512];
+	snprintf(args, sizeof args, "--mode explore --variant deadlock --schedule %s", ex);
+	cr_assert(eq(int, run_tiny(args, true, out), 3), "%s", out);
+	cr_assert(eq(str, out, "explore: hang: no thread can run\n"));
+}
+
+Test(explore, options_need_explore_mode)
+{
+	char out[MAX_OUT];
+	cr_assert(eq(int, run_tiny("--mode forced --bound 1", true, out), 64), "%s", out);
+	cr_assert(eq(int, run_tiny("--bound 2", true, out), 64), "%s", out);
+	cr_assert(eq(int, run_tiny("--mode natural --schedule -", true, out), 64), "%s", out);
+	cr_assert(eq(int, run_tiny("--mode explore --schedule 1:x", true, out), 70), "%s", out);
+}
