@@ -85,6 +85,20 @@ void gomap_type_init_str(gomap_type *t, size_t elemsize, const char *name);
 uint64_t gomap_memhash(const void *p, size_t n, uint64_t seed);
 uint64_t gomap_hash64(uint64_t key, uint64_t seed);
 
+/* Makes every random choice of the core reproducible (testing and schedule
+ * exploration only). Go draws map seeds, iteration starting points and its
+ * per-process hash key at random (fastrand, hashkey); so does the core, from
+ * the kernel. With a nonzero `seed`, each thread's stream is instead derived
+ * from `seed` and the order in which threads first draw (the calling thread
+ * restarts its stream and the next thread to draw is second), and the
+ * per-process hash key is derived from `seed`. The same seed and the same
+ * order of first draws then give the same map seeds, the same iteration
+ * orders and the same hashes. Seed 0, the default, keeps kernel randomness.
+ * Call it before any map is made and before other threads use the core:
+ * maps made earlier keep their seeds, threads that drew earlier keep their
+ * streams. */
+void gomap_seed_random(uint64_t seed);
+
 /* ------------------------------------------------------------------------ */
 /* The map (Go: hmap and the map* functions)                                */
 /* ------------------------------------------------------------------------ */

@@ -7,9 +7,33 @@
  * mixes every input bit into every output bit. Every input word is combined
  * with the per-map seed before it is multiplied, so without the seed an
  * attacker cannot choose keys that collide (hash flooding; Go issue 25237 is
- * about keeping that seed fresh).
+ * about keeping that seed fresh). A per-process key drawn at load time is
+ * mixed in as well (Go: hashkey), so even a hash with a fixed seed, such as
+ * gomap_memhash(p, n, 0), differs from one process to the next.
  */
+#define _GNU_SOURCE
 #include "internal.h"
+
+#include <sys/random.h>
+
+uint64_t gm_hashkey;
+
+/* Go: alginit draws hashkey once per process. seed 0 draws from the kernel;
+ * any other seed derives the key (gomap_seed_random). */
+void gm_hashkey_init(uint64_t seed)
+{
+	uint64_t k = 0;
+	if (seed != 0)
+		k = gm_mix(seed ^ GM_P1, GM_P2);
+	else if (getrandom(&k, sizeof k, 0) != sizeof k)
+		k = (uint64_t)(uintptr_t)&k ^ GM_P3;
+	GM_STORE(&gm_hashkey, k);
+}
+
+__attribute__((constructor)) static void hashkey_at_load(void)
+{
+	gm_hashkey_init(0);
+}
 
 static inline uint64_t read8(const unsigned char *p)
 {
@@ -37,7 +61,7 @@ uint64_t gomap_memhash(const void *data, size_t n, uint64_t seed)
 {
 	const unsigned char *p = data;
 	uint64_t a, b;
-	seed ^= GM_P0;
+	seed ^= GM_P0 ^ GM_LOAD(&gm_hashkey);
 	if (n <= 16) {
 		if (n >= 4) {
 			size_t mid = (n >> 3) << 2;

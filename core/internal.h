@@ -249,15 +249,21 @@ GM_INLINE uint64_t gm_mix(uint64_t a, uint64_t b)
 	return (uint64_t)(r >> 64) ^ (uint64_t)r;
 }
 
+/* The per-process hash key (Go: hashkey), drawn when the core is loaded
+ * (hash.c) or derived from gomap_seed_random's seed. Every hash mixes it in,
+ * so a hash with a known seed is still unknown outside the process. */
+extern uint64_t gm_hashkey;
+
 /* Go: memhash64. */
 GM_INLINE uint64_t gm_hash64(uint64_t key, uint64_t seed)
 {
-	return gm_mix(GM_P3 ^ 8, gm_mix(key ^ GM_P1, key ^ seed ^ GM_P0));
+	return gm_mix(GM_P3 ^ 8, gm_mix(key ^ GM_P1, key ^ seed ^ GM_LOAD(&gm_hashkey) ^ GM_P0));
 }
 
 /* ---- shared internals (map.c) ---- */
 
 uint64_t gm_fastrand(void);
+void gm_hashkey_init(uint64_t seed);
 gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n);
 void gm_grow_work(gomap *h, uint64_t bucket);
 void gm_hash_grow(gomap *h);

@@ -76,16 +76,39 @@ const gomap_type *gomap_typeof(const gomap *m)
 
 static _Thread_local uint64_t rand_state;
 
-/* A per-thread generator (wyrand), seeded from the kernel. Seeds and
- * iteration starting points come from here. */
+/* gomap_seed_random: 0 draws every thread's state from the kernel; any other
+ * value derives the state of the n-th thread to draw from (seed, n). */
+static uint64_t random_seed;
+static uint64_t threads_drawn;
+
+void gomap_seed_random(uint64_t seed)
+{
+	GM_STORE(&random_seed, seed);
+	GM_STORE(&threads_drawn, 0);
+	gm_hashkey_init(seed);
+	rand_state = 0; /* the calling thread starts its stream again */
+}
+
+/* The first state of the calling thread. */
+static uint64_t first_rand_state(void)
+{
+	uint64_t seed = GM_LOAD(&random_seed);
+	if (seed != 0) {
+		uint64_t n = __atomic_fetch_add(&threads_drawn, 1, __ATOMIC_RELAXED);
+		return gm_mix(seed ^ GM_P2, (n + 1) ^ GM_P3);
+	}
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof s, 0) != sizeof s)
+		s = (uint64_t)(uintptr_t)&s ^ 0x9e3779b97f4a7c15ull;
+	return s;
+}
+
+/* A per-thread generator (wyrand). Seeds and iteration starting points come
+ * from here. */
 uint64_t gm_fastrand(void)
 {
-	if (GM_UNLIKELY(rand_state == 0)) {
-		uint64_t s = 0;
-		if (getrandom(&s, sizeof s, 0) != sizeof s)
-			s = (uint64_t)(uintptr_t)&s ^ 0x9e3779b97f4a7c15ull;
-		rand_state = s | 1;
-	}
+	if (GM_UNLIKELY(rand_state == 0))
+		rand_state = first_rand_state() | 1;
 	rand_state += GM_P0;
 	return gm_mix(rand_state, rand_state ^ GM_P1);
 }
