@@ -369,13 +369,13 @@ typedef struct evac_dst {
 static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 {
 	if (GM_UNLIKELY(oldbucket >= old->nbuckets))
-		gm_fatal_damaged("evacuation past the end of the old buckets", h);
+		gm_fatal_damaged(GM_DAMAGE("evacuation past the end of the old buckets"), h);
 	uint64_t newbit = old->nbuckets;
 	bool same = nb->nbuckets == old->nbuckets;
 	/* (1): the arrays' own sizes must agree with a doubling or a same-size
 	 * grow; anything else is two writers growing at once. */
 	if (GM_UNLIKELY(!same && nb->nbuckets != 2 * old->nbuckets))
-		gm_fatal_damaged("bucket arrays of unrelated sizes", h);
+		gm_fatal_damaged(GM_DAMAGE("bucket arrays of unrelated sizes"), h);
 	unsigned char *b = bucket_at(old, h->bucketsize, oldbucket);
 	if (!evacuated(b)) {
 		evac_dst xy[2] = {{bucket_at(nb, h->bucketsize, oldbucket), 0}, {NULL, 0}};
@@ -385,7 +385,7 @@ static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 		uint64_t steps = 0, bound = GM_LOAD(&h->total_buckets) + 1;
 		for (; b != NULL; b = overflow_of(h, b)) {
 			if (GM_UNLIKELY(++steps > bound))
-				gm_fatal_damaged("overflow chain loops", h);
+				gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 			uint8_t *th = tophash_of(b);
 			for (unsigned i = 0; i < BUCKET_CNT; i++) {
 				uint8_t top = th[i];
@@ -513,7 +513,7 @@ static void mark_array_empty(gomap *h, barray *a)
 		for (unsigned char *b = bucket_at(a, h->bucketsize, i); b != NULL;
 		     b = overflow_of(h, b)) {
 			if (GM_UNLIKELY(++steps > bound))
-				gm_fatal_damaged("overflow chain loops", h);
+				gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 			memset(tophash_of(b), EMPTY_REST, BUCKET_CNT);
 		}
 	}
@@ -659,7 +659,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 			i = 0;
 			prefetch_str_records(h, b);
 			if (GM_UNLIKELY(++it->steps > bound))
-				gm_fatal_damaged("iteration does not end", h);
+				gm_fatal_damaged(GM_DAMAGE("iteration does not end"), h);
 		}
 		uint8_t *th = tophash_of(b);
 		for (; i < BUCKET_CNT; i++) {
@@ -704,7 +704,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 		b = overflow_of(h, b);
 		i = 0;
 		if (b != NULL && GM_UNLIKELY(++it->steps > bound))
-			gm_fatal_damaged("iteration does not end", h);
+			gm_fatal_damaged(GM_DAMAGE("iteration does not end"), h);
 		if (b != NULL)
 			prefetch_str_records(h, b);
 	}

@@ -113,7 +113,7 @@ GM_INLINE void *map_find(gomap *h, int kind, const void *key, void **kslot)
 	uint64_t steps = 0, bound = chain_bound(h);
 	for (; b != NULL; b = overflow_of(h, b)) {
 		if (GM_UNLIKELY(++steps > bound))
-			gm_fatal_damaged("overflow chain loops", h);
+			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		if (kind == GOMAP_KEY_I64) {
 			/* Like mapaccess1_fast64: compare the keys first; the key
@@ -189,7 +189,7 @@ again:;
 	uint64_t steps = 0, bound = chain_bound(h);
 	for (;;) {
 		if (GM_UNLIKELY(++steps > bound))
-			gm_fatal_damaged("overflow chain loops", h);
+			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		for (unsigned i = 0; i < BUCKET_CNT; i++) {
 			if (th[i] != top) {
@@ -253,7 +253,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 
 	barray *a = GM_LOAD(&h->buckets);
 	if (GM_UNLIKELY(a == NULL))
-		gm_fatal_damaged("entries but no buckets", h);
+		gm_fatal_damaged(GM_DAMAGE("entries but no buckets"), h);
 	uint64_t bucket = hash & (a->nbuckets - 1);
 	if (GM_LOAD(&h->oldbuckets) != NULL) {
 		gm_grow_work(h, bucket);
@@ -266,7 +266,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 	uint64_t steps = 0, bound = chain_bound(h);
 	for (; b != NULL; b = overflow_of(h, b)) {
 		if (GM_UNLIKELY(++steps > bound))
-			gm_fatal_damaged("overflow chain loops", h);
+			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		for (unsigned i = 0; i < BUCKET_CNT; i++) {
 			if (th[i] != top) {
@@ -306,8 +306,9 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 					     b = overflow_of(h, b)) {
 						if (GM_UNLIKELY(overflow_of(h, b) == NULL ||
 						                ++back > bound))
-							gm_fatal_damaged("overflow chain broken",
-							                 h);
+							gm_fatal_damaged(
+							        GM_DAMAGE("overflow chain broken"),
+							        h);
 					}
 					i = BUCKET_CNT - 1;
 				} else {

@@ -740,10 +740,8 @@ void gomap_fatal(const char *msg, gomap *m, gomap_op op)
 	report("fatal error: ", msg, m, op, m != NULL ? PARTY_HOLDER : PARTY_NONE);
 }
 
-void gm_fatal_damaged(const char *what, gomap *h)
+void gm_fatal_damaged(const char *msg, gomap *h)
 {
-	char msg[256];
-	snprintf(msg, sizeof msg, "%s (concurrent map writes?)", what);
 	report("fatal error: ", msg, h, GOMAP_OP_NONE, PARTY_OTHER_WRITER);
 }
 
