@@ -62,7 +62,31 @@ typedef uint64_t (*gomap_hash_fn)(const void *key, uint64_t seed);
 typedef bool (*gomap_equal_fn)(const void *a, const void *b);
 
 /* The description of a map type, like Go's maptype. Keys and elems are
- * stored inline in the buckets and copied with memcpy. */
+ * stored inline in the buckets and copied with memcpy, whatever their size
+ * (Go stores a key or elem of more than 128 bytes through a pointer; that
+ * changes the bucket size, not what the map does). A GENERIC key may have
+ * size 0 (Go: map[struct{}]V): such a map holds at most one key, and its
+ * hash and equal must treat every key as the same.
+ *
+ * The two flags carry what Go's compiler tells the runtime about a key type.
+ * Both default to false, Go's answer for integers, pointers and byte arrays,
+ * so a description that leaves them out keeps working:
+ *
+ *   needkeyupdate  equal keys may differ in their bytes (floats: +0 and -0;
+ *                  structs holding floats): an assign that finds an equal key
+ *                  overwrites the stored key too (Go: needkeyupdate, used by
+ *                  mapassign; TestNegativeZero).
+ *   notreflexive   a key may be unequal to itself (a float NaN, or a struct
+ *                  holding one; Go: !reflexivekey). Every assign of such a
+ *                  key adds an entry that no lookup or delete ever finds;
+ *                  iteration, grow (evacuate) and clone keep and return those
+ *                  entries without looking them up.
+ *
+ * The core's own kinds set neither: int64 keys are reflexive and equal only
+ * when identical. Go marks strings needkeyupdate because two equal strings
+ * may live in different memory; a GOMAP_KEY_STR key is copied into a record
+ * the map owns, and equal strings have the same bytes, so there is nothing
+ * to update. */
 typedef struct gomap_type {
 	const char *name;     /* shown in reports, e.g. "map[int64]int64" */
 	size_t keysize;       /* bytes per key (16 for GOMAP_KEY_STR) */
@@ -70,6 +94,8 @@ typedef struct gomap_type {
 	gomap_key_kind kind;  /* selects the specialised paths */
 	gomap_hash_fn hash;   /* hash(key, seed); required for GENERIC */
 	gomap_equal_fn equal; /* equal(a, b); required for GENERIC */
+	bool needkeyupdate;   /* GENERIC only: see above; default false */
+	bool notreflexive;    /* GENERIC only: see above; default false */
 } gomap_type;
 
 /* Ready types. */

@@ -360,6 +360,13 @@ static void advance_evacuation_mark(gomap *h, barray *old)
 	}
 }
 
+/* Is the key in `slot` unequal to itself (a NaN)? Only a type marked
+ * notreflexive can say yes (Go: !t.reflexivekey() && !t.key.equal(k, k)). */
+static bool key_is_nan(const gomap *h, const void *slot)
+{
+	return h->kind == GOMAP_KEY_GENERIC && h->t->notreflexive && !h->t->equal(slot, slot);
+}
+
 /* Where evacuated entries go (Go: evacDst). */
 typedef struct evac_dst {
 	unsigned char *b;
@@ -382,6 +389,7 @@ static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 		if (!same)
 			xy[1].b = bucket_at(nb, h->bucketsize, oldbucket + newbit);
 		uint64_t seed = GM_LOAD(&h->hash0);
+		bool iter_may_exist = (GM_LOAD(&h->flags) & FLAG_ITERATOR) != 0;
 		uint64_t steps = 0, bound = GM_LOAD(&h->total_buckets) + 1;
 		for (; b != NULL; b = overflow_of(h, b)) {
 			if (GM_UNLIKELY(++steps > bound))
@@ -397,8 +405,22 @@ static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 					gm_fatal_damaged("bad map state", h);
 				void *k = key_at(b, h->keysize, i);
 				unsigned usey = 0;
-				if (!same && (slot_hash(h, k, seed) & newbit) != 0)
-					usey = 1;
+				if (!same) {
+					uint64_t hash = slot_hash(h, k, seed);
+					if (GM_UNLIKELY(iter_may_exist && key_is_nan(h, k))) {
+						/* Go: evacuate. A key unequal to itself
+						 * hashes differently every time, so an
+						 * iterator that started during this grow
+						 * decides X or Y by the tophash's low bit
+						 * (mapiternext); send it the same way, and
+						 * give it a fresh tophash, so that such
+						 * keys spread over the buckets again. */
+						usey = top & 1;
+						top = tophash(hash);
+					} else if ((hash & newbit) != 0) {
+						usey = 1;
+					}
+				}
 				th[i] = (uint8_t)(EVACUATED_X + usey);
 				evac_dst *d = &xy[usey];
 				if (d->i == BUCKET_CNT) {
@@ -669,18 +691,29 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				continue;
 			const void *k = key_at(b, h->keysize, offi);
 			const void *e = elem_at(h, b, offi);
+			bool nan = key_is_nan(h, k);
 			if (checkBucket != NO_CHECK &&
 			    !(GM_LOAD(&h->flags) & FLAG_SAME_SIZE_GROW)) {
 				/* An old bucket during a doubling holds the
-				 * entries of two new buckets; skip the other's. */
-				uint64_t hash = slot_hash(h, k, GM_LOAD(&h->hash0));
-				if ((hash & (ib->nbuckets - 1)) != checkBucket)
-					continue;
+				 * entries of two new buckets; skip the other's.
+				 * A NaN key's hash is new every time: it goes
+				 * by its tophash's low bit, as evacuate sends
+				 * it (Go: mapiternext). */
+				if (GM_UNLIKELY(nan)) {
+					if ((checkBucket >> (it->B - 1)) != (uint64_t)(top & 1))
+						continue;
+				} else {
+					uint64_t hash = slot_hash(h, k, GM_LOAD(&h->hash0));
+					if ((hash & (ib->nbuckets - 1)) != checkBucket)
+						continue;
+				}
 			}
-			if (top == EVACUATED_X || top == EVACUATED_Y) {
+			if ((top == EVACUATED_X || top == EVACUATED_Y) && !nan) {
 				/* The map grew after the iteration began and this
 				 * entry moved: find where it lives now, if it was
-				 * not deleted since. */
+				 * not deleted since. A NaN key can be neither
+				 * found, updated nor deleted, so the old slot
+				 * still holds its entry (Go: mapiternext). */
 				if (!gm_lookup_slotkey(h, k, &k, &e))
 					continue;
 			}
@@ -799,6 +832,13 @@ static const char *check_chain(gomap *h, barray *a, uint64_t i, bool evac, size_
 			if (top == EMPTY_ONE)
 				continue;
 			void *k = key_at(b, h->keysize, s);
+			if (key_is_nan(h, k)) {
+				/* Its hash is new every time: neither the bucket
+				 * nor the tophash can be checked, nor can a
+				 * lookup find it. */
+				(*live)++;
+				continue;
+			}
 			uint64_t hash = slot_hash(h, k, seed);
 			if (tophash(hash) != top)
 				return "tophash does not match the key's hash";

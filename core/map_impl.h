@@ -204,7 +204,12 @@ again:;
 			}
 			if (!key_equal(h, kind, key_at(b, h->keysize, i), key))
 				continue;
-			/* The key is present: overwrite its elem. */
+			/* The key is present: overwrite its elem, and the key
+			 * itself when equal keys may differ in their bytes, so
+			 * that m[-0.0] = v after m[+0.0] stores -0 (Go:
+			 * mapassign, t.needkeyupdate()). */
+			if (kind == GOMAP_KEY_GENERIC && h->t->needkeyupdate)
+				memcpy(key_at(b, h->keysize, i), key, h->keysize);
 			elem_copy(h, elem_at(h, b, i), elem);
 			goto done;
 		}
