@@ -131,7 +131,10 @@ void gomap_seed_random(uint64_t seed);
 
 typedef struct gomap gomap;
 
-/* make(map[K]V, hint). Never returns NULL (aborts when out of memory). */
+/* make(map[K]V, hint). Never returns NULL (aborts when out of memory). A
+ * hint whose buckets could not be allocated (hint times the bucket size
+ * above 2^48 bytes, Go's maxAlloc), such as SIZE_MAX or (size_t)-1 from a
+ * negative int, is ignored and gives an empty map, as in Go's makemap. */
 gomap *gomap_make(const gomap_type *t, size_t hint);
 /* Releases the map and every bucket array it ever used. NULL is a no-op.
  * The only operation with no Go counterpart; never call it while another

@@ -243,12 +243,17 @@ static size_t round8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
+/* The largest allocation a hint may ask for (Go: maxAlloc, 2^48 bytes on
+ * 64-bit Linux). */
+#define GM_MAX_ALLOC ((size_t)1 << 48)
+
 /* Go: makemap. The smallest B that holds `hint` entries without growing;
- * the bucket array is allocated now unless B is 0. */
+ * the bucket array is allocated now unless B is 0. A GENERIC key may have
+ * size 0 (Go: map[struct{}]V); the core's own kinds have fixed sizes. */
 gomap *gomap_make(const gomap_type *t, size_t hint)
 {
 	if (t == NULL || (t->kind == GOMAP_KEY_GENERIC && (t->hash == NULL || t->equal == NULL)) ||
-	    t->keysize == 0) {
+	    (t->kind != GOMAP_KEY_GENERIC && t->keysize == 0)) {
 		fprintf(stderr, "fatal error: gomap_make: invalid map type\n");
 		_exit(2);
 	}
@@ -262,6 +267,11 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 	h->ovfoff = round8(h->elemoff + BUCKET_CNT * h->elemsize);
 	h->bucketsize = h->ovfoff + sizeof(void *);
 	h->hash0 = gm_fastrand();
+	/* Go: makemap ignores a hint whose buckets would overflow the size
+	 * arithmetic or exceed maxAlloc (Go issue 19926): such a hint, often a
+	 * negative int, must neither hang nor abort. */
+	if (hint > GM_MAX_ALLOC / h->bucketsize)
+		hint = 0;
 	uint8_t B = 0;
 	while (over_load_factor(hint, B))
 		B++;
