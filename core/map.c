@@ -822,6 +822,20 @@ static const char *check_chain(gomap *h, barray *a, uint64_t i, bool evac, size_
 		if (++steps > bound)
 			return "overflow chain loops";
 		uint8_t *th = tophash_of(b);
+		/* Go: MapTombstoneCheck. The last slot in use before the
+		 * emptyRest run is live, never emptyOne: a delete that empties
+		 * the end of a chain turns it into emptyRest. */
+		if (!evac && !rest) {
+			unsigned char *nx = overflow_of(h, b);
+			for (unsigned s = 0; s < BUCKET_CNT; s++) {
+				bool next_rest =
+				        s + 1 < BUCKET_CNT
+				                ? th[s + 1] == EMPTY_REST
+				                : (nx == NULL || tophash_of(nx)[0] == EMPTY_REST);
+				if (th[s] == EMPTY_ONE && next_rest)
+					return "emptyOne slot right before emptyRest";
+			}
+		}
 		for (unsigned s = 0; s < BUCKET_CNT; s++) {
 			uint8_t top = th[s];
 			if (evac) {
