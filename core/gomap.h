@@ -147,7 +147,8 @@ const gomap_type *gomap_typeof(const gomap *m);
 void gomap_access1(gomap *m, const void *key, void *elem_out);
 /* v, ok := m[k]: as gomap_access1, and returns ok. elem_out may be NULL. */
 bool gomap_access2(gomap *m, const void *key, void *elem_out);
-/* m[k] = v. On a nil map: panic "assignment to entry in nil map". */
+/* m[k] = v. On a nil map: panic "assignment to entry in nil map". A key or
+ * elem of size 0 may be passed as NULL. */
 void gomap_assign(gomap *m, const void *key, const void *elem);
 /* delete(m, k) */
 void gomap_delete(gomap *m, const void *key);

@@ -480,7 +480,7 @@ void gomap_access1(gomap *m, const void *key, void *elem_out)
 	const void *e = map_access(m, m ? m->kind : 0, key);
 	if (e != NULL)
 		elem_copy_out(m, elem_out, e);
-	else if (m != NULL)
+	else if (m != NULL && m->elemsize != 0)
 		memset(elem_out, 0, m->elemsize);
 }
 

@@ -55,8 +55,8 @@ GM_INLINE void key_store(gomap *h, int kind, void *slot, const void *key)
 		gm_strrec *r = gm_str_copy(h, s->ptr, s->len);
 		/* Publish the record only once its bytes are in place. */
 		__atomic_store_n((gm_strrec **)slot, r, __ATOMIC_RELEASE);
-	} else {
-		memcpy(slot, key, h->keysize);
+	} else if (h->keysize != 0) {
+		memcpy(slot, key, h->keysize); /* a key of size 0 may be NULL */
 	}
 }
 
@@ -66,8 +66,8 @@ GM_INLINE void elem_copy(const gomap *h, void *dst, const void *src)
 {
 	if (GM_LIKELY(h->elemsize == 8))
 		memcpy(dst, src, 8);
-	else
-		memcpy(dst, src, h->elemsize);
+	else if (h->elemsize != 0)
+		memcpy(dst, src, h->elemsize); /* an elem of size 0 may be NULL */
 }
 
 GM_INLINE void elem_copy_out(const gomap *h, void *out, const void *elem)
@@ -208,7 +208,7 @@ again:;
 			 * itself when equal keys may differ in their bytes, so
 			 * that m[-0.0] = v after m[+0.0] stores -0 (Go:
 			 * mapassign, t.needkeyupdate()). */
-			if (kind == GOMAP_KEY_GENERIC && h->t->needkeyupdate)
+			if (kind == GOMAP_KEY_GENERIC && h->t->needkeyupdate && h->keysize != 0)
 				memcpy(key_at(b, h->keysize, i), key, h->keysize);
 			elem_copy(h, elem_at(h, b, i), elem);
 			goto done;
