@@ -45,6 +45,7 @@
 #define _GNU_SOURCE
 #include "gomap.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -62,7 +63,7 @@ enum {
 	MAX_ESIZE = 24,       /* the largest elem used */
 	MAX_OPS = 4096,       /* operations per input */
 	HUGE_KEY = 7,         /* the string key number of the long key */
-	GEN_FOUR_RANGE = 256  /* key range cap with the four-value hash (slow) */
+	GEN_FOUR_RANGE = 256  /* key range cap with a four-value hash (slow) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -128,7 +129,7 @@ static const char *const kind_name[K_COUNT] = {"i64", "str", "gen", "f64", "zst"
 /* The f64 key numbers with a meaning of their own. */
 enum { F_PZERO = 0, F_NZERO = 1, F_NAN = 2, F_PINF = 3, F_NINF = 4, F_TINY = 5, F_FIRST = 6 };
 /* NaN entries a map may hold at once: an assign beyond is skipped. */
-enum { MAX_NAN = 512 };
+enum { MAX_NAN = 256 };
 
 typedef struct genkey {
 	uint32_t a, b, c;
@@ -283,7 +284,7 @@ static void init_keys(void)
 	f64_keys[F_NAN] = __builtin_nan("");
 	f64_keys[F_PINF] = __builtin_inf();
 	f64_keys[F_NINF] = -__builtin_inf();
-	f64_keys[F_TINY] = __builtin_nextafter(0.0, 1.0);
+	f64_keys[F_TINY] = DBL_TRUE_MIN;
 	make_str_keys();
 	for (int k = 0; k < K_F64; k++) {
 		for (unsigned i = 0; i < NKEYS; i++)
@@ -713,7 +714,7 @@ static void op_make(subject *s, unsigned sel, unsigned hsel, unsigned rsel)
 	s->typed = (s->kind == K_I64 || s->kind == K_STR) && s->esize == 8;
 	size_t hint =
 	        (hsel & 0x80) ? (hsel & 0x7f) : hints[hsel % (sizeof hints / sizeof hints[0])];
-	if (s->t->hash == gh_four && s->range > GEN_FOUR_RANGE)
+	if ((s->t->hash == gh_four || s->t->hash == f64_hash_four) && s->range > GEN_FOUR_RANGE)
 		s->range = GEN_FOUR_RANGE; /* chains of range/4 keys: keep them short */
 	s->m = gomap_make(s->t, hint);
 	TRACE("  make %s hint %zu range %u\n", s->t->name, hint, s->range);
