@@ -11,6 +11,10 @@
  *     fatal error: concurrent map clone and map write
  *     panic: assignment to entry in nil map
  *
+ * and, when racing writers break the table itself, Go's "fatal error: bad
+ * map state" where Go 1.19 notices the damage (evacuate), else "fatal error:
+ * <what broke> (concurrent map writes?)", as Go 1.24 words its own.
+ *
  * A NULL `gomap *` is Go's nil map: reads give the zero value, len is 0, an
  * iteration visits nothing, delete and clear do nothing, and assign panics.
  *

@@ -44,14 +44,27 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Go runs the program once and needs the first line. Both threads make
+ * 10000 writes with a yield between them, and on this project's 2-core
+ * machine one run detected the misuse in only 2 to 3 of 20 runs; so up to
+ * 60 runs are made here: each must either end cleanly (not detected) or
+ * start with Go's line and exit 2, and one must detect. */
 static void concurrent_map_test(const char *prog, const char *want)
 {
 	if (getenv("GOMAP_RUN_CONCURRENT_MAP_TESTS") == NULL)
 		cr_skip_test("skipping without GOMAP_RUN_CONCURRENT_MAP_TESTS=1");
 	static char out[1 << 16];
-	int st = run_child(prog, out, sizeof out);
-	cr_assert(starts_with(out, want), "output does not start with \"%s\":\n%s", want, out);
-	cr_assert(exited_2(st), "status %d", st);
+	int detected = 0;
+	for (int run = 0; run < 60 && !detected; run++) {
+		int st = run_child(prog, out, sizeof out);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && out[0] == '\0')
+			continue;
+		cr_assert(starts_with(out, want), "output does not start with \"%s\":\n%s", want,
+		          out);
+		cr_assert(exited_2(st), "status %d", st);
+		detected = 1;
+	}
+	cr_assert(detected, "60 runs, none detected the misuse");
 }
 
 /* Go: TestConcurrentMapWrites (crash_test.go). */
