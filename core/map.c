@@ -701,7 +701,10 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				continue;
 			const void *k = key_at(b, h->keysize, offi);
 			const void *e = elem_at(h, b, offi);
-			bool nan = key_is_nan(h, k);
+			/* Asked only where it matters, as Go does: a key
+			 * type's equal runs once per entry at most. */
+			bool moved = top == EVACUATED_X || top == EVACUATED_Y;
+			bool nan = (checkBucket != NO_CHECK || moved) && key_is_nan(h, k);
 			if (checkBucket != NO_CHECK &&
 			    !(GM_LOAD(&h->flags) & FLAG_SAME_SIZE_GROW)) {
 				/* An old bucket during a doubling holds the
@@ -710,7 +713,8 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				 * by its tophash's low bit, as evacuate sends
 				 * it (Go: mapiternext). */
 				if (GM_UNLIKELY(nan)) {
-					if ((checkBucket >> (it->B - 1)) != (uint64_t)(top & 1))
+					if (it->B == 0 ||
+					    (checkBucket >> (it->B - 1)) != (uint64_t)(top & 1))
 						continue;
 				} else {
 					uint64_t hash = slot_hash(h, k, GM_LOAD(&h->hash0));
@@ -718,7 +722,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 						continue;
 				}
 			}
-			if ((top == EVACUATED_X || top == EVACUATED_Y) && !nan) {
+			if (moved && !nan) {
 				/* The map grew after the iteration began and this
 				 * entry moved: find where it lives now, if it was
 				 * not deleted since. A NaN key can be neither
@@ -769,7 +773,10 @@ gomap *gomap_clone(gomap *m)
 	GM_RACE_READ(m);
 	/* Go's mapclone2 makes the copy and gives it the source's seed before
 	 * it looks at the count or the flag; it then copies buckets as they
-	 * are. This copy re-inserts every key, with the same seed. */
+	 * are (moveToBmap), or, during a grow, assigns the old buckets' entries
+	 * one by one. This copy re-inserts every key, with the same seed. NaN
+	 * entries survive as in Go: the iteration returns each one, and an
+	 * assign of a key unequal to itself always adds an entry. */
 	gomap *c = gomap_make(m->t, GM_LOAD(&m->count));
 	c->hash0 = GM_LOAD(&m->hash0);
 	if (GM_LOAD(&m->count) == 0)
