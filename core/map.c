@@ -269,7 +269,8 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 	h->hash0 = gm_fastrand();
 	/* Go: makemap ignores a hint whose buckets would overflow the size
 	 * arithmetic or exceed maxAlloc (Go issue 19926): such a hint, often a
-	 * negative int, must neither hang nor abort. */
+	 * negative int, must neither hang nor abort. It also keeps B below 48,
+	 * so the shift in overLoadFactor (Go: bucketShift) never reaches 64. */
 	if (hint > GM_MAX_ALLOC / h->bucketsize)
 		hint = 0;
 	uint8_t B = 0;
