@@ -193,7 +193,8 @@ typedef struct gomap_iter {
 	uint64_t startBucket;
 	uint64_t bucket;
 	uint64_t checkBucket;
-	uint64_t steps; /* buckets visited, bounded against a damaged map */
+	uint64_t steps;  /* buckets visited, bounded against a damaged map */
+	uint64_t clears; /* the map's clear count when the iteration began */
 	gomap_str strkey;
 	uint8_t offset;
 	uint8_t B;

@@ -140,6 +140,7 @@ struct gomap {
 	barray *buckets;    /* 2^B buckets; NULL until the first write if made with hint 0 */
 	barray *oldbuckets; /* previous array while growing, else NULL */
 	uint64_t nevacuate; /* old buckets below this index are evacuated */
+	uint64_t clears;    /* how many clears emptied the map (see gm_iter_next) */
 
 	const gomap_type *t;
 	uint8_t kind;   /* copy of t->kind */

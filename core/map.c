@@ -575,6 +575,7 @@ void gomap_clear(gomap *m)
 	GM_STORE(&m->nevacuate, 0);
 	GM_STORE(&m->noverflow, 0);
 	GM_STORE(&m->count, 0);
+	GM_STORE(&m->clears, GM_LOAD(&m->clears) + 1);
 	GM_STORE(&m->hash0, gm_fastrand()); /* Go issue 25237 */
 	if (a != NULL) {
 		/* Reuse the array: zero it and give back its preallocated
@@ -625,6 +626,7 @@ static void iter_start(gomap *h, gomap_iter *it, uint64_t r)
 	it->offset = (uint8_t)((r >> a->B) & (BUCKET_CNT - 1));
 	it->bucket = it->startBucket;
 	it->checkBucket = NO_CHECK;
+	it->clears = GM_LOAD(&h->clears);
 }
 
 void gomap_iter_init(gomap *m, gomap_iter *it)
@@ -731,6 +733,14 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				 * still holds its entry (Go: mapiternext). */
 				if (!gm_lookup_slotkey(h, k, &k, &e))
 					continue;
+			} else if (moved && GM_LOAD(&h->clears) != it->clears) {
+				/* ... unless a clear removed it. mapclear marks
+				 * the current and old arrays empty (Go issue
+				 * 59411), but an iterator may walk an array that
+				 * a finished grow retired, where this moved NaN
+				 * entry still shows. The spec says an entry
+				 * removed before it is reached is not produced. */
+				continue;
 			}
 			if (h->kind == GOMAP_KEY_STR) {
 				const gm_strrec *r =

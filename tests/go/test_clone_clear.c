@@ -363,3 +363,35 @@ Test(maps_test, TestIssue59411)
 		free_nan_map(m);
 	}
 }
+
+/* The case the fuzzer found: an iteration starts on a one-bucket map of NaN
+ * entries, an insert grows the map and the grow finishes at once (one old
+ * bucket), so the iterator now walks a retired array whose slots say
+ * "evacuated" and still hold the NaN entries; then clear. Nothing may come
+ * after the clear (issue59411's rule), and nothing twice before it. */
+Test(maps_test, TestIssue59411RetiredArray)
+{
+	for (int round = 0; round < 200; round++) {
+		gomap_type t = go_f64_type(8);
+		gomap *m = gomap_make(&t, 7);
+		double nan = go_nan();
+		for (int64_t i = 0; i < 8; i++)
+			gomap_assign(m, &nan, &i);
+		gomap_iter it;
+		gomap_iter_init(m, &it);
+		cr_assert(gomap_iter_next(&it));
+		double k = 1.0;
+		int64_t v = 100;
+		gomap_assign(m, &k, &v); /* the ninth entry: grows 1 -> 2 buckets */
+		gomap_stats st;
+		gomap_get_stats(m, &st);
+		cr_assert(eq(u32, st.B, 1));
+		cr_assert(not(st.growing), "the grow did not finish at once");
+		gomap_clear(m);
+		int after = 0;
+		while (gomap_iter_next(&it))
+			after++;
+		cr_assert(eq(int, after, 0), "round %d: %d entries after clear", round, after);
+		gomap_free(m);
+	}
+}
