@@ -11,6 +11,10 @@
  *     fatal error: concurrent map clone and map write
  *     panic: assignment to entry in nil map
  *
+ * and, when racing writers break the table itself, Go's "fatal error: bad
+ * map state" where Go 1.19 notices the damage (evacuate), else "fatal error:
+ * <what broke> (concurrent map writes?)", as Go 1.24 words its own.
+ *
  * A NULL `gomap *` is Go's nil map: reads give the zero value, len is 0, an
  * iteration visits nothing, delete and clear do nothing, and assign panics.
  *
@@ -62,7 +66,31 @@ typedef uint64_t (*gomap_hash_fn)(const void *key, uint64_t seed);
 typedef bool (*gomap_equal_fn)(const void *a, const void *b);
 
 /* The description of a map type, like Go's maptype. Keys and elems are
- * stored inline in the buckets and copied with memcpy. */
+ * stored inline in the buckets and copied with memcpy, whatever their size
+ * (Go stores a key or elem of more than 128 bytes through a pointer; that
+ * changes the bucket size, not what the map does). A GENERIC key may have
+ * size 0 (Go: map[struct{}]V): such a map holds at most one key, and its
+ * hash and equal must treat every key as the same.
+ *
+ * The two flags carry what Go's compiler tells the runtime about a key type.
+ * Both default to false, Go's answer for integers, pointers and byte arrays,
+ * so a description that leaves them out keeps working:
+ *
+ *   needkeyupdate  equal keys may differ in their bytes (floats: +0 and -0;
+ *                  structs holding floats): an assign that finds an equal key
+ *                  overwrites the stored key too (Go: needkeyupdate, used by
+ *                  mapassign; TestNegativeZero).
+ *   notreflexive   a key may be unequal to itself (a float NaN, or a struct
+ *                  holding one; Go: !reflexivekey). Every assign of such a
+ *                  key adds an entry that no lookup or delete ever finds;
+ *                  iteration, grow (evacuate) and clone keep and return those
+ *                  entries without looking them up.
+ *
+ * The core's own kinds set neither: int64 keys are reflexive and equal only
+ * when identical. Go marks strings needkeyupdate because two equal strings
+ * may live in different memory; a GOMAP_KEY_STR key is copied into a record
+ * the map owns, and equal strings have the same bytes, so there is nothing
+ * to update. */
 typedef struct gomap_type {
 	const char *name;     /* shown in reports, e.g. "map[int64]int64" */
 	size_t keysize;       /* bytes per key (16 for GOMAP_KEY_STR) */
@@ -70,6 +98,8 @@ typedef struct gomap_type {
 	gomap_key_kind kind;  /* selects the specialised paths */
 	gomap_hash_fn hash;   /* hash(key, seed); required for GENERIC */
 	gomap_equal_fn equal; /* equal(a, b); required for GENERIC */
+	bool needkeyupdate;   /* GENERIC only: see above; default false */
+	bool notreflexive;    /* GENERIC only: see above; default false */
 } gomap_type;
 
 /* Ready types. */
@@ -105,7 +135,10 @@ void gomap_seed_random(uint64_t seed);
 
 typedef struct gomap gomap;
 
-/* make(map[K]V, hint). Never returns NULL (aborts when out of memory). */
+/* make(map[K]V, hint). Never returns NULL (aborts when out of memory). A
+ * hint whose buckets could not be allocated (hint times the bucket size
+ * above 2^48 bytes, Go's maxAlloc), such as SIZE_MAX or (size_t)-1 from a
+ * negative int, is ignored and gives an empty map, as in Go's makemap. */
 gomap *gomap_make(const gomap_type *t, size_t hint);
 /* Releases the map and every bucket array it ever used. NULL is a no-op.
  * The only operation with no Go counterpart; never call it while another
@@ -118,7 +151,8 @@ const gomap_type *gomap_typeof(const gomap *m);
 void gomap_access1(gomap *m, const void *key, void *elem_out);
 /* v, ok := m[k]: as gomap_access1, and returns ok. elem_out may be NULL. */
 bool gomap_access2(gomap *m, const void *key, void *elem_out);
-/* m[k] = v. On a nil map: panic "assignment to entry in nil map". */
+/* m[k] = v. On a nil map: panic "assignment to entry in nil map". A key or
+ * elem of size 0 may be passed as NULL. */
 void gomap_assign(gomap *m, const void *key, const void *elem);
 /* delete(m, k) */
 void gomap_delete(gomap *m, const void *key);
@@ -159,7 +193,8 @@ typedef struct gomap_iter {
 	uint64_t startBucket;
 	uint64_t bucket;
 	uint64_t checkBucket;
-	uint64_t steps; /* buckets visited, bounded against a damaged map */
+	uint64_t steps;  /* buckets visited, bounded against a damaged map */
+	uint64_t clears; /* the map's clear count when the iteration began */
 	gomap_str strkey;
 	uint8_t offset;
 	uint8_t B;

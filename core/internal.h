@@ -140,6 +140,7 @@ struct gomap {
 	barray *buckets;    /* 2^B buckets; NULL until the first write if made with hint 0 */
 	barray *oldbuckets; /* previous array while growing, else NULL */
 	uint64_t nevacuate; /* old buckets below this index are evacuated */
+	uint64_t clears;    /* how many clears emptied the map (see gm_iter_next) */
 
 	const gomap_type *t;
 	uint8_t kind;   /* copy of t->kind */
@@ -356,9 +357,14 @@ _Noreturn void gm_fatal_misuse(const char *msg, gomap *h, gomap_op op);
 /* A writer found the flag clear at exit: another writer toggled it while
  * both were inside. The other party is the last other thread that set it. */
 _Noreturn void gm_fatal_flag_lost(gomap *h, gomap_op op);
-/* Broken internal state that only racing writers can cause (Go 1.24:
- * "... (concurrent map writes?)"). */
-_Noreturn void gm_fatal_damaged(const char *what, gomap *h);
+/* Broken internal state that only racing writers can cause. `msg` is the
+ * whole text after "fatal error: ": Go's own words where Go 1.19 notices the
+ * same damage ("bad map state", from evacuate), else GM_DAMAGE(what). */
+_Noreturn void gm_fatal_damaged(const char *msg, gomap *h);
+/* The core's words for damage Go itself never notices (a looping overflow
+ * chain, an iteration that does not end), with the hint Go 1.24 appends to
+ * its own damage reports. */
+#define GM_DAMAGE(what) what " (concurrent map writes?)"
 /* Go's panic for m[k] = v on a nil map. */
 _Noreturn void gm_panic_nil_assign(void);
 

@@ -243,12 +243,17 @@ static size_t round8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
+/* The largest allocation a hint may ask for (Go: maxAlloc, 2^48 bytes on
+ * 64-bit Linux). */
+#define GM_MAX_ALLOC ((size_t)1 << 48)
+
 /* Go: makemap. The smallest B that holds `hint` entries without growing;
- * the bucket array is allocated now unless B is 0. */
+ * the bucket array is allocated now unless B is 0. A GENERIC key may have
+ * size 0 (Go: map[struct{}]V); the core's own kinds have fixed sizes. */
 gomap *gomap_make(const gomap_type *t, size_t hint)
 {
 	if (t == NULL || (t->kind == GOMAP_KEY_GENERIC && (t->hash == NULL || t->equal == NULL)) ||
-	    t->keysize == 0) {
+	    (t->kind != GOMAP_KEY_GENERIC && t->keysize == 0)) {
 		fprintf(stderr, "fatal error: gomap_make: invalid map type\n");
 		_exit(2);
 	}
@@ -262,6 +267,12 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 	h->ovfoff = round8(h->elemoff + BUCKET_CNT * h->elemsize);
 	h->bucketsize = h->ovfoff + sizeof(void *);
 	h->hash0 = gm_fastrand();
+	/* Go: makemap ignores a hint whose buckets would overflow the size
+	 * arithmetic or exceed maxAlloc (Go issue 19926): such a hint, often a
+	 * negative int, must neither hang nor abort. It also keeps B below 48,
+	 * so the shift in overLoadFactor (Go: bucketShift) never reaches 64. */
+	if (hint > GM_MAX_ALLOC / h->bucketsize)
+		hint = 0;
 	uint8_t B = 0;
 	while (over_load_factor(hint, B))
 		B++;
@@ -360,6 +371,13 @@ static void advance_evacuation_mark(gomap *h, barray *old)
 	}
 }
 
+/* Is the key in `slot` unequal to itself (a NaN)? Only a type marked
+ * notreflexive can say yes (Go: !t.reflexivekey() && !t.key.equal(k, k)). */
+static bool key_is_nan(const gomap *h, const void *slot)
+{
+	return h->kind == GOMAP_KEY_GENERIC && h->t->notreflexive && !h->t->equal(slot, slot);
+}
+
 /* Where evacuated entries go (Go: evacDst). */
 typedef struct evac_dst {
 	unsigned char *b;
@@ -369,23 +387,24 @@ typedef struct evac_dst {
 static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 {
 	if (GM_UNLIKELY(oldbucket >= old->nbuckets))
-		gm_fatal_damaged("evacuation past the end of the old buckets", h);
+		gm_fatal_damaged(GM_DAMAGE("evacuation past the end of the old buckets"), h);
 	uint64_t newbit = old->nbuckets;
 	bool same = nb->nbuckets == old->nbuckets;
 	/* (1): the arrays' own sizes must agree with a doubling or a same-size
 	 * grow; anything else is two writers growing at once. */
 	if (GM_UNLIKELY(!same && nb->nbuckets != 2 * old->nbuckets))
-		gm_fatal_damaged("bucket arrays of unrelated sizes", h);
+		gm_fatal_damaged(GM_DAMAGE("bucket arrays of unrelated sizes"), h);
 	unsigned char *b = bucket_at(old, h->bucketsize, oldbucket);
 	if (!evacuated(b)) {
 		evac_dst xy[2] = {{bucket_at(nb, h->bucketsize, oldbucket), 0}, {NULL, 0}};
 		if (!same)
 			xy[1].b = bucket_at(nb, h->bucketsize, oldbucket + newbit);
 		uint64_t seed = GM_LOAD(&h->hash0);
+		bool iter_may_exist = (GM_LOAD(&h->flags) & FLAG_ITERATOR) != 0;
 		uint64_t steps = 0, bound = GM_LOAD(&h->total_buckets) + 1;
 		for (; b != NULL; b = overflow_of(h, b)) {
 			if (GM_UNLIKELY(++steps > bound))
-				gm_fatal_damaged("overflow chain loops", h);
+				gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 			uint8_t *th = tophash_of(b);
 			for (unsigned i = 0; i < BUCKET_CNT; i++) {
 				uint8_t top = th[i];
@@ -397,8 +416,22 @@ static void evacuate(gomap *h, barray *old, barray *nb, uint64_t oldbucket)
 					gm_fatal_damaged("bad map state", h);
 				void *k = key_at(b, h->keysize, i);
 				unsigned usey = 0;
-				if (!same && (slot_hash(h, k, seed) & newbit) != 0)
-					usey = 1;
+				if (!same) {
+					uint64_t hash = slot_hash(h, k, seed);
+					if (GM_UNLIKELY(iter_may_exist && key_is_nan(h, k))) {
+						/* Go: evacuate. A key unequal to itself
+						 * hashes differently every time, so an
+						 * iterator that started during this grow
+						 * decides X or Y by the tophash's low bit
+						 * (mapiternext); send it the same way, and
+						 * give it a fresh tophash, so that such
+						 * keys spread over the buckets again. */
+						usey = top & 1;
+						top = tophash(hash);
+					} else if ((hash & newbit) != 0) {
+						usey = 1;
+					}
+				}
 				th[i] = (uint8_t)(EVACUATED_X + usey);
 				evac_dst *d = &xy[usey];
 				if (d->i == BUCKET_CNT) {
@@ -448,7 +481,7 @@ void gomap_access1(gomap *m, const void *key, void *elem_out)
 	const void *e = map_access(m, m ? m->kind : 0, key);
 	if (e != NULL)
 		elem_copy_out(m, elem_out, e);
-	else if (m != NULL)
+	else if (m != NULL && m->elemsize != 0)
 		memset(elem_out, 0, m->elemsize);
 }
 
@@ -513,7 +546,7 @@ static void mark_array_empty(gomap *h, barray *a)
 		for (unsigned char *b = bucket_at(a, h->bucketsize, i); b != NULL;
 		     b = overflow_of(h, b)) {
 			if (GM_UNLIKELY(++steps > bound))
-				gm_fatal_damaged("overflow chain loops", h);
+				gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 			memset(tophash_of(b), EMPTY_REST, BUCKET_CNT);
 		}
 	}
@@ -542,6 +575,7 @@ void gomap_clear(gomap *m)
 	GM_STORE(&m->nevacuate, 0);
 	GM_STORE(&m->noverflow, 0);
 	GM_STORE(&m->count, 0);
+	GM_STORE(&m->clears, GM_LOAD(&m->clears) + 1);
 	GM_STORE(&m->hash0, gm_fastrand()); /* Go issue 25237 */
 	if (a != NULL) {
 		/* Reuse the array: zero it and give back its preallocated
@@ -593,6 +627,7 @@ static void iter_start(gomap *h, gomap_iter *it, uint64_t r)
 	it->offset = (uint8_t)((r >> a->B) & (BUCKET_CNT - 1));
 	it->bucket = it->startBucket;
 	it->checkBucket = NO_CHECK;
+	it->clears = GM_LOAD(&h->clears);
 }
 
 void gomap_iter_init(gomap *m, gomap_iter *it)
@@ -660,7 +695,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 			i = 0;
 			prefetch_str_records(h, b);
 			if (GM_UNLIKELY(++it->steps > bound))
-				gm_fatal_damaged("iteration does not end", h);
+				gm_fatal_damaged(GM_DAMAGE("iteration does not end"), h);
 		}
 		uint8_t *th = tophash_of(b);
 		for (; i < BUCKET_CNT; i++) {
@@ -670,20 +705,43 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				continue;
 			const void *k = key_at(b, h->keysize, offi);
 			const void *e = elem_at(h, b, offi);
+			/* Asked only where it matters, as Go does: a key
+			 * type's equal runs once per entry at most. */
+			bool moved = top == EVACUATED_X || top == EVACUATED_Y;
+			bool nan = (checkBucket != NO_CHECK || moved) && key_is_nan(h, k);
 			if (checkBucket != NO_CHECK &&
 			    !(GM_LOAD(&h->flags) & FLAG_SAME_SIZE_GROW)) {
 				/* An old bucket during a doubling holds the
-				 * entries of two new buckets; skip the other's. */
-				uint64_t hash = slot_hash(h, k, GM_LOAD(&h->hash0));
-				if ((hash & (ib->nbuckets - 1)) != checkBucket)
-					continue;
+				 * entries of two new buckets; skip the other's.
+				 * A NaN key's hash is new every time: it goes
+				 * by its tophash's low bit, as evacuate sends
+				 * it (Go: mapiternext). */
+				if (GM_UNLIKELY(nan)) {
+					if (it->B == 0 ||
+					    (checkBucket >> (it->B - 1)) != (uint64_t)(top & 1))
+						continue;
+				} else {
+					uint64_t hash = slot_hash(h, k, GM_LOAD(&h->hash0));
+					if ((hash & (ib->nbuckets - 1)) != checkBucket)
+						continue;
+				}
 			}
-			if (top == EVACUATED_X || top == EVACUATED_Y) {
+			if (moved && !nan) {
 				/* The map grew after the iteration began and this
 				 * entry moved: find where it lives now, if it was
-				 * not deleted since. */
+				 * not deleted since. A NaN key can be neither
+				 * found, updated nor deleted, so the old slot
+				 * still holds its entry (Go: mapiternext). */
 				if (!gm_lookup_slotkey(h, k, &k, &e))
 					continue;
+			} else if (moved && GM_LOAD(&h->clears) != it->clears) {
+				/* ... unless a clear removed it. mapclear marks
+				 * the current and old arrays empty (Go issue
+				 * 59411), but an iterator may walk an array that
+				 * a finished grow retired, where this moved NaN
+				 * entry still shows. The spec says an entry
+				 * removed before it is reached is not produced. */
+				continue;
 			}
 			if (h->kind == GOMAP_KEY_STR) {
 				const gm_strrec *r =
@@ -705,7 +763,7 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 		b = overflow_of(h, b);
 		i = 0;
 		if (b != NULL && GM_UNLIKELY(++it->steps > bound))
-			gm_fatal_damaged("iteration does not end", h);
+			gm_fatal_damaged(GM_DAMAGE("iteration does not end"), h);
 		if (b != NULL)
 			prefetch_str_records(h, b);
 	}
@@ -731,7 +789,10 @@ gomap *gomap_clone(gomap *m)
 	GM_RACE_READ(m);
 	/* Go's mapclone2 makes the copy and gives it the source's seed before
 	 * it looks at the count or the flag; it then copies buckets as they
-	 * are. This copy re-inserts every key, with the same seed. */
+	 * are (moveToBmap), or, during a grow, assigns the old buckets' entries
+	 * one by one. This copy re-inserts every key, with the same seed. NaN
+	 * entries survive as in Go: the iteration returns each one, and an
+	 * assign of a key unequal to itself always adds an entry. */
 	gomap *c = gomap_make(m->t, GM_LOAD(&m->count));
 	c->hash0 = GM_LOAD(&m->hash0);
 	if (GM_LOAD(&m->count) == 0)
@@ -785,6 +846,20 @@ static const char *check_chain(gomap *h, barray *a, uint64_t i, bool evac, size_
 		if (++steps > bound)
 			return "overflow chain loops";
 		uint8_t *th = tophash_of(b);
+		/* Go: MapTombstoneCheck. The last slot in use before the
+		 * emptyRest run is live, never emptyOne: a delete that empties
+		 * the end of a chain turns it into emptyRest. */
+		if (!evac && !rest) {
+			unsigned char *nx = overflow_of(h, b);
+			for (unsigned s = 0; s < BUCKET_CNT; s++) {
+				bool next_rest =
+				        s + 1 < BUCKET_CNT
+				                ? th[s + 1] == EMPTY_REST
+				                : (nx == NULL || tophash_of(nx)[0] == EMPTY_REST);
+				if (th[s] == EMPTY_ONE && next_rest)
+					return "emptyOne slot right before emptyRest";
+			}
+		}
 		for (unsigned s = 0; s < BUCKET_CNT; s++) {
 			uint8_t top = th[s];
 			if (evac) {
@@ -805,6 +880,13 @@ static const char *check_chain(gomap *h, barray *a, uint64_t i, bool evac, size_
 			if (top == EMPTY_ONE)
 				continue;
 			void *k = key_at(b, h->keysize, s);
+			if (key_is_nan(h, k)) {
+				/* Its hash is new every time: neither the bucket
+				 * nor the tophash can be checked, nor can a
+				 * lookup find it. */
+				(*live)++;
+				continue;
+			}
 			uint64_t hash = slot_hash(h, k, seed);
 			if (tophash(hash) != top)
 				return "tophash does not match the key's hash";

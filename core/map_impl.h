@@ -55,8 +55,8 @@ GM_INLINE void key_store(gomap *h, int kind, void *slot, const void *key)
 		gm_strrec *r = gm_str_copy(h, s->ptr, s->len);
 		/* Publish the record only once its bytes are in place. */
 		__atomic_store_n((gm_strrec **)slot, r, __ATOMIC_RELEASE);
-	} else {
-		memcpy(slot, key, h->keysize);
+	} else if (h->keysize != 0) {
+		memcpy(slot, key, h->keysize); /* a key of size 0 may be NULL */
 	}
 }
 
@@ -66,8 +66,8 @@ GM_INLINE void elem_copy(const gomap *h, void *dst, const void *src)
 {
 	if (GM_LIKELY(h->elemsize == 8))
 		memcpy(dst, src, 8);
-	else
-		memcpy(dst, src, h->elemsize);
+	else if (h->elemsize != 0)
+		memcpy(dst, src, h->elemsize); /* an elem of size 0 may be NULL */
 }
 
 GM_INLINE void elem_copy_out(const gomap *h, void *out, const void *elem)
@@ -113,7 +113,7 @@ GM_INLINE void *map_find(gomap *h, int kind, const void *key, void **kslot)
 	uint64_t steps = 0, bound = chain_bound(h);
 	for (; b != NULL; b = overflow_of(h, b)) {
 		if (GM_UNLIKELY(++steps > bound))
-			gm_fatal_damaged("overflow chain loops", h);
+			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		if (kind == GOMAP_KEY_I64) {
 			/* Like mapaccess1_fast64: compare the keys first; the key
@@ -192,7 +192,7 @@ again:;
 	uint64_t steps = 0, bound = chain_bound(h);
 	for (;;) {
 		if (GM_UNLIKELY(++steps > bound))
-			gm_fatal_damaged("overflow chain loops", h);
+			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		for (unsigned i = 0; i < BUCKET_CNT; i++) {
 			if (th[i] != top) {
@@ -207,7 +207,12 @@ again:;
 			}
 			if (!key_equal(h, kind, key_at(b, h->keysize, i), key))
 				continue;
-			/* The key is present: overwrite its elem. */
+			/* The key is present: overwrite its elem, and the key
+			 * itself when equal keys may differ in their bytes, so
+			 * that m[-0.0] = v after m[+0.0] stores -0 (Go:
+			 * mapassign, t.needkeyupdate()). */
+			if (kind == GOMAP_KEY_GENERIC && h->t->needkeyupdate && h->keysize != 0)
+				memcpy(key_at(b, h->keysize, i), key, h->keysize);
 			elem_copy(h, elem_at(h, b, i), elem);
 			goto done;
 		}
@@ -257,7 +262,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 
 	barray *a = GM_LOAD(&h->buckets);
 	if (GM_UNLIKELY(a == NULL))
-		gm_fatal_damaged("entries but no buckets", h);
+		gm_fatal_damaged(GM_DAMAGE("entries but no buckets"), h);
 	uint64_t bucket = hash & (a->nbuckets - 1);
 	if (GM_LOAD(&h->oldbuckets) != NULL) {
 		gm_grow_work(h, bucket);
@@ -270,7 +275,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 	uint64_t steps = 0, bound = chain_bound(h);
 	for (; b != NULL; b = overflow_of(h, b)) {
 		if (GM_UNLIKELY(++steps > bound))
-			gm_fatal_damaged("overflow chain loops", h);
+			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		for (unsigned i = 0; i < BUCKET_CNT; i++) {
 			if (th[i] != top) {
@@ -310,8 +315,9 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 					     b = overflow_of(h, b)) {
 						if (GM_UNLIKELY(overflow_of(h, b) == NULL ||
 						                ++back > bound))
-							gm_fatal_damaged("overflow chain broken",
-							                 h);
+							gm_fatal_damaged(
+							        GM_DAMAGE("overflow chain broken"),
+							        h);
 					}
 					i = BUCKET_CNT - 1;
 				} else {

@@ -467,10 +467,8 @@ void gm_fatal_flag_lost(gomap *h, gomap_op op)
 	report("fatal error: ", "concurrent map writes", h, op, PARTY_OTHER_WRITER);
 }
 
-void gm_fatal_damaged(const char *what, gomap *h)
+void gm_fatal_damaged(const char *msg, gomap *h)
 {
-	char msg[256];
-	snprintf(msg, sizeof msg, "%s (concurrent map writes?)", what);
 	report("fatal error: ", msg, h, GOMAP_OP_NONE, PARTY_OTHER_WRITER);
 }
 

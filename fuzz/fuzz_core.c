@@ -14,6 +14,12 @@
  *        ones (four hash values in all; one tophash for every key; the key
  *        number itself, ignoring the seed), so that long overflow chains,
  *        tophash collisions and same-size growth are common
+ *   f64  float64 keys with Go's semantics (needkeyupdate, not reflexive):
+ *        key 0 is +0 and key 1 is -0, the same key, whose stored sign
+ *        follows the last assign; key 2 is NaN, of which every assign adds
+ *        an entry that no read or delete finds and only clear removes; then
+ *        the infinities, the smallest subnormal and k + 0.5
+ *   zst  a key of size 0 (Go: map[struct{}]V): one key in all
  *
  * After every mutation the map must pass gomap_check_invariants and agree
  * with the reference on len; every read is compared with the reference.
@@ -39,6 +45,7 @@
 #define _GNU_SOURCE
 #include "gomap.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -56,7 +63,7 @@ enum {
 	MAX_ESIZE = 24,       /* the largest elem used */
 	MAX_OPS = 4096,       /* operations per input */
 	HUGE_KEY = 7,         /* the string key number of the long key */
-	GEN_FOUR_RANGE = 256  /* key range cap with the four-value hash (slow) */
+	GEN_FOUR_RANGE = 256  /* key range cap with a four-value hash (slow) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -116,8 +123,13 @@ static void diverge(const char *fmt, ...)
 /* The key universe: key number -> key, and back                            */
 /* ------------------------------------------------------------------------ */
 
-enum { K_I64, K_STR, K_GEN, K_COUNT };
-static const char *const kind_name[K_COUNT] = {"i64", "str", "gen"};
+enum { K_I64, K_STR, K_GEN, K_F64, K_ZST, K_COUNT };
+static const char *const kind_name[K_COUNT] = {"i64", "str", "gen", "f64", "zst"};
+
+/* The f64 key numbers with a meaning of their own. */
+enum { F_PZERO = 0, F_NZERO = 1, F_NAN = 2, F_PINF = 3, F_NINF = 4, F_TINY = 5, F_FIRST = 6 };
+/* NaN entries a map may hold at once: an assign beyond is skipped. */
+enum { MAX_NAN = 256 };
 
 typedef struct genkey {
 	uint32_t a, b, c;
@@ -126,8 +138,11 @@ typedef struct genkey {
 static int64_t i64_keys[NKEYS];
 static gomap_str str_keys[NKEYS];
 static genkey gen_keys[NKEYS];
-/* Key numbers sorted by key, per kind, to map a key back to its number. */
-static uint16_t sorted[K_COUNT][NKEYS];
+static double f64_keys[NKEYS];
+static char zst_key; /* a key of size 0: its address is all there is */
+/* Key numbers sorted by key, for the first three kinds, to map a key back
+ * to its number. */
+static uint16_t sorted[K_F64][NKEYS];
 
 static const void *key_ptr(int kind, unsigned idx)
 {
@@ -136,9 +151,32 @@ static const void *key_ptr(int kind, unsigned idx)
 		return &i64_keys[idx];
 	case K_STR:
 		return &str_keys[idx];
+	case K_F64:
+		return &f64_keys[idx];
+	case K_ZST:
+		return &zst_key;
 	default:
 		return &gen_keys[idx];
 	}
+}
+
+/* The number of an f64 key (the sign of a zero is checked apart). */
+static int f64_index(double k)
+{
+	if (k != k)
+		return F_NAN;
+	if (k == 0)
+		return F_PZERO;
+	if (k == __builtin_inf())
+		return F_PINF;
+	if (k == -__builtin_inf())
+		return F_NINF;
+	if (k == f64_keys[F_TINY])
+		return F_TINY;
+	double i = k - 0.5;
+	if (i >= F_FIRST && i < NKEYS && (double)(int)i == i)
+		return (int)i;
+	return -1;
 }
 
 static int key_cmp(int kind, const void *a, const void *b)
@@ -173,6 +211,13 @@ static int key_index(int kind, const void *key)
 {
 	size_t lo = 0, hi = NKEYS;
 	genkey g;
+	if (kind == K_F64) {
+		double k;
+		memcpy(&k, key, 8);
+		return f64_index(k);
+	}
+	if (kind == K_ZST)
+		return 0;
 	if (kind == K_GEN) {
 		memcpy(&g, key, sizeof g); /* a bucket slot is only 4-aligned */
 		key = &g;
@@ -232,9 +277,16 @@ static void init_keys(void)
 	for (unsigned i = 0; i < NKEYS; i++) {
 		i64_keys[i] = i < 8 ? special[i] : (int64_t)((uint64_t)i * 0x9e3779b97f4a7c15ull);
 		gen_keys[i] = (genkey){i, i * 2654435761u, i ^ 0xa5a5a5a5u};
+		f64_keys[i] = (double)i + 0.5;
 	}
+	f64_keys[F_PZERO] = 0.0;
+	f64_keys[F_NZERO] = -0.0;
+	f64_keys[F_NAN] = __builtin_nan("");
+	f64_keys[F_PINF] = __builtin_inf();
+	f64_keys[F_NINF] = -__builtin_inf();
+	f64_keys[F_TINY] = DBL_TRUE_MIN;
 	make_str_keys();
-	for (int k = 0; k < K_COUNT; k++) {
+	for (int k = 0; k < K_F64; k++) {
 		for (unsigned i = 0; i < NKEYS; i++)
 			sorted[k][i] = (uint16_t)i;
 		qsort_r(sorted[k], NKEYS, sizeof sorted[k][0], sort_cmp, &k);
@@ -296,6 +348,45 @@ static uint64_t gh_identity(const void *k, uint64_t seed)
 }
 
 static const gomap_hash_fn gen_hashes[] = {gh_good, gh_four, gh_onetop, gh_identity};
+
+/* float64 as Go hashes it (f64hash): +0 and -0 alike, NaN at random. */
+static uint64_t f64_hash(const void *k, uint64_t seed)
+{
+	static uint64_t nan_draws;
+	double f;
+	memcpy(&f, k, 8);
+	if (f != f)
+		return gomap_hash64(++nan_draws, seed ^ 0x5bd1e995u);
+	if (f == 0)
+		f = 0;
+	uint64_t bits;
+	memcpy(&bits, &f, 8);
+	return gomap_hash64(bits, seed);
+}
+
+/* Few hash values: NaN and zeros in long chains with other keys. */
+static uint64_t f64_hash_four(const void *k, uint64_t seed)
+{
+	return gomap_hash64(f64_hash(k, 0) & 3, seed);
+}
+
+static bool f64_equal(const void *a, const void *b)
+{
+	double x, y;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	return x == y;
+}
+
+static uint64_t zst_hash(const void *k, uint64_t seed)
+{
+	return gomap_hash64(0, seed);
+}
+
+static bool zst_equal(const void *a, const void *b)
+{
+	return true;
+}
 enum { NGENHASH = sizeof gen_hashes / sizeof gen_hashes[0] };
 
 /* Per kind, the types a map can be made with: [kind][variant]. */
@@ -329,6 +420,29 @@ static void init_types(void)
 			};
 		}
 	}
+	/* f64: a good and a bad hash, 0- and 24-byte elems; zst: 0, 8 and 24 */
+	for (int v = 0; v < NVARIANT; v++) {
+		int e = v & 1, h = (v >> 1) & 1;
+		types[K_F64][v] = (gomap_type){
+		        .name = e ? "map[float64][3]int64" : "map[float64]struct{}",
+		        .keysize = 8,
+		        .elemsize = e ? 24 : 0,
+		        .kind = GOMAP_KEY_GENERIC,
+		        .hash = h ? f64_hash_four : f64_hash,
+		        .equal = f64_equal,
+		        .needkeyupdate = true,
+		        .notreflexive = true,
+		};
+		static const size_t zst_esize[] = {0, 8, 24};
+		types[K_ZST][v] = (gomap_type){
+		        .name = "map[struct{}]V",
+		        .keysize = 0,
+		        .elemsize = zst_esize[v % 3],
+		        .kind = GOMAP_KEY_GENERIC,
+		        .hash = zst_hash,
+		        .equal = zst_equal,
+		};
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -345,7 +459,21 @@ typedef struct subject {
 	size_t count;   /* reference len */
 	bool present[NKEYS];
 	uint64_t val[NKEYS];
+	bool zero_neg; /* f64: the stored zero key is -0 */
+	unsigned nnan; /* f64: NaN entries */
+	uint64_t nan_val[MAX_NAN];
 } subject;
+
+/* The reference slot of key number idx: -0 is +0's slot (f64). */
+static unsigned ref_slot(const subject *s, unsigned idx)
+{
+	return s->kind == K_F64 && idx == F_NZERO ? F_PZERO : idx;
+}
+
+static bool is_nan_key(const subject *s, unsigned idx)
+{
+	return s->kind == K_F64 && idx == F_NAN;
+}
 
 static subject subjects[K_COUNT];
 
@@ -408,12 +536,56 @@ static bool check_due(const subject *s, unsigned k)
  * call: the map must have copied the bytes. */
 static char scratch[HUGE_KEY_LEN];
 
+/* Per NaN entry during one iteration (f64), by its place in nan_val. */
+static bool it_nan_must[MAX_NAN], it_nan_produced[MAX_NAN];
+
+/* The first NaN entry of s, not yet marked in `seen`, whose elem is `elem`
+ * (any such entry for elems of size 0), or -1. */
+static int nan_match(const subject *s, const void *elem, const bool *seen)
+{
+	unsigned char want[MAX_ESIZE];
+	for (unsigned j = 0; j < s->nnan; j++) {
+		if (seen[j])
+			continue;
+		elem_fill(want, s->esize, s->nan_val[j]);
+		if (s->esize == 0 || memcmp(want, elem, s->esize) == 0)
+			return (int)j;
+	}
+	return -1;
+}
+
+/* A produced zero key (f64) must carry the sign assigned last. */
+static void check_zero_sign(const subject *s, int idx, const void *key, const char *what)
+{
+	if (s->kind != K_F64 || idx != F_PZERO)
+		return;
+	double k;
+	memcpy(&k, key, 8);
+	if ((__builtin_signbit(k) != 0) != s->zero_neg)
+		diverge("f64 map: %s produced %s0, the last assign stored %s0", what,
+		        __builtin_signbit(k) ? "-" : "+", s->zero_neg ? "-" : "+");
+}
+
 static void op_set(subject *s, unsigned idx, uint64_t v, bool typed)
 {
 	if (s->m == NULL)
 		return; /* assignment to a nil map panics: not a fuzzable outcome */
 	unsigned char e[MAX_ESIZE];
 	elem_fill(e, s->esize, v);
+	if (is_nan_key(s, idx)) {
+		/* NaN != NaN: a new entry every time (Go: mapassign) */
+		if (s->nnan == MAX_NAN)
+			return;
+		gomap_assign(s->m, &f64_keys[F_NAN], e);
+		it_nan_must[s->nnan] = false;
+		it_nan_produced[s->nnan] = false;
+		s->nan_val[s->nnan++] = v;
+		s->count++;
+		return;
+	}
+	if (s->kind == K_F64 && ref_slot(s, idx) == F_PZERO)
+		s->zero_neg = idx == F_NZERO; /* Go: needkeyupdate */
+	unsigned slot = ref_slot(s, idx);
 	if (s->kind == K_STR) {
 		gomap_str k = {scratch, str_keys[idx].len};
 		memcpy(scratch, str_keys[idx].ptr, k.len);
@@ -427,21 +599,26 @@ static void op_set(subject *s, unsigned idx, uint64_t v, bool typed)
 	} else {
 		gomap_assign(s->m, key_ptr(s->kind, idx), e);
 	}
-	if (!s->present[idx]) {
-		s->present[idx] = true;
+	if (!s->present[slot]) {
+		s->present[slot] = true;
 		s->count++;
 	}
-	s->val[idx] = v;
+	s->val[slot] = v;
 }
 
 static void op_delete(subject *s, unsigned idx, bool typed)
 {
+	if (is_nan_key(s, idx)) {
+		gomap_delete(s->m, &f64_keys[F_NAN]); /* finds nothing */
+		return;
+	}
 	if (typed && s->typed && s->kind == K_I64)
 		gomap_i64_delete(s->m, i64_keys[idx]);
 	else if (typed && s->typed && s->kind == K_STR)
 		gomap_str_delete(s->m, str_keys[idx].ptr, str_keys[idx].len);
 	else
-		gomap_delete(s->m, key_ptr(s->kind, idx));
+		gomap_delete(s->m, key_ptr(s->kind, idx)); /* f64: -0 deletes +0 too */
+	idx = ref_slot(s, idx);
 	if (s->present[idx]) {
 		s->present[idx] = false;
 		s->count--;
@@ -452,7 +629,8 @@ static void op_delete(subject *s, unsigned idx, bool typed)
 static void op_read(subject *s, unsigned idx, unsigned how)
 {
 	unsigned char out[MAX_ESIZE + 8];
-	bool want = s->present[idx];
+	unsigned slot = ref_slot(s, idx);
+	bool want = !is_nan_key(s, idx) && s->present[slot];
 	how %= 5;
 	if (how >= 3 && !s->typed)
 		how -= 3;
@@ -492,7 +670,7 @@ static void op_read(subject *s, unsigned idx, unsigned how)
 		return;
 	}
 	if (want)
-		check_elem(s, idx, out, "read");
+		check_elem(s, slot, out, "read");
 	else
 		check_zero(s, out, idx, "read");
 	if (out[s->esize] != 0x5a)
@@ -504,6 +682,7 @@ static void op_clear(subject *s)
 	gomap_clear(s->m);
 	memset(s->present, 0, sizeof s->present);
 	s->count = 0;
+	s->nnan = 0; /* clear alone removes NaN keys */
 }
 
 /* Every key of the range, read and compared. */
@@ -521,7 +700,9 @@ static void op_make(subject *s, unsigned sel, unsigned hsel, unsigned rsel)
 	gomap_free(s->m);
 	memset(s->present, 0, sizeof s->present);
 	s->count = 0;
-	s->range = ranges[rsel % (sizeof ranges / sizeof ranges[0])];
+	s->nnan = 0;
+	s->zero_neg = false;
+	s->range = s->kind == K_ZST ? 1 : ranges[rsel % (sizeof ranges / sizeof ranges[0])];
 	if (sel == 0xff) {
 		s->m = NULL; /* var m map[K]V */
 		TRACE("  nil map, range %u\n", s->range);
@@ -530,10 +711,10 @@ static void op_make(subject *s, unsigned sel, unsigned hsel, unsigned rsel)
 	int variant = (int)(sel % NVARIANT);
 	s->t = &types[s->kind][variant];
 	s->esize = s->t->elemsize;
-	s->typed = s->kind != K_GEN && s->esize == 8;
+	s->typed = (s->kind == K_I64 || s->kind == K_STR) && s->esize == 8;
 	size_t hint =
 	        (hsel & 0x80) ? (hsel & 0x7f) : hints[hsel % (sizeof hints / sizeof hints[0])];
-	if (s->t->hash == gh_four && s->range > GEN_FOUR_RANGE)
+	if ((s->t->hash == gh_four || s->t->hash == f64_hash_four) && s->range > GEN_FOUR_RANGE)
 		s->range = GEN_FOUR_RANGE; /* chains of range/4 keys: keep them short */
 	s->m = gomap_make(s->t, hint);
 	TRACE("  make %s hint %zu range %u\n", s->t->name, hint, s->range);
@@ -543,8 +724,9 @@ static void op_make(subject *s, unsigned sel, unsigned hsel, unsigned rsel)
  * mutation in between. */
 static void compare_by_iteration(subject *s, gomap *m, const char *what)
 {
-	static bool seen[NKEYS];
+	static bool seen[NKEYS], nan_seen[MAX_NAN];
 	memset(seen, 0, sizeof seen);
+	memset(nan_seen, 0, sizeof nan_seen);
 	gomap_iter it;
 	size_t n = 0;
 	gomap_iter_init(m, &it);
@@ -553,6 +735,18 @@ static void compare_by_iteration(subject *s, gomap *m, const char *what)
 		if (idx < 0)
 			diverge("%s map: %s produced a key that was never stored",
 			        kind_name[s->kind], what);
+		if (is_nan_key(s, (unsigned)idx)) {
+			int j = nan_match(s, it.elem, nan_seen);
+			if (j < 0)
+				diverge("f64 map: %s produced a NaN entry that is not in the map, "
+				        "or one twice",
+				        what);
+			nan_seen[j] = true;
+			if (++n > s->count)
+				break;
+			continue;
+		}
+		check_zero_sign(s, idx, it.key, what);
 		if (!s->present[idx])
 			diverge("%s map: %s produced absent key %d", kind_name[s->kind], what, idx);
 		if (seen[idx])
@@ -610,12 +804,19 @@ static bool it_produced[NKEYS]; /* produced since it was (re)inserted */
 
 static void iter_note_delete(subject *s, unsigned idx)
 {
+	if (is_nan_key(s, idx))
+		return; /* a delete never finds a NaN key */
+	idx = ref_slot(s, idx);
 	if (s->present[idx])
 		it_must[idx] = false;
 }
 
+/* A new NaN entry gets its flags in op_set. */
 static void iter_note_insert(subject *s, unsigned idx)
 {
+	if (is_nan_key(s, idx))
+		return;
+	idx = ref_slot(s, idx);
 	if (!s->present[idx])
 		it_produced[idx] = false; /* a new entry: may be produced once */
 }
@@ -628,6 +829,15 @@ static int check_produced(subject *s, const void *key, const void *elem)
 		diverge("%s map: iteration produced a key that was never stored",
 		        kind_name[s->kind]);
 	TRACE("    iter: step -> %d\n", idx);
+	if (is_nan_key(s, (unsigned)idx)) {
+		int j = nan_match(s, elem, it_nan_produced);
+		if (j < 0)
+			diverge("f64 map: iteration produced a NaN entry that is not in the map, "
+			        "or one twice");
+		it_nan_produced[j] = true;
+		return idx;
+	}
+	check_zero_sign(s, idx, key, "iteration");
 	if (!s->present[idx])
 		diverge("%s map: iteration produced key %d, which is not in the map",
 		        kind_name[s->kind], idx);
@@ -648,6 +858,10 @@ static void op_iterate(subject *s, reader *r)
 	/* keys outside the range are never present (op_make resets) */
 	memset(it_produced, 0, sizeof it_produced);
 	memcpy(it_must, s->present, s->range * sizeof it_must[0]);
+	for (unsigned j = 0; j < s->nnan; j++) {
+		it_nan_must[j] = true;
+		it_nan_produced[j] = false;
+	}
 	gomap_iter it;
 	gomap_iter_init(s->m, &it);
 	int last = -1;
@@ -705,6 +919,7 @@ static void op_iterate(subject *s, reader *r)
 		} else if (what == 14) {
 			TRACE("    iter: clear\n");
 			memset(it_must, 0, sizeof it_must);
+			memset(it_nan_must, 0, sizeof it_nan_must);
 			op_clear(s);
 			check_map(s, "a clear during an iteration");
 			continue;
@@ -737,6 +952,10 @@ static void op_iterate(subject *s, reader *r)
 		if (it_must[i] && !it_produced[i])
 			diverge("%s map: iteration missed key %u, present throughout",
 			        kind_name[s->kind], i);
+	}
+	for (unsigned j = 0; j < s->nnan; j++) {
+		if (it_nan_must[j] && !it_nan_produced[j])
+			diverge("f64 map: iteration missed NaN entry %u, present throughout", j);
 	}
 	if (gomap_iter_next(&it))
 		diverge("%s map: an ended iteration produced more", kind_name[s->kind]);

@@ -16,15 +16,15 @@ import struct
  BULK_DELETE, CHURN, VERIFY, SWITCH) = range(15)
 RANGES = [4, 9, 16, 64, 256, 1024, 4096]
 HINTS = [0, 1, 7, 8, 9, 13, 14, 27, 52, 53, 100, 1000, 4096, 65536]
-KIND = {"i64": 0, "str": 1, "gen": 2}
+KIND = {"i64": 0, "str": 1, "gen": 2, "f64": 3, "zst": 4}
 # iteration control bytes (low 4 bits)
 STEP, IDEL, IDELCUR, ISET, IRUN, ICLEAR, IREAD, IBREAK, IDRAIN = 0, 7, 9, 10, 13, 14, 15, 31, 47
 
 
 def opb(op, typed=False, hi=0):
-    """The op byte for `op`, with the typed bit, and bits 4.. == hi mod 3 when given."""
+    """The op byte for `op`, with the typed bit, and bits 4.. == hi mod 5 (the kinds)."""
     for c in range(256):
-        if c % 15 == op and bool(c & 0x80) == typed and (c >> 4) % 3 == hi % 3:
+        if c % 15 == op and bool(c & 0x80) == typed and (c >> 4) % 5 == hi % 5:
             return c
     raise ValueError(op)
 
@@ -148,6 +148,23 @@ def seeds():
     p = Prog().make(nil=True, rng=16).read(3).read(3, 1).read(3, 4).delete(3)
     p.simple(CLEAR).clone(True).simple(LEN).iterate(STEP)
     s["nil-map"] = p.make(1, 9, 16).set(4).simple(VERIFY).b
+    # float64 keys: +0 (0), -0 (1), NaN (2); NaN entries through a grow under an
+    # iteration, then a clone and a clear (only clear removes NaN keys)
+    p = Prog().switch("f64").make(1, 0, 256)
+    for k in (0, 1, 2, 2, 2, 3, 4, 5, 1, 0):
+        p.set(k, k)
+    p.delete(2).read(2).read(1, 1).bulk(BULK_SET, 6, 100)
+    p.iterate(STEP, (ISET, 2, 5), STEP, (IRUN, 120, 64), STEP, (ISET, 1, 9), STEP)
+    s["f64-nan-and-zeros"] = p.clone(True).simple(CLEAR).set(2).simple(VERIFY).b
+    # the same with four hash values: NaN keys in long chains, same-size grows
+    p = Prog().switch("f64").make(3, 0, 256)
+    for k in (2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 1):
+        p.set(k, k)
+    p.churn(6, 32, 8).iterate(STEP, (IRUN, 40, 64), STEP, IDELCUR, STEP)
+    s["f64-four-hashes"] = p.simple(VERIFY).b
+    # a key of size 0: one key, set, read, delete, iterate, clone
+    p = Prog().switch("zst").make(1, 0, 4).set(0, 3).read(0).iterate(STEP, (ISET, 0, 4), STEP)
+    s["zero-size-key"] = p.clone(False).delete(0).read(0, 1).set(0, 5).simple(VERIFY).b
     # deletes down to empty (new seed), then refill
     p = Prog().make(0, 0, 64).bulk(BULK_SET, 0, 64).bulk(BULK_DELETE, 0, 64)
     s["empty-and-refill"] = p.bulk(BULK_SET, 10, 50, typed=True).simple(VERIFY).b

@@ -16,6 +16,8 @@
  */
 #include "test_util.h"
 
+#include <float.h>
+
 #define DOMAIN 4096
 
 /* ---- the map under test, seen through one small interface -------------- */
@@ -28,7 +30,16 @@ typedef struct subject {
 	bool (*lookup)(struct subject *s, int idx, int64_t *v); /* v may be NULL */
 	void (*del)(struct subject *s, int idx);
 	bool has_elem; /* false for a set (elem size 0) */
+	/* Keys unequal to themselves (float NaN), for types that have them:
+	 * add_nan stores one more (value NAN_VAL); is_nan tells them apart
+	 * in an iteration. The reference does not track them: every one is a
+	 * new entry that no lookup or delete finds and only clear removes. */
+	void (*add_nan)(struct subject *s);
+	bool (*is_nan)(const void *key);
+	size_t nan; /* NaN entries in m */
 } subject;
+
+#define NAN_VAL ((int64_t)-7)
 
 typedef struct reference {
 	bool present[DOMAIN];
@@ -54,6 +65,23 @@ static unsigned rnd(walk *w, unsigned n)
 
 #define CTX        "(%s, seed %llu, op %ld)"
 #define CTXARGS(w) (w)->s->what, (unsigned long long)(w)->seed, (w)->op
+
+/* What len(m) must be. */
+static size_t want_len(const walk *w)
+{
+	return w->ref.count + w->s->nan;
+}
+
+/* A NaN entry met by an iteration: its value is NAN_VAL. */
+static bool nan_entry(walk *w, const gomap_iter *it)
+{
+	if (w->s->is_nan == NULL || !w->s->is_nan(it->key))
+		return false;
+	int64_t v;
+	memcpy(&v, it->elem, sizeof v);
+	cr_assert(eq(i64, v, NAN_VAL), "value of a NaN entry " CTX, CTXARGS(w));
+	return true;
+}
 
 static void check_invariants(walk *w, gomap *m)
 {
@@ -104,11 +132,15 @@ static void compare_all(walk *w, gomap *m)
 {
 	static unsigned char seen[DOMAIN];
 	memset(seen, 0, sizeof seen);
-	cr_assert(eq(sz, gomap_len(m), w->ref.count), "len " CTX, CTXARGS(w));
+	cr_assert(eq(sz, gomap_len(m), want_len(w)), "len " CTX, CTXARGS(w));
 	gomap_iter it;
 	gomap_iter_init(m, &it);
-	size_t steps = 0;
+	size_t steps = 0, nans = 0;
 	while (gomap_iter_next(&it)) {
+		if (nan_entry(w, &it)) {
+			nans++;
+			continue;
+		}
 		int64_t idx = w->s->key_index(it.key);
 		cr_assert(idx >= 0 && idx < DOMAIN, "foreign key " CTX, CTXARGS(w));
 		cr_assert(eq(int, seen[idx], 0), "index %lld visited twice " CTX, (long long)idx,
@@ -125,6 +157,7 @@ static void compare_all(walk *w, gomap *m)
 		steps++;
 	}
 	cr_assert(eq(sz, steps, w->ref.count), "entries visited " CTX, CTXARGS(w));
+	cr_assert(eq(sz, nans, w->s->nan), "NaN entries visited " CTX, CTXARGS(w));
 }
 
 /* One iteration that mutates the map while it runs: each step may delete,
@@ -141,7 +174,12 @@ static void mutating_iteration(walk *w, bool inserts)
 	gomap_iter it;
 	gomap_iter_init(w->s->m, &it);
 	long step = 0;
+	size_t nans = 0;
 	while (gomap_iter_next(&it)) {
+		if (nan_entry(w, &it)) {
+			nans++; /* none is added or can be deleted during the loop */
+			continue;
+		}
 		int64_t idx = w->s->key_index(it.key);
 		cr_assert(idx >= 0 && idx < DOMAIN, "foreign key " CTX, CTXARGS(w));
 		cr_assert(eq(int, seen[idx], 0), "index %lld visited twice " CTX, (long long)idx,
@@ -181,6 +219,7 @@ static void mutating_iteration(walk *w, bool inserts)
 		if (at_start[i] && !deleted[i])
 			cr_assert(seen[i], "index %d was present throughout but not visited " CTX,
 			          i, CTXARGS(w));
+	cr_assert(eq(sz, nans, w->s->nan), "NaN entries visited " CTX, CTXARGS(w));
 	check_invariants(w, w->s->m);
 }
 
@@ -216,6 +255,7 @@ static void do_clear(walk *w)
 	for (int i = 0; i < DOMAIN; i++)
 		w->ref.present[i] = false;
 	w->ref.count = 0;
+	w->s->nan = 0; /* clear alone removes NaN keys */
 	check_invariants(w, w->s->m);
 	cr_assert(eq(sz, gomap_len(w->s->m), 0), "len after clear " CTX, CTXARGS(w));
 }
@@ -251,6 +291,7 @@ static void run_walk(subject *s, uint64_t seed, long ops)
 				gomap_free(s->m);
 				s->m = gomap_make(t, 0);
 				memset(&w->ref, 0, sizeof w->ref);
+				s->nan = 0;
 				w->range = DOMAIN;
 			}
 		}
@@ -258,14 +299,17 @@ static void run_walk(subject *s, uint64_t seed, long ops)
 			do_set(w, (int)(w->head % DOMAIN));
 			do_del(w, (int)((w->head + DOMAIN - w->target) % DOMAIN));
 			w->head++;
-			cr_assert(eq(sz, gomap_len(s->m), w->ref.count), "len " CTX, CTXARGS(w));
+			cr_assert(eq(sz, gomap_len(s->m), want_len(w)), "len " CTX, CTXARGS(w));
 			continue;
 		}
 		int idx = (int)rnd(w, (unsigned)w->range);
 		unsigned r = rnd(w, 1000);
 		bool below = w->ref.count < w->target;
 		if (r < 350) {
-			if (below || rnd(w, 4) == 0)
+			if (s->add_nan != NULL && rnd(w, 64) == 0 && s->nan < 2000) {
+				s->add_nan(s);
+				s->nan++;
+			} else if (below || rnd(w, 4) == 0)
 				do_set(w, idx);
 			else
 				do_del(w, idx);
@@ -287,7 +331,7 @@ static void run_walk(subject *s, uint64_t seed, long ops)
 		} else if (rnd(w, 64) == 0) {
 			do_clear(w);
 		}
-		cr_assert(eq(sz, gomap_len(s->m), w->ref.count), "len " CTX, CTXARGS(w));
+		cr_assert(eq(sz, gomap_len(s->m), want_len(w)), "len " CTX, CTXARGS(w));
 		if (w->op % 500 == 0)
 			check_invariants(w, s->m);
 	}
@@ -565,5 +609,166 @@ Test(differential, colliding_set_matches_reference, .timeout = 240)
 	        .has_elem = false,
 	};
 	run_walk(&s, seed, 300000);
+	gomap_free(s.m);
+}
+
+/* ---- map[float64]int64 with Go's float semantics ------------------------- */
+
+/* Sorted, distinct by ==: one zero (index f64_zero), the infinities, the
+ * smallest subnormal, and random finite doubles. The zero is stored as +0
+ * or -0, whichever was assigned last (Go: needkeyupdate); every write,
+ * read and delete of it picks a sign at random, since both are one key.
+ * NaN keys come on the side (add_nan). */
+static double f64_keys[DOMAIN];
+static int f64_zero;
+static bool f64_zero_neg; /* the sign of the zero key last assigned */
+static unsigned f64_turn;
+
+static int cmp_f64(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void make_f64_domain(uint64_t seed)
+{
+	uint64_t rng = seed ^ 0xf64;
+	int n = 0;
+	f64_keys[n++] = 0.0;
+	f64_keys[n++] = __builtin_inf();
+	f64_keys[n++] = -__builtin_inf();
+	f64_keys[n++] = DBL_TRUE_MIN;
+	f64_keys[n++] = -DBL_TRUE_MIN;
+	while (n < DOMAIN) {
+		while (n < DOMAIN) {
+			uint64_t r = rng_next(&rng);
+			double d = (r & 1) ? (double)(int64_t)(r >> 40) / 8.0 - 1000.0
+			                   : (double)(int64_t)r * 1e-9;
+			if (d == d && d != 0)
+				f64_keys[n++] = d;
+		}
+		qsort(f64_keys, (size_t)n, sizeof f64_keys[0], cmp_f64);
+		int out = 0;
+		for (int i = 0; i < n; i++)
+			if (out == 0 || f64_keys[out - 1] != f64_keys[i])
+				f64_keys[out++] = f64_keys[i];
+		n = out;
+	}
+	qsort(f64_keys, DOMAIN, sizeof f64_keys[0], cmp_f64);
+	for (int i = 0; i < DOMAIN; i++)
+		if (f64_keys[i] == 0)
+			f64_zero = i;
+}
+
+/* Go: f64hash. +0 and -0 hash alike; NaN to a new value every time. */
+static uint64_t f64_hash(const void *key, uint64_t seed)
+{
+	static uint64_t nan_draws;
+	double f;
+	memcpy(&f, key, sizeof f);
+	if (f != f)
+		return gomap_hash64(++nan_draws, seed ^ 0x9e37);
+	if (f == 0)
+		f = 0;
+	uint64_t bits;
+	memcpy(&bits, &f, sizeof bits);
+	return gomap_hash64(bits, seed);
+}
+
+static bool f64_equal(const void *x, const void *y)
+{
+	double a, b;
+	memcpy(&a, x, sizeof a);
+	memcpy(&b, y, sizeof b);
+	return a == b;
+}
+
+static const gomap_type f64_type = {
+        .name = "map[float64]int64",
+        .keysize = 8,
+        .elemsize = 8,
+        .kind = GOMAP_KEY_GENERIC,
+        .hash = f64_hash,
+        .equal = f64_equal,
+        .needkeyupdate = true,
+        .notreflexive = true,
+};
+
+/* The key for index idx; the zero gets a sign at random. */
+static double f64_key(int idx, bool *neg)
+{
+	double k = f64_keys[idx];
+	*neg = false;
+	if (idx == f64_zero && (f64_turn++ * 0x9e3779b9u) >> 31) {
+		k = -0.0;
+		*neg = true;
+	}
+	return k;
+}
+
+/* A produced zero with the wrong sign is a foreign key. */
+static int64_t f64_key_index(const void *key)
+{
+	double k;
+	memcpy(&k, key, sizeof k);
+	if (k == 0 && (__builtin_signbit(k) != 0) != f64_zero_neg)
+		return -1;
+	const double *p = bsearch(&k, f64_keys, DOMAIN, sizeof k, cmp_f64);
+	return p ? p - f64_keys : -1;
+}
+
+static void f64_set(subject *s, int idx, int64_t v)
+{
+	bool neg;
+	double k = f64_key(idx, &neg);
+	gomap_assign(s->m, &k, &v);
+	if (idx == f64_zero)
+		f64_zero_neg = neg;
+}
+
+static bool f64_lookup(subject *s, int idx, int64_t *v)
+{
+	bool neg;
+	double k = f64_key(idx, &neg);
+	return gomap_access2(s->m, &k, v);
+}
+
+static void f64_del(subject *s, int idx)
+{
+	bool neg;
+	double k = f64_key(idx, &neg);
+	gomap_delete(s->m, &k);
+}
+
+static void f64_add_nan(subject *s)
+{
+	double k = __builtin_nan("");
+	int64_t v = NAN_VAL;
+	gomap_assign(s->m, &k, &v);
+}
+
+static bool f64_is_nan(const void *key)
+{
+	double k;
+	memcpy(&k, key, sizeof k);
+	return k != k;
+}
+
+Test(differential, f64_map_with_nan_and_signed_zeros_matches_reference, .timeout = 240)
+{
+	uint64_t seed = test_seed(20260404);
+	make_f64_domain(seed);
+	subject s = {
+	        .m = gomap_make(&f64_type, 0),
+	        .what = "map[float64]int64",
+	        .key_index = f64_key_index,
+	        .set = f64_set,
+	        .lookup = f64_lookup,
+	        .del = f64_del,
+	        .has_elem = true,
+	        .add_nan = f64_add_nan,
+	        .is_nan = f64_is_nan,
+	};
+	run_walk(&s, seed, 400000);
 	gomap_free(s.m);
 }
