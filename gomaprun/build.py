@@ -103,11 +103,12 @@ def ensure_built(root: Path, build_dir: Path, preset: Preset, jobs: int, err) ->
     err.write(f"{what}: {display_path(build_dir)} ({time.monotonic() - t0:.1f}s)\n")
 
 
-def check_executables(paths: Iterable[Path], no_build: bool) -> None:
-    """UsageError naming every executable that is missing or not executable."""
+def check_executables(paths: Iterable[Path], no_build: bool, builder: str = "cmake --build") -> None:
+    """UsageError naming every executable that is missing or not executable;
+    `builder` says what makes them."""
     missing = sorted({str(p) for p in paths if not os.access(p, os.X_OK)})
     if missing:
-        hint = "build them (cmake --build) or drop --no-build" if no_build else \
+        hint = f"build them ({builder}) or drop --no-build" if no_build else \
             "the build did not produce them; is every case listed in cases/manifest.tsv built?"
         raise UsageError("missing case executables: " + ", ".join(display_path(Path(m)) for m in missing)
                          + f"; {hint}")

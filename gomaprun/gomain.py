@@ -52,7 +52,8 @@ def _go_units(args, root: Path, selected, expected_dir: Path, runs) -> Tuple[Lis
     units = make_units(selected, parse_variants(args.variant), [GO_MODE], runs, expected_dir, gdir, GO_TWIN)
     for u in units:
         u.skipped = built.skipped.get(u.case.id)
-    check_executables((u.binary for u in units if u.skipped is None), args.no_build)
+    check_executables((u.binary for u in units if u.skipped is None), args.no_build,
+                      "go build, as cases/go.md says")
     return units, built
 
 
