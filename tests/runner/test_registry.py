@@ -69,6 +69,14 @@ def check_registry(root: Path, build_dir: Path) -> List[str]:
         problems.append(f"expected: expected/{name} is missing")
     for name in sorted(present - wanted):
         problems.append(f"expected: expected/{name} belongs to no case and variant of cases/manifest.tsv")
+    # An expected file that opens by naming its case repeats the registry's title.
+    for c in cases:
+        for v in c.variants:
+            path = expect.expect_path(expected_dir, c.id, v)
+            first = path.read_text().split("\n", 1)[0] if path.is_file() else ""
+            if first.startswith(f"# {c.id}: ") and first != f"# {c.id}: {c.title}":
+                problems.append(f"titles: expected/{path.name} names {c.id} with another title than "
+                                "cases/manifest.tsv")
 
     for c in cases:
         exe = build_dir / "cases" / c.id
@@ -200,6 +208,10 @@ class CheckerTests(unittest.TestCase):
     def test_an_executable_with_another_title(self):
         self.write_exe("control-b", ("control",), title="a title of its own")
         self.assertOneProblem("titles:", "control-b")
+
+    def test_an_expected_file_with_another_title(self):
+        (self.root / "expected" / "2.1-a.bad.expect").write_text("# 2.1-a: an old title\n" + fakes.BAD_EXPECT)
+        self.assertOneProblem("titles: expected/2.1-a.bad.expect")
 
     def test_a_go_twin_missing_or_extra(self):
         (self.root / "cases" / "control-b.go").unlink()
