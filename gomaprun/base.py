@@ -46,6 +46,16 @@ def open_output(path: Optional[Path], what: str):
         raise UsageError(f"cannot write the {what} file {path}: {e.strerror or e}") from None
 
 
+def make_keep_dir(path: Optional[Path]) -> None:
+    """Creates the --keep directory (None: nothing kept), or says why not."""
+    if path is None:
+        return
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create the --keep directory {path}: {e.strerror or e}") from None
+
+
 def now_utc() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
 

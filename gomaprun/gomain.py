@@ -9,7 +9,7 @@
 
 Both find the toolchain and build the twins first (gobuild.py); a twin whose
 build constraint needs a newer Go is a skipped unit, never a passed one.
-The helpers every command shares (open_output, exit_status, now_utc,
+The helpers every command shares (open_output, make_keep_dir, exit_status, now_utc,
 build_dir_of) come from the layers below, as main's do.
 """
 
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import List, Tuple
 
-from .base import UsageError, exit_status, now_utc, open_output, display_path, signal_name
+from .base import UsageError, exit_status, make_keep_dir, now_utc, open_output, display_path, signal_name
 from .build import DEFAULT, build_dir_of, check_executables, ensure_built
 from .cmdline import DEFAULT_AGAINST_GO_RUNS
 from .catalogue.select import parse_variants, select_cases
@@ -59,11 +59,7 @@ def _go_units(args, root: Path, selected, expected_dir: Path, runs) -> Tuple[Lis
 
 def _open(args):
     files = {name: open_output(getattr(args, name), f"--{name}") for name in ("json", "junit", "html")}
-    if args.keep is not None:
-        try:
-            args.keep.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UsageError(f"cannot create the --keep directory {args.keep}: {e.strerror or e}") from None
+    make_keep_dir(args.keep)
     return files
 
 

@@ -30,7 +30,7 @@ from typing import Optional, Sequence
 
 from . import cmdline, gomain
 from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path, exit_status,
-                   now_utc, open_output, signal_name)
+                   now_utc, make_keep_dir, open_output, signal_name)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, ensure_built
 from .catalogue.command import case_binary
 from .catalogue.manifest import MODES, load_manifest
@@ -164,11 +164,7 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     json_file = open_output(args.json, "--json")
     junit_file = open_output(args.junit, "--junit")
     html_file = open_output(args.html, "--html")
-    if args.keep is not None:
-        try:
-            args.keep.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UsageError(f"cannot create the --keep directory {args.keep}: {e.strerror or e}") from None
+    make_keep_dir(args.keep)
     if not args.no_build:
         ensure_built(root, build_dir, judge.preset, args.jobs, err)
     check_executables((u.binary for u in units), args.no_build)
@@ -267,11 +263,7 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     runs = args.runs or matrix_report.DEFAULT_MATRIX_RUNS
     html_file = open_output(args.html, "--html")
     json_file = open_output(args.json, "--json")
-    if args.keep is not None:
-        try:
-            args.keep.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UsageError(f"cannot create the --keep directory {args.keep}: {e.strerror or e}") from None
+    make_keep_dir(args.keep)
     if not args.no_build:
         ensure_built(root, build_dir, DEFAULT, args.jobs, err)
         ensure_built(root, tsan_dir, TSAN, args.jobs, err)
