@@ -23,8 +23,12 @@
 static hz_mode run_mode = HZ_FORCED;
 static uint64_t run_seed;
 static atomic_uint_fast64_t threads_started; /* start order of hz_go threads */
-static atomic_int threads_running;           /* hz_go threads not yet finished */
-static int ncpus = 1;                        /* CPUs this process may run on */
+/* hz_go threads not yet finished. Only a hint for hz_yield, so every access
+ * is relaxed: an ordered access would be an acquire or release that
+ * ThreadSanitizer takes as synchronisation between the case's threads, and
+ * would hide the very races the cases commit. */
+static atomic_int threads_running;
+static int ncpus = 1; /* CPUs this process may run on */
 
 hz_mode hz_run_mode(void)
 {
@@ -128,9 +132,9 @@ static void *trampoline(void *p)
 	gomap_thread_set_name(s.name);
 	hz_rand_seed_thread_(s.order);
 	hz_sched_bind_(s.thr);
-	atomic_fetch_add(&threads_running, 1);
+	atomic_fetch_add_explicit(&threads_running, 1, memory_order_relaxed);
 	s.fn(s.arg);
-	atomic_fetch_sub(&threads_running, 1);
+	atomic_fetch_sub_explicit(&threads_running, 1, memory_order_relaxed);
 	hz_sched_finish_();
 	if (s.wg)
 		hz_wg_done(s.wg);
@@ -204,7 +208,8 @@ void hz_yield(void)
 		hz_x_yield_();
 		return;
 	}
-	if (run_mode == HZ_NATURAL && atomic_load(&threads_running) <= ncpus) {
+	if (run_mode == HZ_NATURAL &&
+	    atomic_load_explicit(&threads_running, memory_order_relaxed) <= ncpus) {
 		uint64_t until = now_ns() + GOSCHED_NS;
 		while (now_ns() < until)
 			;
