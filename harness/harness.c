@@ -195,20 +195,36 @@ static uint64_t now_ns(void)
  * machine. */
 #define GOSCHED_NS 175
 
+/* Under ThreadSanitizer a natural yield stays sched_yield(): with the
+ * shorter yield, TSan reported no race in 3% of natural runs of 4.2 and of
+ * the len control (194 and 195 of 200; with sched_yield 200 of 200 each),
+ * and there the race report, not the rate, is what a run is judged by. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
 /* runtime.Gosched() lets the process's other goroutines run; it never
  * hands the CPU to another process. sched_yield() does: on a busy machine
  * it cost 1.7-2.0 us per call (load 11 on 2 cores, against 175 ns for
  * Gosched), which stretched every natural loop tenfold. So in natural mode,
  * while the case's threads fit on the CPUs (as goroutines on their own Ps
  * would), a yield stays on the CPU for what Gosched costs; with more
- * threads than CPUs it lets the others run. Forced mode is untouched. */
+ * threads than CPUs it lets the others run (and under ThreadSanitizer, see
+ * UNDER_TSAN). Forced mode is untouched. */
 void hz_yield(void)
 {
 	if (HZ_EXPLORING()) {
 		hz_x_yield_();
 		return;
 	}
-	if (run_mode == HZ_NATURAL &&
+	if (run_mode == HZ_NATURAL && !UNDER_TSAN &&
 	    atomic_load_explicit(&threads_running, memory_order_relaxed) <= ncpus) {
 		uint64_t until = now_ns() + GOSCHED_NS;
 		while (now_ns() < until)
