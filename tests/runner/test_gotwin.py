@@ -76,6 +76,23 @@ class ClassifyTests(unittest.TestCase):
         self.assertEqual(out, base.WRONG)
         self.assertIn("go-contains", reason)
 
+    def test_a_go_map_fault_counts_only_where_go_natural_also_match_allows(self):
+        fault = ("panic: runtime error: invalid memory address or nil pointer dereference\n"
+                 "[signal SIGSEGV: segmentation violation code=0x1 addr=0xd8 pc=0x0]\n\n"
+                 "goroutine 20 [running]:\nplugin/unnamed.Put({0xc0000ac096?, 0x7?}, 0xc)\n")
+        out, reason = self.go(self.bad, 2, fault)
+        self.assertEqual(out, base.WRONG)
+        self.assertIn("first line", reason)
+        allowed = exp_of(GO_BAD_EXPECT + "go-natural-also-match: panic: runtime error: invalid memory address "
+                         "or nil pointer dereference\n")
+        self.assertEqual(self.go(allowed, 2, fault), (base.MATCHED, ""))
+        # go-contains still applies to such a run.
+        self.assertEqual(self.go(allowed, 2, fault.replace("goroutine 20 [running]:", "goroutine 20"))[0],
+                         base.WRONG)
+        # A C run never takes it: the signature judge ignores the directive.
+        from gomaprun.judges import signature
+        self.assertEqual(signature.classify(allowed, "natural", 2, None, "", fault)[0], base.WRONG)
+
     def test_a_clean_exit_of_a_trigger_is_not_reproduced(self):
         self.assertEqual(self.go(self.bad, 0, "", "DONE\n")[0], base.NOT_REPRODUCED)
 
@@ -102,6 +119,9 @@ class ExpectTests(unittest.TestCase):
         self.assertIn("go-contains", str(cm.exception))
         with self.assertRaises(base.UsageError):
             exp_of("exit: 2\nfirst-line: x\ngo-contains: (\n")
+        with self.assertRaises(base.UsageError) as cm:
+            exp_of("exit: 0\nstdout: DONE\ngo-natural-also-match: panic: x\n")
+        self.assertIn("go-natural-also-match", str(cm.exception))
 
 
 def tc(minor):
