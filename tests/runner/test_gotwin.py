@@ -390,7 +390,7 @@ class PairTests(unittest.TestCase):
 
 
 def real_build_dir():
-    d = Path(os.environ.get("RUNNER_BUILD_DIR") or fakes.REPO / "build")
+    d = Path(os.environ.get("RUNNER_BUILD_DIR") or fakes.REPO / "build").absolute()
     return d if (d / "cases" / "nil-map-assign").is_file() else None
 
 
