@@ -124,6 +124,8 @@ typedef struct gm_api {
 } gm_api;
 
 /* The record of who holds the write flag, for the report's "other party". */
+#define GM_WRITERS 4 /* write-flag setters a map remembers for its report */
+
 typedef struct gm_writer {
 	int id;            /* gm_thread_id of the writer, 0 before any write */
 	const gm_api *api; /* what it called */
@@ -155,8 +157,12 @@ struct gomap {
 	uint64_t arrays_retired; /* bucket arrays replaced by a grow */
 	gm_chunk *chunk;         /* current string-key chunk */
 
-	gm_writer writer[2]; /* [0]: latest write-flag setter; [1]: the previous one of another
-	                        thread */
+	/* The last GM_WRITERS write-flag setters, newest at (writer_seq - 1) %
+	 * GM_WRITERS; a setter other than the newest claims a slot of its own
+	 * with an atomic increment of writer_seq, so two racing setters never
+	 * share or overwrite each other's record. */
+	gm_writer writer[GM_WRITERS];
+	unsigned writer_seq; /* records made; 0 before any write */
 
 	char race_word; /* touched by GM_RACE_READ/WRITE under ThreadSanitizer only */
 
@@ -368,18 +374,19 @@ _Noreturn void gm_fatal_damaged(const char *msg, gomap *h);
 /* Go's panic for m[k] = v on a nil map. */
 _Noreturn void gm_panic_nil_assign(void);
 
-void gm_record_other_writer(gomap *h, int id);
+gm_writer *gm_record_other_writer(gomap *h, int id);
 
 /* Record the calling thread as the holder of the write flag, just before it
  * sets the flag, so that a thread that sees the flag set finds the record.
- * A thread that writes again pays one compare and two stores. */
+ * A thread that writes again pays two loads, a compare and two stores. */
 GM_INLINE void gm_record_writer(gomap *h, const gm_api *api, uintptr_t pc)
 {
 	int id = gm_thread_id();
-	if (GM_UNLIKELY(GM_LOAD(&h->writer[0].id) != id))
-		gm_record_other_writer(h, id);
-	GM_STORE(&h->writer[0].api, api);
-	GM_STORE(&h->writer[0].pc, pc);
+	gm_writer *w = &h->writer[(GM_LOAD(&h->writer_seq) - 1) % GM_WRITERS];
+	if (GM_UNLIKELY(GM_LOAD(&w->id) != id))
+		w = gm_record_other_writer(h, id);
+	GM_STORE(&w->api, api);
+	GM_STORE(&w->pc, pc);
 }
 
 /* ---- race-detector annotations (Go: racereadpc, racewritepc) ---- */

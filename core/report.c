@@ -371,14 +371,16 @@ typedef enum { PARTY_NONE, PARTY_HOLDER, PARTY_OTHER_WRITER } party_rule;
 static void print_other_party(gomap *h, party_rule rule)
 {
 	int me = gm_thread_id();
-	for (int k = 0; k < 2; k++) {
-		int id = GM_LOAD(&h->writer[k].id);
-		const gm_api *a = GM_LOAD(&h->writer[k].api);
+	unsigned seq = GM_LOAD(&h->writer_seq);
+	for (unsigned k = 0; k < GM_WRITERS && k < seq; k++) { /* newest first */
+		const gm_writer *w = &h->writer[(seq - 1 - k) % GM_WRITERS];
+		int id = GM_LOAD(&w->id);
+		const gm_api *a = GM_LOAD(&w->api);
 		if (id == 0 || a == NULL || (rule == PARTY_OTHER_WRITER && id == me))
 			continue;
 		gomap_op op = a->op;
 		const char *api = a->name;
-		uintptr_t pc = GM_LOAD(&h->writer[k].pc);
+		uintptr_t pc = GM_LOAD(&w->pc);
 		gm_out("\nwrite flag held by ");
 		print_thread_header(id, gomap_op_name(op));
 		gm_out("%s(...)\n", api ? api : "?");

@@ -31,12 +31,18 @@ int gm_thread_id_slow(void)
 
 /* Another thread writes now: the previous writer becomes the candidate
  * other party of a failed exit check. */
-void gm_record_other_writer(gomap *h, int id)
+/* A new setter claims the next slot for itself: the increment is atomic,
+ * so two writers that race through here get two slots and both records
+ * survive for the report (with plain copies, the two could leave one
+ * thread's id in both places, and a failed exit check then found no other
+ * writer to name). The slot's api and pc are stored by the caller. */
+gm_writer *gm_record_other_writer(gomap *h, int id)
 {
-	GM_STORE(&h->writer[1].id, GM_LOAD(&h->writer[0].id));
-	GM_STORE(&h->writer[1].api, GM_LOAD(&h->writer[0].api));
-	GM_STORE(&h->writer[1].pc, GM_LOAD(&h->writer[0].pc));
-	GM_STORE(&h->writer[0].id, id);
+	unsigned seq = __atomic_add_fetch(&h->writer_seq, 1, __ATOMIC_RELAXED);
+	gm_writer *w = &h->writer[(seq - 1) % GM_WRITERS];
+	GM_STORE(&w->api, NULL); /* until the caller stores its own */
+	GM_STORE(&w->id, id);
+	return w;
 }
 
 int gomap_thread_id(void)
