@@ -35,10 +35,10 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..base import MATCHED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
 from ..catalogue.command import run_environment
 from ..catalogue.expect import Expectation
-from .signature import REPORT_RE, SignatureJudge
+from .signature import REPORT_RE, SignatureJudge, clean_end, report_status
 
 # A failed check of a Go test: `go test`'s line on stdout, and its exit status.
 GO_TEST_FAIL_PREFIX = "--- FAIL: "
@@ -68,11 +68,9 @@ def classify_go(exp: Expectation, status: Optional[int], signum: Optional[int], 
         if failed is not None:
             return UNSEEN_CORRUPTION, f"the test's own check failed, no runtime report: {clip(failed)!r}"
     if exp.exit == 2:
-        if status == 0 and not report:
-            return NOT_REPRODUCED, "exited 0 without a report"
-        if status != 2:
-            extra = " after printing a report" if report else ""
-            return WRONG, f"exit status {status}, expected 2{extra}"
+        wrong_status = report_status(status, bool(report))
+        if wrong_status:
+            return wrong_status
         accepted = [exp.first_line] + list(exp.natural_also)
         if first not in accepted and not any(p.regex.fullmatch(first) for p in exp.natural_also_match):
             if not any(p.regex.fullmatch(first) for p in exp.go_natural_also_match):
@@ -81,14 +79,7 @@ def classify_go(exp: Expectation, status: Optional[int], signum: Optional[int], 
             if not any(pat.regex.search(line) for line in err_lines):
                 return WRONG, f"no stderr line matches go-contains /{pat.text}/"
         return MATCHED, ""
-    if status != 0:
-        return WRONG, f"exit status {status}, expected 0" + (f"; first line {clip(first)!r}" if first else "")
-    if report:
-        line = next((x for x in err_lines if REPORT_RE.search(x)), "")
-        return WRONG, f"stderr has a report line: {clip(line)!r}"
-    if exp.stdout is not None and exp.stdout not in _lines(stdout):
-        return WRONG, f"no line {exp.stdout!r} on stdout"
-    return MATCHED, ""
+    return clean_end(exp, status, bool(report), err_lines, stdout) or (MATCHED, "")
 
 
 class GoTwinJudge(SignatureJudge):

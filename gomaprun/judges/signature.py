@@ -91,11 +91,9 @@ def classify(
             if pat.regex.search(line):
                 return WRONG, f"stderr has a line matching absent /{pat.text}/: {clip(line)!r}"
     if exp.exit == 2:
-        if status == 0 and not report:
-            return NOT_REPRODUCED, "exited 0 without a report"
-        if status != 2:
-            extra = " after printing a report" if report else ""
-            return WRONG, f"exit status {status}, expected 2{extra}"
+        wrong_status = report_status(status, bool(report))
+        if wrong_status:
+            return wrong_status
         first = err_lines[0] if err_lines else ""
         accepted = [exp.first_line]
         if mode == "natural":
@@ -108,16 +106,40 @@ def classify(
                 return MATCHED, ""
             return WRONG, f"first line {clip(first)!r}"
     else:
-        if status != 0:
-            return WRONG, f"exit status {status}, expected 0"
-        if report:
-            return WRONG, f"stderr has a report line: {clip(_first_report_line(err_lines))!r}"
-        if exp.stdout is not None and exp.stdout not in _lines(stdout):
-            return WRONG, f"no line {exp.stdout!r} on stdout"
+        unclean = clean_end(exp, status, bool(report), err_lines, stdout)
+        if unclean:
+            return unclean
     for pat in exp.contains:
         if not any(pat.regex.search(line) for line in norm or ()):
             return WRONG, f"no stderr line matches /{pat.text}/"
     return MATCHED, ""
+
+
+def report_status(status: Optional[int], report: bool) -> Optional[Tuple[str, str]]:
+    """For a trigger (exit: 2): the outcome when the exit status alone
+    decides it (a clean exit without a report, another status), else None.
+    The Go twin judge shares it."""
+    if status == 0 and not report:
+        return NOT_REPRODUCED, "exited 0 without a report"
+    if status != 2:
+        extra = " after printing a report" if report else ""
+        return WRONG, f"exit status {status}, expected 2{extra}"
+    return None
+
+
+def clean_end(exp: Expectation, status: Optional[int], report: bool, err_lines: Sequence[str],
+              stdout: str) -> Optional[Tuple[str, str]]:
+    """For a race-free run (exit: 0): why it did not end clean (status, a
+    report line on stderr, the missing stdout line), else None. The Go twin
+    judge shares it."""
+    if status != 0:
+        first = f"; first line {clip(err_lines[0])!r}" if err_lines else ""
+        return WRONG, f"exit status {status}, expected 0{first}"
+    if report:
+        return WRONG, f"stderr has a report line: {clip(_first_report_line(err_lines))!r}"
+    if exp.stdout is not None and exp.stdout not in _lines(stdout):
+        return WRONG, f"no line {exp.stdout!r} on stdout"
+    return None
 
 
 def _first_report_line(lines: Sequence[str]) -> str:
