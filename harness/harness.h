@@ -243,7 +243,9 @@ void hz_set_role(hz_role role);
 
 /* runtime.Gosched(). In natural mode, while the running threads fit on the
  * process's CPUs, it stays on the CPU for what Gosched costs instead of
- * calling sched_yield(), which would hand the CPU to other processes. */
+ * calling sched_yield(), which would hand the CPU to other processes; under
+ * ThreadSanitizer it stays sched_yield() (harness.c says why). In explore
+ * mode it is a scheduling point. */
 void hz_yield(void);
 
 /* Sleeps `us` microseconds (time.Sleep). */
