@@ -120,7 +120,7 @@ def synthetic_page(matrix=None):
         html_report.CaseCard("2.1-read-write-pair", "article", "2.1", "one thread reads, one writes", "39/100",
                     "fatal error: concurrent map writes", "fatal error: concurrent map read and map write",
                     writeup="# Title\n\nA paragraph with `code` and **bold**.\n\n```c\nint x = a < b;\n```\n"
-                            "- item one\n  continued\n- item two\n",
+                            "- item one\n  continued\n- item two, see [the control](control-gc-only.md)\n",
                     sample_stderr=TIMELINE, sample_label="bad forced run 0"),
         html_report.CaseCard("evil-case", "family", "-", 'a title <script>alert("x")</script> & more', "-", "-",
                     "fatal error: <img src=x>", writeup="<script>alert(1)</script>\n",
@@ -305,6 +305,8 @@ class PageStructureTests(unittest.TestCase):
         self.assertIn("<strong>bold</strong>", self.page)
         self.assertIn("<pre><code>int x = a &lt; b;</code></pre>", self.page)
         self.assertIn("<li>item one continued</li>", self.page)
+        # A link to another case's write-up leads to that case's card on the page.
+        self.assertIn('see <a href="#case-control-gc-only">the control</a>', self.page)
 
     def test_self_contained(self):
         for tag, attrs in self.tree.tags:
@@ -339,6 +341,89 @@ class PageStructureTests(unittest.TestCase):
         self.assertIn('<td class="num">25%</td><td class="num">100%</td>', section)
         self.assertIn('<td class="na">not measured</td><td>3/3</td>', section)
         self.assertEqual(section.count("not measured"), 3)
+
+
+class MarkdownTests(unittest.TestCase):
+    """The write-ups' Markdown, one construct per test, as the real write-ups use it."""
+
+    def md(self, text, anchors=None):
+        if anchors is None:
+            return html_report.markdown_to_html(text)
+        return html_report.markdown_to_html(text, anchors)
+
+    def test_a_code_span_that_wraps_a_line_is_one_span(self):
+        self.assertEqual(self.md("If it is set: `concurrent map read and map\nwrite`. Done."),
+                         "<p>If it is set: <code>concurrent map read and map write</code>. Done.</p>")
+        item = self.md("- The reader (`GM_CHECK_NOT_WRITING`). If set: `concurrent map\n  write` fires.\n")
+        self.assertIn("<code>concurrent map write</code> fires.", item)
+        self.assertNotIn("`", item)
+
+    def test_code_spans_of_double_backticks_and_no_markup_inside(self):
+        self.assertEqual(self.md("`` a ` b `` and `*x* _y_ <b>`"),
+                         "<p><code>a ` b</code> and <code>*x* _y_ &lt;b&gt;</code></p>")
+
+    def test_emphasis_with_stars_and_underscores(self):
+        self.assertEqual(self.md("returns *before* the check, **0/100** runs, _unseen_ and __loud__"),
+                         "<p>returns <em>before</em> the check, <strong>0/100</strong> runs, <em>unseen</em> and "
+                         "<strong>loud</strong></p>")
+        # Emphasis across a line break, and a continuation line that starts with it.
+        self.assertIn("<li>the zero value <em>before</em> the check</li>",
+                      self.md("- the zero value\n  *before* the check\n"))
+
+    def test_marks_inside_words_stay_text(self):
+        self.assertEqual(self.md("GOMAP_EV_WRITE_SET and hz_yield, w*1000 + i*64, a * b * c, snake_case_name"),
+                         "<p>GOMAP_EV_WRITE_SET and hz_yield, w*1000 + i*64, a * b * c, snake_case_name</p>")
+        self.assertEqual(self.md(r"a \*literal\* star"), "<p>a *literal* star</p>")
+
+    def test_tabs_in_fenced_code_are_kept_and_given_a_width(self):
+        page = self.md("```go\nfunc f() {\n\tfor {\n\t\tm[k] = v\n\t}\n}\n```\n")
+        self.assertEqual(page, "<pre><code>func f() {\n\tfor {\n\t\tm[k] = v\n\t}\n}</code></pre>")
+        self.assertRegex(html_report.CSS, r"\.writeup pre\{[^}]*tab-size:4")
+        # A fence indented under a list item, and a longer closing fence.
+        self.assertIn("<pre><code>x := 1\n\ty</code></pre>", self.md("- item\n\n  ````\n  x := 1\n  \ty\n  ````\n"))
+
+    def test_lists_ordered_lazy_and_loose(self):
+        self.assertEqual(self.md("1. one\n2. two\ncontinued lazily\n"),
+                         "<ol><li>one</li><li>two continued lazily</li></ol>")
+        self.assertEqual(self.md("3. three\n4. four\n"), '<ol start="3"><li>three</li><li>four</li></ol>')
+        # A blank line between items keeps one list; a paragraph after it ends the list.
+        self.assertEqual(self.md("- a\n\n- b\n\nafter\n"), "<ul><li>a</li><li>b</li></ul>\n<p>after</p>")
+        self.assertEqual(self.md("- a\n\n  more of a\n- b\n"), "<ul><li><p>a</p><p>more of a</p></li><li>b</li></ul>")
+        self.assertEqual(self.md("text\n- item\n"), "<p>text</p>\n<ul><li>item</li></ul>")
+
+    def test_links_to_cards_on_the_page_and_other_links_as_text(self):
+        text = "See [4.4](4.4-testmain-parallel-subtests.md), [2.1](./2.1-x.md) and [the `go` notes](../../cases/go.md)."
+        out = self.md(text, anchors={"4.4-testmain-parallel-subtests"})
+        self.assertEqual(out, '<p>See <a href="#case-4.4-testmain-parallel-subtests">4.4</a>, 2.1 and the '
+                              "<code>go</code> notes.</p>")
+        self.assertNotIn("href", self.md("[x](https://example.org/x)"))
+        self.assertNotIn("example.org", self.md("[x](https://example.org/x)"))
+
+    def test_pipe_tables(self):
+        out = self.md("| op | Go | nil |\n|---|:---:|---:|\n| `m[k]` | `a\\|b` | *returns* |\n| `len(m)` | | 0 |\n")
+        tree = parse(out)
+        self.assertEqual([t for t, _ in tree.tags].count("tr"), 3)
+        self.assertIn('<th style="text-align:center">Go</th>', out)
+        self.assertIn('<td><code>m[k]</code></td><td style="text-align:center"><code>a|b</code></td>'
+                      '<td style="text-align:right"><em>returns</em></td>', out)
+        self.assertIn('<td style="text-align:right">0</td>', out)
+        self.assertTrue(out.startswith('<div class="scroll"><table class="md">'))
+
+    def test_headings_under_the_cards_own_and_raw_html_escaped(self):
+        self.assertEqual(self.md("# Title #\n## Part\n<b>x</b> & y"),
+                         "<h3>Title</h3>\n<h4>Part</h4>\n<p>&lt;b&gt;x&lt;/b&gt; &amp; y</p>")
+
+    def test_the_real_write_ups_leave_no_markup_behind(self):
+        docs = sorted((fakes.REPO / "docs" / "cases").glob("*.md"))
+        self.assertTrue(docs, "no write-ups in docs/cases")
+        ids = {d.stem for d in docs}
+        for doc in docs:
+            out = self.md(doc.read_text(encoding="utf-8"))
+            prose = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", out, flags=re.S)
+            for mark in (r"`", r"\*\*|(?<![\w*])\*(?=\w)", r"\]\(", r"(?<!\w)_(?=\w)", r"^\s*\|"):
+                self.assertIsNone(re.search(mark, prose, re.M), f"{doc.name}: {mark!r} left as text")
+            for tag, attrs in parse(out).tags:
+                self.assertTrue(attrs.get("href", "#case-").startswith("#case-"), f"{doc.name}: <{tag} {attrs}>")
 
 
 class FromUnitsTests(unittest.TestCase):
