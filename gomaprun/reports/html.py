@@ -530,25 +530,43 @@ nav a{margin-right:8px}
 """
 
 
+# A closing line (reports/text.py's closing_line) given in the page's facts:
+# a caller whose verdicts are not the units' (--against-go counts pairs of a
+# C case and its twin) passes its own tally that way.
+_CLOSING_RE = re.compile(r"\d+ passed, (\d+) failed(?:, \d+ skipped)?")
+
+
+def _tally(units: Sequence[UnitResult], cards: Sequence[CaseCard], meta: Dict[str, object]) -> str:
+    """The page's one tally: the caller's closing line when `meta` has one
+    (taken out of `meta`, so that it is not shown twice), else the units'."""
+    scope = f"{len(units)} units, {len(cards)} cases"
+    for key, value in list(meta.items()):
+        m = _CLOSING_RE.fullmatch(str(value))
+        if m:
+            del meta[key]
+            cls = "fail" if int(m.group(1)) else "pass"
+            return f'<p class="totals"><span class="{cls}">{_e(key)} {_e(value)}</span> ({scope})</p>'
+    passed = sum(1 for u in units if u.verdict == "pass")
+    failed = sum(1 for u in units if u.verdict == "FAIL")
+    skipped = sum(1 for u in units if u.verdict == "skipped")
+    return (f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span>'
+            + (f', <span class="skipped">{skipped} skipped</span>' if skipped else "") + f" ({scope})</p>")
+
+
 def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
                 meta: Optional[Mapping[str, object]] = None,
                 matrix: Optional[Mapping[str, Mapping[str, object]]] = None,
                 title: str = "Concurrent map misuse: run report") -> str:
     """The whole self-contained page."""
     meta = dict(meta or {})
-    passed = sum(1 for u in units if u.verdict == "pass")
-    failed = sum(1 for u in units if u.verdict == "FAIL")
-    skipped = sum(1 for u in units if u.verdict == "skipped")
+    tally = _tally(units, cards, meta)
     meta_line = " &middot; ".join(f"{_e(k)} {_e(v)}" for k, v in meta.items())
     nav = " ".join(f'<a href="#case-{_e(c.id)}">{_e(c.id)}</a>' for c in cards)
     body = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1>", f'<p class="meta">{meta_line}</p>' if meta_line else "",
-        f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span>'
-        + (f', <span class="skipped">{skipped} skipped</span>' if skipped else "")
-        + f" ({len(units)} units, {len(cards)} cases)</p>",
+        f"<h1>{_e(title)}</h1>", f'<p class="meta">{meta_line}</p>' if meta_line else "", tally,
         '<h2 id="results">Results</h2>', results_table(units),
         '<h2 id="cases">Cases</h2>', f"<nav>{nav}</nav>",
     ]

@@ -332,6 +332,21 @@ class PageStructureTests(unittest.TestCase):
         self.assertIn("fatal error: <img src=x>", text)
         self.assertIn('thread 3 "<script>"', text)
 
+    def tallies(self, page):
+        return re.findall(r"\d+ passed, \d+ failed", "".join(parse(page).text))
+
+    def test_one_tally_per_page(self):
+        self.assertEqual(self.tallies(self.page), ["4 passed, 1 failed"])
+        # A caller that counts something else than units (--against-go counts
+        # pairs) gives its closing line in the facts: it is the page's only tally.
+        page = html_report.render_page(self.units, self.cards, {"cases and variants": "1 passed, 2 failed",
+                                                                "seed": 42})
+        self.assertEqual(self.tallies(page), ["1 passed, 2 failed"])
+        totals = parse(page).with_class("p", "totals")
+        self.assertEqual(len(totals), 1)
+        self.assertIn('<span class="fail">cases and variants 1 passed, 2 failed</span> (5 units, 3 cases)', page)
+        self.assertIn("seed 42", page)
+
     def test_detection_matrix_placeholder_and_rows(self):
         section = self.page.split('id="detection-matrix"')[1]
         self.assertEqual(section.count("not measured"), 2 * len(self.cards))
