@@ -155,8 +155,12 @@ def detection_matrix(case_ids: Sequence[str], matrix: Optional[Mapping[str, Mapp
 
     out = ['<section id="detection-matrix"><h2>Detection matrix</h2>']
     if not matrix:
-        out.append('<p class="note">Not measured in this report: the built-in detector against '
-                   "ThreadSanitizer is filled in when its measurements are supplied.</p>")
+        # A table of 'not measured' cells says nothing: say how to fill it instead.
+        out.append('<p class="note">Not measured in this run. <code>python3 runner.py --matrix --html FILE</code> '
+                   "runs every case with a bad variant naturally, under the built-in detector and under "
+                   "ThreadSanitizer, and writes a page with this table filled in; the last measurement is in "
+                   "<code>docs/detection-matrix.md</code>.</p></section>")
+        return "\n".join(out)
     out.append('<table class="matrix"><thead><tr><th>case</th><th>built-in detector</th>'
                "<th>ThreadSanitizer</th></tr></thead><tbody>")
     for cid in case_ids:

@@ -348,8 +348,11 @@ class PageStructureTests(unittest.TestCase):
         self.assertIn("seed 42", page)
 
     def test_detection_matrix_placeholder_and_rows(self):
+        # Without measurements: no table of empty cells, but how to fill it.
         section = self.page.split('id="detection-matrix"')[1]
-        self.assertEqual(section.count("not measured"), 2 * len(self.cards))
+        self.assertNotIn("<table", section)
+        self.assertNotIn("not measured", section)
+        self.assertIn("<code>python3 runner.py --matrix --html FILE</code>", section)
         page, _, _ = synthetic_page({"2.1-read-write-pair": {"builtin_rate": 0.25, "tsan_rate": 1.0},
                                      "evil-case": {"tsan_rate": "3/3"}})
         section = page.split('id="detection-matrix"')[1]
