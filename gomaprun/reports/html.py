@@ -508,7 +508,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .totals{font-size:16px;margin:6px 0 14px}.totals .pass{color:#276749}.totals .fail{color:#c53030}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #e2e8f0;padding:3px 7px;text-align:left}
 th{background:#edf2f7}td.num{text-align:right;font-variant-numeric:tabular-nums}td.sig{font-family:monospace;font-size:12px}
-td.case,td.sig{white-space:nowrap}.scroll{overflow-x:auto}
+td.case{white-space:nowrap}td.sig{min-width:14em}.scroll{overflow-x:auto;max-width:100%}
 tr.pass td.verdict{background:#c6f6d5;color:#22543d;font-weight:bold}
 tr.fail td.verdict{background:#fed7d7;color:#9b2c2c;font-weight:bold}tr.fail td{background:#fff5f5}
 tr.incomplete td.verdict{background:#fefcbf;color:#744210}
@@ -524,7 +524,7 @@ td.na{color:#a0aec0;font-style:italic}
 dl{display:grid;grid-template-columns:110px 1fr;gap:2px 10px;margin:0 0 8px}dt{color:#4a5568}dd{margin:0}
 dd ul{margin:0;padding-left:18px}.rates span{margin-right:22px}
 code{font-family:"DejaVu Sans Mono",monospace;font-size:12px;background:#f7fafc}
-figure{margin:6px 0}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x{color:#c53030;font-weight:bold}
+figure{margin:6px 0}svg.timeline{max-width:100%;height:auto}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x{color:#c53030;font-weight:bold}
 .note{color:#718096;font-size:13px}.unseen{color:#975a16;font-weight:bold}
 details{margin-top:6px}summary{cursor:pointer;color:#2b6cb0}
 .writeup{border-top:1px solid #e2e8f0;margin-top:6px}.writeup pre{background:#f7fafc;padding:6px 10px;overflow-x:auto;tab-size:4;-moz-tab-size:4}
