@@ -23,7 +23,7 @@ from ..catalogue.sources import read_writeup
 from ..judges.recorder import parse_timeline
 from .explore import EXPLORE_HEADER, explore_cells, explore_line
 from .text import TABLE_HEADER
-from .timeline import svg_timeline
+from .timeline import ends_at_overlap, svg_timeline
 
 # An explored case's two orderings are drawn side by side in its card.
 ORDERING_WIDTH = 450
@@ -475,9 +475,12 @@ def case_card(card: CaseCard, units: Sequence[UnitResult], anchors: Optional[Set
     if card.explore_examples:
         out.append('<div class="orderings">')
         for label, stderr, ok in card.explore_examples:
-            chart = svg_timeline(parse_timeline(stderr), width=ORDERING_WIDTH)
+            missed = ends_at_overlap(stderr)
+            chart = svg_timeline(parse_timeline(stderr), width=ORDERING_WIDTH, overlap_ended=missed)
             out.append(f'<figure class="ordering{"" if ok else " disagrees"}"><figcaption>{_e(label)}'
                        + ("" if ok else " (the replay does not agree with the exploration)")
+                       + ("; shaded: the overlap, blue: the operation inside the map that no check saw "
+                          "(dashed: maybe still inside, its return is not recorded)" if missed and chart else "")
                        + "</figcaption>" + (chart or '<p class="note">no map timeline</p>') + "</figure>")
         out.append("</div>")
     elif events:

@@ -33,6 +33,27 @@ map timeline, oldest first (GOMAP_TIMELINE=1):
 """
 
 
+# Explore mode's replay of a blind-spot schedule of 2.1 (build/cases/2.1-read-write-pair
+# --mode explore --schedule 8:1): the reader entered, checked the flag (not
+# set) and was still inside when the writer entered and held the flag; its
+# return is not recorded, and nothing reported the overlap.
+BLIND_SPOT = """explore: an unprotected overlap on the map ended without a report
+
+map timeline, oldest first (GOMAP_TIMELINE=1):
+  +0.000us thread 1 "main" map write: entered
+  +0.175us thread 1 "main" map write: write flag set
+  +0.358us thread 1 "main" map write: write flag cleared
+  +3839.711us thread 2 "writer" map write: entered
+  +3840.671us thread 2 "writer" map write: write flag set
+  +3841.070us thread 2 "writer" map write: write flag cleared
+  +3845.543us thread 3 "reader" map read: entered
+  +3847.243us thread 2 "writer" map write: entered
+  +3847.521us thread 2 "writer" map write: write flag set
+  +3847.762us thread 2 "writer" map write: write flag cleared
+DONE
+"""
+
+
 class _Tree(html.parser.HTMLParser):
     """Collects start tags (with attributes), text and class counts."""
 
@@ -49,8 +70,8 @@ class _Tree(html.parser.HTMLParser):
         self.tags.append((tag, a))
         classes = (a.get("class") or "").split()
         if tag == "svg":
-            self.svg_stack.append({"lanes": 0, "detected": 0, "windows": 0, "entered": 0,
-                                   "card": self._card()})
+            self.svg_stack.append({"lanes": 0, "detected": 0, "windows": 0, "entered": 0, "missed": 0,
+                                   "overlap": 0, "card": self._card()})
         elif self.svg_stack:
             cur = self.svg_stack[-1]
             if "lane" in classes:
@@ -61,6 +82,9 @@ class _Tree(html.parser.HTMLParser):
                 cur["windows"] += 1
             if "entered" in classes:
                 cur["entered"] += 1
+            for k in ("missed", "overlap"):
+                if k in classes:
+                    cur[k] += 1
         if tag not in ("meta", "br", "path", "line", "rect", "circle", "img", "link", "input"):
             self.stack.append((tag, a))
 
@@ -76,7 +100,7 @@ class _Tree(html.parser.HTMLParser):
         self.tags.append((tag, dict(attrs)))
         if self.svg_stack:
             classes = (dict(attrs).get("class") or "").split()
-            for k in ("window", "entered", "detected"):
+            for k in ("window", "entered", "detected", "missed", "overlap"):
                 if k in classes:
                     self.svg_stack[-1][k] += 1
 
@@ -205,9 +229,97 @@ class LayoutTests(unittest.TestCase):
         self.assertIsNone(timeline.layout_timeline([]))
 
 
+class BlindSpotTests(unittest.TestCase):
+    """A record that ends when an overlap ended without a report: the missed read is drawn."""
+
+    def layout(self, text=BLIND_SPOT):
+        return timeline.layout_timeline(recorder.parse_timeline(text), timeline.ends_at_overlap(text))
+
+    def test_only_explores_overlap_record_has_spans(self):
+        self.assertTrue(timeline.ends_at_overlap(BLIND_SPOT))
+        self.assertFalse(timeline.ends_at_overlap(TIMELINE))
+        lay = timeline.layout_timeline(recorder.parse_timeline(BLIND_SPOT))
+        self.assertEqual([lane.unreturned for lane in lay.lanes], [[], [], []])
+
+    def test_the_missed_read_spans_the_writers_window(self):
+        main, writer, reader = self.layout().lanes
+        self.assertEqual((main.unreturned, writer.unreturned), ([], []))
+        [span] = reader.unreturned
+        self.assertEqual((span.op, span.t_start, span.t_sure), ("map read", 3845.543, 3847.243))
+        self.assertEqual(span.beside, 'thread 2 "writer" entered its map write')
+        # Inside for sure from its entry to the writer's entry; the writer's
+        # window then lies in the part where the read may still be inside.
+        window = writer.windows[-1]
+        self.assertLess(span.start, span.sure)
+        self.assertLessEqual(span.sure, window.start)
+        self.assertLess(window.start, window.end)
+        self.assertLessEqual(window.end, 1.0)
+        # The overlap gets room on the axis in spite of the set-up before it.
+        self.assertGreaterEqual(1.0 - span.start, timeline.MISSED_SHARE - 1e-9)
+        self.assertGreaterEqual(1.0 - span.sure, timeline.OVERLAP_SHARE - 1e-9)
+
+    def test_a_read_beside_a_read_is_no_overlap(self):
+        # Another reader's entry is not what overlapped: the span runs to the writer's entry.
+        text = BLIND_SPOT.replace('  +3847.243us thread 2 "writer" map write: entered\n',
+                                  '  +3846.000us thread 4 "other" map read: entered\n'
+                                  '  +3847.243us thread 2 "writer" map write: entered\n')
+        reader = next(lane for lane in self.layout(text).lanes if lane.tid == 3)
+        self.assertEqual([s.t_sure for s in reader.unreturned], [3847.243])
+        # A record that ends before anything entered beside the read draws no span.
+        text = BLIND_SPOT.split('  +3847.243us')[0] + "\n"
+        self.assertEqual([lane.unreturned for lane in self.layout(text).lanes], [[], [], []])
+
+    def test_svg_draws_the_span_over_the_window(self):
+        svg = timeline.svg_timeline(recorder.parse_timeline(BLIND_SPOT), overlap_ended=True)
+        self.assertEqual(svg.count('class="missed"'), 1)
+        self.assertEqual(svg.count('class="overlap"'), 1)
+        self.assertIn("overlap, not detected", svg)
+        missed = re.search(r'<g class="missed"><rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)".*?'
+                           r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+        sure_from, sure_w, maybe_from, maybe_w = map(float, missed.groups())
+        windows = [(float(a), float(a) + float(w)) for a, w in
+                   re.findall(r'<rect class="window" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)]
+        # The writer's last window starts where the read may still be inside and ends within it.
+        start, end = windows[-1]
+        self.assertLessEqual(sure_from + sure_w, start)
+        self.assertLessEqual(maybe_from, start)
+        self.assertLessEqual(end, maybe_from + maybe_w + 0.1)
+        self.assertGreater(end - start, 10)  # wide enough to see
+        self.assertNotIn('class="missed"', timeline.svg_timeline(recorder.parse_timeline(BLIND_SPOT)))
+
+    def test_terminal_chart_marks_the_read_over_the_window(self):
+        chart = timeline.format_terminal_timeline(BLIND_SPOT)
+        rows = chart_rows(chart)
+        writer, reader = rows['thread 2 "writer"'], rows['thread 3 "reader"']
+        self.assertRegex(reader, r"^\.+>~+-+$")
+        window = writer.rindex("=")
+        self.assertEqual(reader[window], "-")
+        self.assertLess(reader.index(">"), writer.rindex(">"))
+        self.assertIn('not detected: thread 3 "reader" entered its map read at +3.85ms and was still inside when '
+                      'thread 2 "writer" entered its map write at +3.85ms', chart)
+        self.assertNotIn("~", timeline.format_terminal_timeline(TIMELINE))
+
+    def test_explore_card_draws_the_missed_read_in_the_blind_spot_chart_only(self):
+        units = [unit("2.1-read-write-pair", "bad", "explore", 1, 1)]
+        card = html_report.CaseCard("2.1-read-write-pair", "article", "2.1", "reads and writes", "0/100", "-",
+                                    "fatal error: concurrent map read and map write")
+        card.explore_examples = [("an ordering Go catches: bad detecting schedule 5:2", TIMELINE, True),
+                                 ("an ordering Go misses: bad blind spot schedule 8:1 (no report)", BLIND_SPOT, True)]
+        page = html_report.render_page(units, [card])
+        caught, missed = parse(page).svgs
+        self.assertEqual((caught["detected"], caught["missed"], caught["overlap"]), (1, 0, 0))
+        self.assertEqual((missed["detected"], missed["missed"], missed["overlap"]), (0, 1, 1))
+        self.assertIn("blue: the operation inside the map that no check saw", page)
+
+
+def chart_rows(chart):
+    """A terminal lane chart's rows by lane label."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"^  (thread \d+(?: \"[^\"]*\")?)\s+\|(.*)\|", chart, re.M)}
+
+
 class TerminalTimelineTests(unittest.TestCase):
     def rows(self, chart):
-        return {m.group(1): m.group(2) for m in re.finditer(r"^  (thread \d+(?: \"[^\"]*\")?)\s+\|(.*)\|", chart, re.M)}
+        return chart_rows(chart)
 
     def test_one_row_per_thread_with_window_entry_and_detection(self):
         chart = timeline.format_terminal_timeline(TIMELINE)
