@@ -416,6 +416,38 @@ class BrowserTests(unittest.TestCase):
             self.assertEqual(widths["outside"], [], f"{name}: {widths} (page: {page})")
         self.passed = True
 
+    def test_the_blind_spot_chart_shows_the_overlap(self):
+        # An explore card: the blind-spot ordering's chart draws the missed
+        # read (solid from its entry) and shades the overlap, and the
+        # writer's window bar lies inside the shaded time.
+        from test_html import BLIND_SPOT  # the replay of 2.1's schedule 8:1
+        report = fakes.html
+        card = report.CaseCard("2.1-read-write-pair", "article", "2.1", "reads and writes", "0/100", "-",
+                               "fatal error: concurrent map read and map write")
+        card.explore_examples = [("an ordering Go misses: bad blind spot schedule 8:1 (no report)", BLIND_SPOT, True)]
+        unit = report.UnitResult("2.1-read-write-pair", "bad", "explore", "x", 1, 1, 0, 0, 0, 1.0, "pass",
+                                 explore_cells=("698", "yes", "68", "238", "170", "630", "0", "0.3"))
+        page = self.work / "report.html"
+        page.write_text(report.render_page([unit], [card]))
+        shot, log = self.screenshot(page, window=(1280, 900))
+        self.assertEqual(console_errors(log, page), [], "console errors from the page" + self.where())
+        width, height, bpp, rows = decode_png(shot.read_bytes())
+        [(y0, y1)] = timelines(rows, bpp)
+
+        def xs(colour):
+            rgb, found = hex_rgb(colour), set()
+            for row in rows[y0:y1 + 1]:
+                found.update(x // bpp for x in range(0, len(row), bpp) if row[x:x + 3] == rgb)
+            return found
+        read, band, bars = xs(timeline.MISSED_COLOUR), xs(timeline.OVERLAP_COLOUR), xs(timeline.WINDOW_COLOUR)
+        self.assertTrue(read and band and bars, f"read {len(read)}, overlap {len(band)}, windows {len(bars)} "
+                                                "pixel columns" + self.where())
+        self.assertLess(min(read), min(band), "the read does not start before the overlap" + self.where())
+        inside = {x for x in bars if min(band) <= x <= max(band)}
+        self.assertGreater(len(inside), 10, "no write window inside the overlap" + self.where())
+        self.assertGreater(max(band) - min(band), 60, "the overlap is too narrow to see" + self.where())
+        self.passed = True
+
     def test_console_errors_are_noticed(self):
         # The check above must be able to fail: a page that throws is caught.
         page = self.work / "report.html"
