@@ -262,8 +262,10 @@ def format_terminal_timeline(stderr_or_events, width: int = TERMINAL_WIDTH, colo
 
     Columns are the compressed time axis; in each row '=' is a write window
     (flag set to cleared, or to the end of the record when never cleared), '>'
-    a thread entering a map operation, 'X' the detection. Plain ASCII unless
-    `color` (ANSI colours for a terminal).
+    a thread entering a map operation, 'X' the detection; in a record that
+    ends with an overlap (explore's blind spot), '~' an operation the
+    detector missed, inside the map for sure, and '-' where it may still have
+    been. Plain ASCII unless `color` (ANSI colours for a terminal).
     """
     if isinstance(stderr_or_events, str):
         events, overlap_ended = parse_timeline(stderr_or_events), ends_at_overlap(stderr_or_events)
