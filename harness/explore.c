@@ -109,6 +109,7 @@ typedef struct xshared {
 	uint32_t n;       /* choice points recorded */
 	uint8_t overlap;  /* an unprotected overlap happened */
 	uint8_t diverged; /* the prefix did not fit: the program is not deterministic */
+	uint8_t cut;      /* stopped by a limit of the scheduler, not by its own end */
 	uint64_t steps;   /* scheduling points passed */
 	xchoice c[MAX_CHOICES];
 } xshared;
@@ -156,8 +157,12 @@ static _Thread_local int self_idx = -1;
 /* The controlled scheduler (runs in the child, or in a replay)             */
 /* ------------------------------------------------------------------------ */
 
-static _Noreturn void child_end(const char *what)
+/* Ends a schedule the program cannot go on with. `cut`: a limit of the
+ * scheduler stopped it (the program itself might have gone on to more
+ * orderings), so the exploration cannot count as exhausted. */
+static _Noreturn void child_end(const char *what, bool cut)
 {
+	X.sh->cut = cut;
 	/* One line on stderr: the explorer classifies the schedule by it. */
 	dprintf(2, "explore: %s\n", what);
 	_exit(3);
@@ -190,18 +195,19 @@ static int pick(int me, uint64_t cand, bool costly)
 		return dflt;
 	uint32_t j = X.sh->n;
 	if (j >= MAX_CHOICES)
-		child_end("too many choice points");
+		child_end("too many choice points", true);
 	int chosen = dflt;
 	if (j < X.nprefix) {
 		if (X.prefix[j].cand != cand || X.prefix[j].cur != me) {
 			X.sh->diverged = 1;
-			child_end("the schedule does not fit this program (not deterministic?)");
+			child_end("the schedule does not fit this program (not deterministic?)",
+			          false);
 		}
 		chosen = X.prefix[j].chosen;
 	} else if (X.nextdev < X.ndev && X.dev_at[X.nextdev] == j) {
 		chosen = X.dev_to[X.nextdev++];
 		if (!(cand & (1ull << chosen)))
-			child_end("the schedule names a thread that cannot run there");
+			child_end("the schedule names a thread that cannot run there", false);
 	}
 	X.sh->c[j] = (xchoice){cand, (uint8_t)me, (uint8_t)chosen, (uint8_t)dflt, costly};
 	X.sh->n = j + 1;
@@ -217,12 +223,12 @@ static void point(enum point_kind kind)
 	if (me < 0)
 		return;
 	if (++X.sh->steps > STEP_LIMIT)
-		child_end("step limit");
+		child_end("step limit", true);
 	uint64_t cand = runnable_mask();
 	if (kind == P_YIELD && (cand & ~(1ull << me)))
 		cand &= ~(1ull << me);
 	if (cand == 0)
-		child_end("hang: no thread can run");
+		child_end("hang: no thread can run", false);
 	int next = pick(me, cand, kind == P_COSTLY && (cand & (1ull << me)));
 	if (next == me)
 		return;
@@ -616,6 +622,7 @@ static struct {
 	xend ends[MAX_ENDS];
 	int nends;
 	uint64_t schedules, clean, reported, overlapping, blind, other;
+	uint64_t cut; /* schedules a limit stopped (timeout, step limit, choice points) */
 	xsched shortest, blind_example;
 	uint32_t max_choices;
 } E;
@@ -681,7 +688,7 @@ static bool is_report(const char *line)
 static void classify(int status, const char *line, const xshared *sh)
 {
 	char sig[600];
-	bool report = false;
+	bool report = false, cut = sh->cut;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && line[0] == '\0') {
 		snprintf(sig, sizeof sig, "clean");
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 2 && is_report(line)) {
@@ -689,6 +696,7 @@ static void classify(int status, const char *line, const xshared *sh)
 		report = true;
 	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
 		snprintf(sig, sizeof sig, "explore: timeout after %d s", CHILD_ALARM);
+		cut = true;
 	} else if (WIFSIGNALED(status)) {
 		snprintf(sig, sizeof sig, "crash: signal %d (%s)", WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));
@@ -703,6 +711,7 @@ static void classify(int status, const char *line, const xshared *sh)
 	E.reported += report;
 	E.other += !clean && !report;
 	E.overlapping += sh->overlap;
+	E.cut += cut;
 	if (sh->n > E.max_choices)
 		E.max_choices = sh->n;
 	xend *e = end_slot(sig, report);
@@ -817,8 +826,9 @@ static void summary(const hz_case *c, const hz_variant *v, int bound, uint64_t c
 	}
 	fprintf(f,
 	        "},\"clean\":%" PRIu64 ",\"reported\":%" PRIu64 ",\"overlapping\":%" PRIu64
-	        ",\"blind_spots\":%" PRIu64 ",\"other\":%" PRIu64 ",\"other_ends\":[",
-	        E.clean, E.reported, E.overlapping, E.blind, E.other);
+	        ",\"blind_spots\":%" PRIu64 ",\"other\":%" PRIu64 ",\"cut_short\":%" PRIu64
+	        ",\"other_ends\":[",
+	        E.clean, E.reported, E.overlapping, E.blind, E.other, E.cut);
 	bool first = true;
 	for (int i = 0; i < E.nends; i++) {
 		if (E.ends[i].report || strcmp(E.ends[i].sig, "clean") == 0)
@@ -852,7 +862,7 @@ static bool start_child(xslot *s, int nullfd, uint64_t seed)
 			free(it.run);
 	}
 	s->sh->n = 0;
-	s->sh->overlap = s->sh->diverged = 0;
+	s->sh->overlap = s->sh->diverged = s->sh->cut = 0;
 	s->sh->steps = 0;
 	fflush(stdout);
 	fflush(stderr);
@@ -933,7 +943,9 @@ void hz_x_explore_(const hz_case *c, const hz_variant *v, int bound, uint64_t ca
 		classify(status, line, s->sh);
 		branch(s->sh, s->nprefix, bound);
 	}
-	summary(c, v, bound, cap, E.nstack == 0, now_s() - t0);
+	/* A schedule a limit cut short hides the orderings after the cut: the
+	 * space is exhausted only when every schedule ran to its own end. */
+	summary(c, v, bound, cap, E.nstack == 0 && E.cut == 0, now_s() - t0);
 	exit(0);
 }
 size_t hz_len(gomap *m)

@@ -329,9 +329,16 @@ void hz_cancel_fire(hz_cancel *c)
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* In explore mode a poll that finds the token not yet fired is a yield: a
+ * Go-style busy poll (`for ctx.Err() == nil {}`) makes no other scheduling
+ * point, and would otherwise keep the baton until the child's alarm. As at
+ * any yield, the poller then runs again only when no other thread can. */
 bool hz_cancelled(const hz_cancel *c)
 {
-	return atomic_load(&c->done);
+	bool done = atomic_load(&c->done);
+	if (!done && HZ_EXPLORING())
+		hz_x_yield_();
+	return done;
 }
 
 void hz_cancel_wait(hz_cancel *c)

@@ -135,8 +135,10 @@ int hz_main(int argc, char **argv, const hz_case *c);
  *                         choices (HZ_EXPLORE_SEED unless --seed)
  *   loops, threads, size  HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE
  *   schedules             schedules run
- *   exhausted             true: every schedule within the bound was run;
- *                         false: the cap stopped the exploration
+ *   exhausted             true: every schedule within the bound was run to
+ *                         its own end; false: the cap stopped the
+ *                         exploration, or a limit cut a schedule short
+ *                         (cut_short), hiding the orderings after the cut
  *   elapsed_s             seconds, schedules_per_s: schedules / elapsed_s
  *   ends                  {end: count} for every end seen, in byte order of
  *                         the end: "clean" (exit 0, nothing on stderr), a
@@ -155,6 +157,8 @@ int hz_main(int argc, char **argv, const hz_case *c);
  *                         a write (whatever the end)
  *   blind_spots           overlapping schedules that ended clean
  *   other                 schedules that ended neither clean nor reported
+ *   cut_short             of those, schedules a limit stopped: the 20 s
+ *                         timeout, the step limit, too many choice points
  *   other_ends            [{end, count, example}] for each such end
  *   shortest_detecting    the least reported schedule (fewest choices that
  *                         differ from the default, then fewest choice points),
@@ -280,9 +284,11 @@ typedef struct hz_cancel {
 } hz_cancel;
 
 void hz_cancel_init(hz_cancel *c);
-void hz_cancel_fire(hz_cancel *c);     /* cancel() */
-bool hz_cancelled(const hz_cancel *c); /* ctx.Err() != nil */
-void hz_cancel_wait(hz_cancel *c);     /* <-ctx.Done(); parks */
+void hz_cancel_fire(hz_cancel *c); /* cancel() */
+/* ctx.Err() != nil. In explore mode a poll that returns false is a yield,
+ * so that a busy poll lets the canceller run. */
+bool hz_cancelled(const hz_cancel *c);
+void hz_cancel_wait(hz_cancel *c); /* <-ctx.Done(); parks */
 void hz_cancel_destroy(hz_cancel *c);
 
 /* ------------------------------------------------------------------------ */

@@ -181,3 +181,27 @@ Test(explore, options_need_explore_mode)
 	cr_assert(eq(int, run_tiny("--mode natural --schedule -", true, out), 64), "%s", out);
 	cr_assert(eq(int, run_tiny("--mode explore --schedule 1:x", true, out), 70), "%s", out);
 }
+
+Test(explore, a_busy_poll_of_a_cancel_token_runs_to_its_end)
+{
+	/* A poll that finds the token not fired yields, so the poller lets the
+	 * canceller run instead of spinning until the child's alarm. */
+	char out[MAX_OUT];
+	explore("busy-poll", 2, out);
+	cr_assert(gt(long, jint(out, "schedules"), 1), "%s", out);
+	cr_assert(eq(long, jint(out, "clean"), jint(out, "schedules")), "%s", out);
+	cr_assert(eq(long, jint(out, "cut_short"), 0), "%s", out);
+	cr_assert(jtrue(out, "exhausted"), "%s", out);
+}
+
+Test(explore, a_schedule_cut_short_by_a_limit_leaves_the_space_unexhausted)
+{
+	/* The program never ends: the orderings past the step limit are not
+	 * explored, so the summary must not say exhausted. */
+	char out[MAX_OUT];
+	explore("endless", 2, out);
+	cr_assert(eq(long, jint(out, "explore: step limit"), 1), "%s", out);
+	cr_assert(eq(long, jint(out, "cut_short"), 1), "%s", out);
+	cr_assert(not(jtrue(out, "exhausted")), "%s", out);
+}
+
