@@ -619,7 +619,7 @@ typedef struct xslot {
 static struct {
 	xitem *stack;
 	size_t nstack, capstack;
-	xend ends[MAX_ENDS];
+	xend ends[MAX_ENDS + 1]; /* the last one for OVERFLOW_END */
 	int nends;
 	uint64_t schedules, clean, reported, overlapping, blind, other;
 	uint64_t cut; /* schedules a limit stopped (timeout, step limit, choice points) */
@@ -650,21 +650,23 @@ static void keep_least(xsched *best, const xchoice *c, uint32_t n)
 	*best = (xsched){s, d, n};
 }
 
+/* The end with signature `sig`, made on first sight. Past MAX_ENDS distinct
+ * ends, every new one is counted in one more end, OVERFLOW_END, which has
+ * a slot of its own: the ends already kept keep their names and counts. */
+#define OVERFLOW_END "explore: too many different ends"
 static xend *end_slot(const char *sig, bool report)
 {
-	if (E.nends == MAX_ENDS) {
-		bool known = false;
-		for (int i = 0; i < E.nends; i++)
-			known |= strcmp(E.ends[i].sig, sig) == 0;
-		if (!known) {
-			sig = "explore: too many different ends";
-			report = false;
-		}
-	}
 	for (int i = 0; i < E.nends; i++)
 		if (strcmp(E.ends[i].sig, sig) == 0)
 			return &E.ends[i];
-	xend *e = &E.ends[E.nends < MAX_ENDS ? E.nends++ : MAX_ENDS - 1];
+	if (E.nends >= MAX_ENDS) {
+		xend *o = &E.ends[MAX_ENDS];
+		if (!o->sig)
+			o->sig = strdup(OVERFLOW_END);
+		E.nends = MAX_ENDS + 1;
+		return o;
+	}
+	xend *e = &E.ends[E.nends++];
 	e->sig = strdup(sig);
 	e->report = report;
 	return e;

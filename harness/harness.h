@@ -147,7 +147,9 @@ int hz_main(int argc, char **argv, const hz_case *c);
  *                         or another end: another first line of stderr,
  *                         "explore: hang: no thread can run", "explore: step
  *                         limit", "explore: timeout after 20 s", "crash:
- *                         signal N (name)", "exit status N"
+ *                         signal N (name)", "exit status N"; past 32
+ *                         different ends, each further one counts as
+ *                         "explore: too many different ends"
  *   clean                 schedules that ended clean
  *   reported              schedules that ended with a report (exit status 2
  *                         and a first line starting "fatal error: " or

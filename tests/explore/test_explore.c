@@ -205,3 +205,27 @@ Test(explore, a_schedule_cut_short_by_a_limit_leaves_the_space_unexhausted)
 	cr_assert(not(jtrue(out, "exhausted")), "%s", out);
 }
 
+Test(explore, ends_past_the_table_are_counted_together_and_keep_the_others)
+{
+	char out[MAX_OUT];
+	explore("many-ends", 2, out);
+	const char *ends = strstr(out, "\"ends\":{");
+	cr_assert(ends != NULL, "%s", out);
+	ends += strlen("\"ends\":{");
+	size_t len = strcspn(ends, "}");
+	long kept = 0, total = 0, overflow = -1;
+	for (const char *p = ends; p < ends + len;) {
+		const char *colon = strstr(p, "\":");
+		long n = strtol(colon + 2, NULL, 10);
+		if (strncmp(p, "\"turns ", 7) == 0)
+			kept++;
+		else if (strncmp(p, "\"explore: too many different ends\"", 34) == 0)
+			overflow = n;
+		total += n;
+		p = colon + 2 + strcspn(colon + 2, ",}");
+		p += *p == ',';
+	}
+	cr_assert(eq(long, kept, 32), "32 ends keep their names: %s", out);
+	cr_assert(gt(long, overflow, 0), "%s", out);
+	cr_assert(eq(long, total, jint(out, "schedules")), "every schedule counted once: %s", out);
+}
