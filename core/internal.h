@@ -168,6 +168,7 @@ struct gomap {
 
 	struct gm_event *timeline; /* ring of the last GM_TIMELINE_LEN events, or NULL */
 	uint64_t timeline_pos;     /* events recorded so far; the ring index is pos % len */
+	bool timeline_frozen;      /* the detection is recorded: nothing is recorded after it */
 };
 
 /* One entry of the flight recorder (GOMAP_TIMELINE=1). */

@@ -19,6 +19,14 @@
  * threads may overwrite each other's entry, which loses an event but never
  * writes outside the ring. Timestamps come from the CPU's timestamp counter
  * (a few cycles) and are converted to nanoseconds when the report is made.
+ *
+ * The ring freezes at detection: once the detecting thread has recorded
+ * its "detected" event, nothing more is recorded for that map. The other
+ * party keeps running while the report is made (a writer in a loop can
+ * fill the ring many times over in that time), and without the freeze the
+ * printed ring would show its later writes instead of the overlap. A
+ * thread that passed the check just before the freeze may still add one
+ * event after the detection; that event did happen, so it is shown.
  */
 static uint64_t tsc_start;
 static struct timespec mono_start;
@@ -36,6 +44,8 @@ static inline uint64_t read_tsc(void)
 
 void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase)
 {
+	if (GM_LOAD(&h->timeline_frozen))
+		return;
 	/* Acquire: the ring another thread allocated is zeroed before use. */
 	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL) {
@@ -58,6 +68,8 @@ void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase)
 	GM_STORE(&e->tid, (uint32_t)gm_thread_id());
 	GM_STORE(&e->op, (uint8_t)op);
 	GM_STORE(&e->phase, (uint8_t)phase);
+	if (phase == GM_PHASE_DETECTED)
+		GM_STORE(&h->timeline_frozen, true);
 }
 
 __attribute__((constructor)) static void timeline_init(void)
