@@ -1,10 +1,17 @@
 /*
  * report_child.c -- scenarios whose report test_report.c reads, one per
  * argument, each in a fresh process (each ends with the detector's report).
+ * Built with the case programs' compile options (hz_case_frames in
+ * harness/CMakeLists.txt), so its frames are named as a case's would be.
  *
  *   writer-keeps-writing  a reader meets a writer's flag; the writer then
  *                         writes 500 more times before the report prints
  *                         the flight recorder (run with GOMAP_TIMELINE=1).
+ *   cloned-function       the same overlap, but the reader's map read is
+ *                         made by a function that GCC, left to itself,
+ *                         clones for its constant arguments
+ *                         (read_twice.constprop.0): the report must name
+ *                         read_twice.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -76,15 +83,29 @@ static void *writer(void *arg)
 	return NULL;
 }
 
+/* Called with constants only: a candidate for interprocedural cloning. */
+static int64_t read_twice(gomap *h, int64_t k, int times)
+{
+	int64_t sum = 0;
+	for (int i = 0; i < times; i++)
+		sum += gomap_i64_get(h, k);
+	return sum;
+}
+
+static bool cloned;
+
 static void *reader(void *arg)
 {
 	(void)arg;
 	gomap_thread_set_name("reader");
-	(void)gomap_i64_get(m, 1);
+	if (cloned)
+		printf("sum %lld\n", (long long)read_twice(m, 1, 2));
+	else
+		(void)gomap_i64_get(m, 1);
 	return NULL;
 }
 
-static int writer_keeps_writing(void)
+static int overlap(void)
 {
 	m = gomap_make(&gomap_type_i64_i64, 0);
 	gomap_i64_set(m, 1, 0);
@@ -102,7 +123,11 @@ int main(int argc, char **argv)
 {
 	gomap_thread_set_name("main");
 	if (argc == 2 && strcmp(argv[1], "writer-keeps-writing") == 0)
-		return writer_keeps_writing();
-	fprintf(stderr, "usage: %s writer-keeps-writing\n", argv[0]);
+		return overlap();
+	if (argc == 2 && strcmp(argv[1], "cloned-function") == 0) {
+		cloned = true;
+		return overlap();
+	}
+	fprintf(stderr, "usage: %s writer-keeps-writing|cloned-function\n", argv[0]);
 	return 64;
 }

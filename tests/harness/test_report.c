@@ -40,3 +40,19 @@ Test(report, the_timeline_ends_with_the_detection_while_the_writer_keeps_writing
 	cr_assert(ge(long, detected, 0), "the detection is not in the timeline:\n%s", r.err);
 	child_result_free(&r);
 }
+
+Test(report, a_frame_is_named_for_its_source_function)
+{
+	/* read_twice is called with constants only; compiled like a case, it
+	 * keeps its name (no read_twice.constprop.0). */
+	child_result r;
+	child_run("cloned-function", NULL, &r);
+	cr_assert(child_exited_with(&r, 2), "%s\n%s", child_status_text(&r), r.err);
+	cr_assert(child_find_line(&r, 0, r.nlines, "read_twice(...)") >= 0,
+	          "no frame read_twice(...):\n%s", r.err);
+	for (size_t i = 0; i < r.nlines; i++)
+		cr_assert(not(strstr(r.lines[i], ".constprop.") || strstr(r.lines[i], ".isra.") ||
+		              strstr(r.lines[i], ".part.") || strstr(r.lines[i], ".cold")),
+		          "a clone's name in the report: %s\n%s", r.lines[i], r.err);
+	child_result_free(&r);
+}
