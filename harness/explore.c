@@ -950,10 +950,3 @@ void hz_x_explore_(const hz_case *c, const hz_variant *v, int bound, uint64_t ca
 	summary(c, v, bound, cap, E.nstack == 0 && E.cut == 0, now_s() - t0);
 	exit(0);
 }
-size_t hz_len(gomap *m)
-{
-	if (HZ_EXPLORING())
-		return hz_x_len_(m);
-	hz_force_arrive(m);
-	return gomap_len(m);
-}

@@ -345,14 +345,14 @@ void hz_force_window(unsigned arrive, int parties);
  * (len): counts as an arrival on `m`, then returns at once. */
 void hz_force_arrive(gomap *m);
 
+/* ------------------------------------------------------------------------ */
+/* Concurrency-safe maps built on gomap (the remedies)                      */
+/* ------------------------------------------------------------------------ */
+
 /* len(m), seen by the schedules: a manual arrival in forced mode; in
  * explore mode a read of `m` with a scheduling point on each side, so that
  * its overlaps with writes are counted. */
 size_t hz_len(gomap *m);
-
-/* ------------------------------------------------------------------------ */
-/* Concurrency-safe maps built on gomap (the remedies)                      */
-/* ------------------------------------------------------------------------ */
 
 /* A map[int64]int64 split over HZ_SHARDS maps, each with its own mutex:
  * writers of different keys rarely contend. */
