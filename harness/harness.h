@@ -203,10 +203,17 @@ uint64_t hz_rand_below(uint64_t n); /* uniform in [0, n), n > 0 */
 /* Goroutines: named threads and wait groups                                */
 /* ------------------------------------------------------------------------ */
 
+/* Where threads wait for a harness object's state to change: every
+ * primitive below that can make a thread wait is its state plus a spot
+ * (wait.c has the interface; cases never use a spot directly). */
+typedef struct hz_spot {
+	pthread_mutex_t mu; /* guards the owner's state (free-running modes) */
+	pthread_cond_t cv;  /* its waiters sleep here (free-running modes) */
+} hz_spot;
+
 /* sync.WaitGroup. hz_wg_wait parks (see the forced schedule). */
 typedef struct hz_wg {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	hz_spot spot;
 	int n; /* outstanding hz_wg_done calls; never negative */
 } hz_wg;
 
@@ -280,9 +287,8 @@ void hz_defer_run_(struct hz_defer *d);
 /* ------------------------------------------------------------------------ */
 
 typedef struct hz_cancel {
-	atomic_bool done;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	atomic_bool done; /* atomic: hz_cancelled reads it without the spot */
+	hz_spot spot;
 } hz_cancel;
 
 void hz_cancel_init(hz_cancel *c);
@@ -297,12 +303,11 @@ void hz_cancel_destroy(hz_cancel *c);
 /* Locks that tell the forced schedule when they block                      */
 /* ------------------------------------------------------------------------ */
 
-/* Built on a condition variable rather than wrapping pthread_mutex_t, so
- * that "parked" is exact: a thread counts as parked only while the lock is
+/* Built on a parking spot rather than wrapping pthread_mutex_t, so that
+ * "parked" is exact: a thread counts as parked only while the lock is
  * actually taken by someone else. */
 typedef struct hz_mutex {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	hz_spot spot;
 	bool locked;
 } hz_mutex;
 void hz_mutex_init(hz_mutex *m);
@@ -312,8 +317,7 @@ void hz_mutex_destroy(hz_mutex *m);
 
 /* Writer-preferring, so a stream of readers cannot starve a writer. */
 typedef struct hz_rwlock {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	hz_spot spot;
 	int readers;         /* holding it shared */
 	int writers_waiting; /* while > 0, new readers wait */
 	bool writer;         /* held exclusively */

@@ -229,3 +229,14 @@ Test(explore, ends_past_the_table_are_counted_together_and_keep_the_others)
 	cr_assert(gt(long, overflow, 0), "%s", out);
 	cr_assert(eq(long, total, jint(out, "schedules")), "every schedule counted once: %s", out);
 }
+
+Test(explore, a_spot_wake_makes_every_waiter_runnable)
+{
+	/* Two threads wait on one parking spot; one wake must release both in
+	 * every ordering (a lost wake would end as a hang). */
+	char out[MAX_OUT];
+	explore("spot", 2, out);
+	cr_assert(gt(long, jint(out, "schedules"), 1), "%s", out);
+	cr_assert(eq(long, jint(out, "clean"), jint(out, "schedules")), "%s", out);
+	cr_assert(jtrue(out, "exhausted"), "%s", out);
+}

@@ -9,6 +9,8 @@
  *   busy-poll main polls a cancel token in an empty loop, Go's
  *            `for ctx.Err() == nil {}`, until a thread fires it.
  *   endless  main yields forever: every schedule meets the step limit.
+ *   spot     two threads wait on a parking spot (harness/wait.c) for a flag
+ *            that main sets with one wake: every schedule must end clean.
  *   many-ends main and a thread each take turns on a map of their own; main
  *            ends with the order of the turns as its first line of stderr,
  *            so the schedules end in more than MAX_ENDS different ways.
@@ -16,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "harness.h"
+#include "../../harness/internal.h"
 
 static gomap *m;
 static hz_mutex mu;
@@ -104,6 +106,34 @@ static void run_endless(void)
 		hz_yield();
 }
 
+static hz_spot spot;
+static bool flag;
+
+static void wait_flag(void *arg)
+{
+	(void)arg;
+	hz_spot_point();
+	hz_spot_enter(&spot);
+	while (!flag)
+		hz_spot_wait(&spot);
+	hz_spot_leave(&spot);
+}
+
+static void run_spot(void)
+{
+	hz_spot_init(&spot);
+	hz_wg wg;
+	hz_wg_init(&wg);
+	hz_go(&wg, "waiter-1", HZ_NONE, wait_flag, NULL);
+	hz_go(&wg, "waiter-2", HZ_NONE, wait_flag, NULL);
+	hz_spot_enter(&spot);
+	flag = true;
+	hz_spot_wake_all(&spot);
+	hz_spot_leave(&spot);
+	hz_spot_point();
+	hz_wg_wait(&wg);
+}
+
 #define TURNS 6
 static char turns[2 * TURNS + 1];
 static int nturns;
@@ -142,4 +172,5 @@ const char hz_case_id_[] = "explore-tiny";
 const char hz_case_title_[] = "hand-countable programs for explore mode";
 
 HZ_CASE({"pair", run_pair}, {"locked", run_locked}, {"deadlock", run_deadlock},
-        {"busy-poll", run_busy_poll}, {"endless", run_endless}, {"many-ends", run_many_ends})
+        {"busy-poll", run_busy_poll}, {"spot", run_spot}, {"endless", run_endless},
+        {"many-ends", run_many_ends})
