@@ -41,7 +41,7 @@
  *   explore  every ordering of the scenario's scheduling points with at
  *            most --bound preemptions (default 2), one child process per
  *            schedule, under a scheduler that runs one thread at a time
- *            (explore.c). Loops, threads and key counts are cut to
+ *            (scheduler.c, explorer.c). Loops, threads and key counts are cut to
  *            HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS and HZ_EXPLORE_SIZE so
  *            that the space is finite. Prints one JSON line on stdout and
  *            exits 0 (70 when the explorer itself fails); --schedule S runs
