@@ -252,7 +252,7 @@ void hz_sleep_us(unsigned us)
 
 void hz_wg_init(hz_wg *wg)
 {
-	hz_spot_init(&wg->spot);
+	hz_spot_init_(&wg->spot);
 	wg->n = 0;
 }
 
@@ -260,13 +260,13 @@ void hz_wg_add(hz_wg *wg, int delta)
 {
 	/* No scheduling point: hz_go adds before the thread exists, and a
 	 * thread's done is followed by its end, which is one. */
-	hz_spot_enter(&wg->spot);
+	hz_spot_enter_(&wg->spot);
 	wg->n += delta;
 	if (wg->n < 0)
 		hz_die("sync: negative WaitGroup counter");
 	if (wg->n == 0)
-		hz_spot_wake_all(&wg->spot);
-	hz_spot_leave(&wg->spot);
+		hz_spot_wake_all_(&wg->spot);
+	hz_spot_leave_(&wg->spot);
 }
 
 void hz_wg_done(hz_wg *wg)
@@ -276,16 +276,16 @@ void hz_wg_done(hz_wg *wg)
 
 void hz_wg_wait(hz_wg *wg)
 {
-	hz_spot_point();
-	hz_spot_enter(&wg->spot);
+	hz_spot_point_();
+	hz_spot_enter_(&wg->spot);
 	while (wg->n > 0)
-		hz_spot_wait(&wg->spot);
-	hz_spot_leave(&wg->spot);
+		hz_spot_wait_(&wg->spot);
+	hz_spot_leave_(&wg->spot);
 }
 
 void hz_wg_destroy(hz_wg *wg)
 {
-	hz_spot_destroy(&wg->spot);
+	hz_spot_destroy_(&wg->spot);
 }
 
 void hz_defer_run_(struct hz_defer *d)
@@ -300,16 +300,16 @@ void hz_defer_run_(struct hz_defer *d)
 void hz_cancel_init(hz_cancel *c)
 {
 	atomic_init(&c->done, false);
-	hz_spot_init(&c->spot);
+	hz_spot_init_(&c->spot);
 }
 
 void hz_cancel_fire(hz_cancel *c)
 {
-	hz_spot_enter(&c->spot);
+	hz_spot_enter_(&c->spot);
 	atomic_store(&c->done, true);
-	hz_spot_wake_all(&c->spot);
-	hz_spot_leave(&c->spot);
-	hz_spot_point();
+	hz_spot_wake_all_(&c->spot);
+	hz_spot_leave_(&c->spot);
+	hz_spot_point_();
 }
 
 /* In explore mode a poll that finds the token not yet fired is a yield: a
@@ -326,16 +326,16 @@ bool hz_cancelled(const hz_cancel *c)
 
 void hz_cancel_wait(hz_cancel *c)
 {
-	hz_spot_point();
-	hz_spot_enter(&c->spot);
+	hz_spot_point_();
+	hz_spot_enter_(&c->spot);
 	while (!atomic_load(&c->done))
-		hz_spot_wait(&c->spot);
-	hz_spot_leave(&c->spot);
+		hz_spot_wait_(&c->spot);
+	hz_spot_leave_(&c->spot);
 }
 
 void hz_cancel_destroy(hz_cancel *c)
 {
-	hz_spot_destroy(&c->spot);
+	hz_spot_destroy_(&c->spot);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -344,83 +344,83 @@ void hz_cancel_destroy(hz_cancel *c)
 
 void hz_mutex_init(hz_mutex *m)
 {
-	hz_spot_init(&m->spot);
+	hz_spot_init_(&m->spot);
 	m->locked = false;
 }
 
 void hz_mutex_lock(hz_mutex *m)
 {
-	hz_spot_point();
-	hz_spot_enter(&m->spot);
+	hz_spot_point_();
+	hz_spot_enter_(&m->spot);
 	while (m->locked)
-		hz_spot_wait(&m->spot);
+		hz_spot_wait_(&m->spot);
 	m->locked = true;
-	hz_spot_leave(&m->spot);
+	hz_spot_leave_(&m->spot);
 }
 
 void hz_mutex_unlock(hz_mutex *m)
 {
-	hz_spot_enter(&m->spot);
+	hz_spot_enter_(&m->spot);
 	if (!m->locked)
 		hz_die("sync: unlock of unlocked mutex");
 	m->locked = false;
 	/* Every waiter wakes and looks: one takes it, the others park again. */
-	hz_spot_wake_all(&m->spot);
-	hz_spot_leave(&m->spot);
-	hz_spot_point();
+	hz_spot_wake_all_(&m->spot);
+	hz_spot_leave_(&m->spot);
+	hz_spot_point_();
 }
 
 void hz_mutex_destroy(hz_mutex *m)
 {
-	hz_spot_destroy(&m->spot);
+	hz_spot_destroy_(&m->spot);
 }
 
 void hz_rwlock_init(hz_rwlock *l)
 {
-	hz_spot_init(&l->spot);
+	hz_spot_init_(&l->spot);
 	l->readers = l->writers_waiting = 0;
 	l->writer = false;
 }
 
 void hz_rwlock_rdlock(hz_rwlock *l)
 {
-	hz_spot_point();
-	hz_spot_enter(&l->spot);
+	hz_spot_point_();
+	hz_spot_enter_(&l->spot);
 	while (l->writer || l->writers_waiting > 0)
-		hz_spot_wait(&l->spot);
+		hz_spot_wait_(&l->spot);
 	l->readers++;
-	hz_spot_leave(&l->spot);
+	hz_spot_leave_(&l->spot);
 }
 
 void hz_rwlock_wrlock(hz_rwlock *l)
 {
-	hz_spot_point();
-	hz_spot_enter(&l->spot);
+	hz_spot_point_();
+	hz_spot_enter_(&l->spot);
 	l->writers_waiting++;
 	while (l->writer || l->readers > 0)
-		hz_spot_wait(&l->spot);
+		hz_spot_wait_(&l->spot);
 	l->writers_waiting--;
 	l->writer = true;
-	hz_spot_leave(&l->spot);
+	hz_spot_leave_(&l->spot);
 }
 
 void hz_rwlock_unlock(hz_rwlock *l)
 {
-	hz_spot_enter(&l->spot);
+	hz_spot_enter_(&l->spot);
 	if (l->writer)
 		l->writer = false;
 	else if (l->readers > 0)
 		l->readers--;
 	else
 		hz_die("sync: unlock of unlocked RWMutex");
-	hz_spot_wake_all(&l->spot);
-	hz_spot_leave(&l->spot);
-	hz_spot_point();
+	hz_spot_wake_all_(&l->spot);
+	hz_spot_leave_(&l->spot);
+	hz_spot_point_();
 }
 
 void hz_rwlock_destroy(hz_rwlock *l)
 {
-	hz_spot_destroy(&l->spot);
+	hz_spot_destroy_(&l->spot);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -44,19 +44,19 @@ unsigned hz_sched_deadlines_(void);
 
 /* The parking spot (wait.c): the one wait/wake interface the primitives
  * are written on; wait.c's opening comment shows the pattern. */
-void hz_spot_init(hz_spot *s);
-void hz_spot_destroy(hz_spot *s);
+void hz_spot_init_(hz_spot *s);
+void hz_spot_destroy_(hz_spot *s);
 /* A scheduling point in explore mode; nothing in the other modes. */
-void hz_spot_point(void);
+void hz_spot_point_(void);
 /* Enter and leave the spot: the owner's state may be read and changed in
  * between. */
-void hz_spot_enter(hz_spot *s);
-void hz_spot_leave(hz_spot *s);
+void hz_spot_enter_(hz_spot *s);
+void hz_spot_leave_(hz_spot *s);
 /* Between enter and leave: sleeps until a wake of the spot (or spuriously:
  * the caller rechecks its state in a loop), parked on the spot meanwhile. */
-void hz_spot_wait(hz_spot *s);
+void hz_spot_wait_(hz_spot *s);
 /* Between enter and leave: wakes every waiter of the spot. */
-void hz_spot_wake_all(hz_spot *s);
+void hz_spot_wake_all_(hz_spot *s);
 
 /* Explore mode's controlled scheduler (scheduler.c). While hz_x_on_ is
  * set, one thread runs at a time: the caller of these holds the baton. */

@@ -5,14 +5,14 @@
  * group, cancel token) is a little state guarded by a parking spot, and is
  * written once, in harness.c, on the spot's five operations:
  *
- *   waiter                                releaser
- *   ------                                --------
- *   hz_spot_point()                       hz_spot_enter(s)
- *   hz_spot_enter(s)                      change the state
- *   while (the state says wait)           hz_spot_wake_all(s)
- *           hz_spot_wait(s)               hz_spot_leave(s)
- *   take what the state gives             hz_spot_point()
- *   hz_spot_leave(s)
+ *   waiter                                 releaser
+ *   ------                                 --------
+ *   hz_spot_point_()                       hz_spot_enter_(s)
+ *   hz_spot_enter_(s)                      change the state
+ *   while (the state says wait)            hz_spot_wake_all_(s)
+ *           hz_spot_wait_(s)               hz_spot_leave_(s)
+ *   take what the state gives              hz_spot_point_()
+ *   hz_spot_leave_(s)
  *
  * Underneath there are two implementations, chosen per call:
  *
@@ -28,7 +28,7 @@
  *   spot needs no lock: enter and leave do nothing, a wait marks the thread
  *   blocked on the spot and hands the baton on (hz_x_block_), a wake makes
  *   every thread blocked on it runnable again (hz_x_wake_), and
- *   hz_spot_point is a scheduling point.
+ *   hz_spot_point_ is a scheduling point.
  *
  * There is no wake-one: every waiter wakes and looks, and all but one park
  * again. The harness's waits are short and few, and a broadcast keeps
@@ -36,31 +36,31 @@
  */
 #include "internal.h"
 
-void hz_spot_init(hz_spot *s)
+void hz_spot_init_(hz_spot *s)
 {
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 }
 
-void hz_spot_destroy(hz_spot *s)
+void hz_spot_destroy_(hz_spot *s)
 {
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 }
 
-void hz_spot_point(void)
+void hz_spot_point_(void)
 {
 	if (HZ_EXPLORING())
 		hz_x_point_();
 }
 
-void hz_spot_enter(hz_spot *s)
+void hz_spot_enter_(hz_spot *s)
 {
 	if (!HZ_EXPLORING())
 		pthread_mutex_lock(&s->mu);
 }
 
-void hz_spot_leave(hz_spot *s)
+void hz_spot_leave_(hz_spot *s)
 {
 	if (HZ_EXPLORING())
 		return;
@@ -68,7 +68,7 @@ void hz_spot_leave(hz_spot *s)
 	hz_unpark_(); /* a waiter that parked is running again */
 }
 
-void hz_spot_wait(hz_spot *s)
+void hz_spot_wait_(hz_spot *s)
 {
 	if (HZ_EXPLORING()) {
 		hz_x_block_(s);
@@ -78,7 +78,7 @@ void hz_spot_wait(hz_spot *s)
 	pthread_cond_wait(&s->cv, &s->mu);
 }
 
-void hz_spot_wake_all(hz_spot *s)
+void hz_spot_wake_all_(hz_spot *s)
 {
 	if (HZ_EXPLORING()) {
 		hz_x_wake_(s);

@@ -112,25 +112,25 @@ static bool flag;
 static void wait_flag(void *arg)
 {
 	(void)arg;
-	hz_spot_point();
-	hz_spot_enter(&spot);
+	hz_spot_point_();
+	hz_spot_enter_(&spot);
 	while (!flag)
-		hz_spot_wait(&spot);
-	hz_spot_leave(&spot);
+		hz_spot_wait_(&spot);
+	hz_spot_leave_(&spot);
 }
 
 static void run_spot(void)
 {
-	hz_spot_init(&spot);
+	hz_spot_init_(&spot);
 	hz_wg wg;
 	hz_wg_init(&wg);
 	hz_go(&wg, "waiter-1", HZ_NONE, wait_flag, NULL);
 	hz_go(&wg, "waiter-2", HZ_NONE, wait_flag, NULL);
-	hz_spot_enter(&spot);
+	hz_spot_enter_(&spot);
 	flag = true;
-	hz_spot_wake_all(&spot);
-	hz_spot_leave(&spot);
-	hz_spot_point();
+	hz_spot_wake_all_(&spot);
+	hz_spot_leave_(&spot);
+	hz_spot_point_();
 	hz_wg_wait(&wg);
 }
 

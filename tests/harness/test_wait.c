@@ -20,11 +20,11 @@ static hz_thr *waiter; /* the waiter's forced-schedule record, if any */
 static void *wait_ready(void *arg)
 {
 	hz_sched_bind_(arg);
-	hz_spot_enter(&spot);
+	hz_spot_enter_(&spot);
 	while (!ready)
-		hz_spot_wait(&spot);
+		hz_spot_wait_(&spot);
 	woken++;
-	hz_spot_leave(&spot);
+	hz_spot_leave_(&spot);
 	return NULL;
 }
 
@@ -36,23 +36,23 @@ static void sleep_ms(long ms)
 
 static void set_ready(void)
 {
-	hz_spot_enter(&spot);
+	hz_spot_enter_(&spot);
 	ready = true;
-	hz_spot_wake_all(&spot);
-	hz_spot_leave(&spot);
+	hz_spot_wake_all_(&spot);
+	hz_spot_leave_(&spot);
 }
 
 static int woken_now(void)
 {
-	hz_spot_enter(&spot);
+	hz_spot_enter_(&spot);
 	int n = woken;
-	hz_spot_leave(&spot);
+	hz_spot_leave_(&spot);
 	return n;
 }
 
 Test(spot, a_waiter_sleeps_until_the_state_changes_and_a_wake_comes, .timeout = 10)
 {
-	hz_spot_init(&spot);
+	hz_spot_init_(&spot);
 	pthread_t t;
 	pthread_create(&t, NULL, wait_ready, NULL);
 	sleep_ms(50);
@@ -60,12 +60,12 @@ Test(spot, a_waiter_sleeps_until_the_state_changes_and_a_wake_comes, .timeout = 
 	set_ready();
 	pthread_join(t, NULL);
 	cr_assert(eq(int, woken, 1));
-	hz_spot_destroy(&spot);
+	hz_spot_destroy_(&spot);
 }
 
 Test(spot, a_wake_wakes_every_waiter, .timeout = 10)
 {
-	hz_spot_init(&spot);
+	hz_spot_init_(&spot);
 	pthread_t t[3];
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, wait_ready, NULL);
@@ -76,16 +76,16 @@ Test(spot, a_wake_wakes_every_waiter, .timeout = 10)
 	cr_assert(eq(int, woken_now(), 3), "one wake must wake all three waiters");
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
-	hz_spot_destroy(&spot);
+	hz_spot_destroy_(&spot);
 }
 
 Test(spot, a_state_already_set_needs_no_wake, .timeout = 10)
 {
-	hz_spot_init(&spot);
+	hz_spot_init_(&spot);
 	ready = true;
 	wait_ready(NULL);
 	cr_assert(eq(int, woken, 1));
-	hz_spot_destroy(&spot);
+	hz_spot_destroy_(&spot);
 }
 
 /* The forced schedule's holder trusts "parked": it must hold exactly while
@@ -94,7 +94,7 @@ Test(spot, a_state_already_set_needs_no_wake, .timeout = 10)
 Test(spot, a_waiter_is_parked_on_the_spot_exactly_while_it_waits, .timeout = 10)
 {
 	hz_sched_install_();
-	hz_spot_init(&spot);
+	hz_spot_init_(&spot);
 	waiter = hz_sched_register_(HZ_PARTY);
 	cr_assert(waiter != NULL);
 	pthread_t t;
@@ -102,20 +102,20 @@ Test(spot, a_waiter_is_parked_on_the_spot_exactly_while_it_waits, .timeout = 10)
 	const void *on = NULL;
 	for (int i = 0; i < 200 && !on; i++) {
 		sleep_ms(10);
-		hz_spot_enter(&spot);
+		hz_spot_enter_(&spot);
 		on = __atomic_load_n(&waiter->parked_on, __ATOMIC_RELAXED);
-		hz_spot_leave(&spot);
+		hz_spot_leave_(&spot);
 	}
 	cr_assert(eq(ptr, (void *)on, &spot), "the waiter never showed as parked on the spot");
 
-	hz_spot_enter(&spot);
+	hz_spot_enter_(&spot);
 	ready = true;
-	hz_spot_wake_all(&spot);
+	hz_spot_wake_all_(&spot);
 	on = __atomic_load_n(&waiter->parked_on, __ATOMIC_RELAXED);
-	hz_spot_leave(&spot);
+	hz_spot_leave_(&spot);
 	cr_assert(eq(ptr, (void *)on, NULL), "still parked after the wake");
 	pthread_join(t, NULL);
 	cr_assert(eq(ptr, (void *)waiter->parked_on, NULL));
 	cr_assert(eq(int, woken, 1));
-	hz_spot_destroy(&spot);
+	hz_spot_destroy_(&spot);
 }
