@@ -5,6 +5,7 @@ expected/<id>.<variant>.expect, build/cases/<id>) but its cases are tiny
 shell scripts, so the tests do not depend on the real catalogue or on a build.
 """
 
+import io
 import os
 import shutil
 import subprocess
@@ -178,14 +179,47 @@ class FakeTree:
         """The runner's command line for this tree; --no-build unless `build`."""
         return [sys.executable, str(RUNNER), "--root", str(self.root), *([] if build else ["--no-build"]), *args]
 
-    def run(self, *args, timeout=60, env=None, build=False, **kw):
-        """Run the runner on this tree; return the CompletedProcess (text)."""
+    def run(self, *args, timeout=60, env=None, build=False, subprocess_only=False, **kw):
+        """Run the runner on this tree; return a CompletedProcess (text).
+
+        In this process (entry.main with stdout and stderr captured, `env`
+        set in os.environ for the call), which spares a Python start-up per
+        call; in a child process when `subprocess_only` or other keywords
+        (cwd=...) ask for one. runner.py itself, the shim, is run as a
+        child by the tests that need its process (signals, PATH, the smoke
+        test's command line)."""
         full_env = dict(os.environ)
         full_env.pop("COLUMNS", None)
         if env:
             full_env.update(env)
-        return subprocess.run(self.argv(*args, build=build), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, timeout=timeout, env=full_env, **kw)
+        argv = self.argv(*args, build=build)
+        if subprocess_only or kw:
+            return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, timeout=timeout, env=full_env, **kw)
+        return run_in_process(argv[2:], full_env)
+
+
+def run_in_process(args, environ=None):
+    """runner.py's main() on `args` in this process, as a CompletedProcess:
+    its exit status and what it wrote on stdout and stderr (neither a
+    terminal). os.environ is `environ` during the call, then restored."""
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = dict(os.environ)
+    saved_streams = sys.stdout, sys.stderr
+    try:
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(environ)
+        sys.stdout, sys.stderr = out, err
+        try:
+            status = entry.main(list(args))
+        except SystemExit as e:  # never expected: main() turns argparse's exits into statuses
+            status = e.code
+    finally:
+        sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess([str(RUNNER), *args], status, out.getvalue(), err.getvalue())
 
 
 class TreeTestCase(unittest.TestCase):

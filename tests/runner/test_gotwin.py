@@ -182,10 +182,7 @@ class GoModeTests(GoTreeTestCase):
     def build_then_run(self, *args):
         # The fake tree has no CMake project: --go builds only the twins, so
         # the build step runs without --no-build.
-        full = [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), *args]
-        env = dict(os.environ, GO=str(self.go))
-        return subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=120, env=env)
+        return fakes.run_in_process(["--root", str(self.tree.root), *args], dict(os.environ, GO=str(self.go)))
 
     def test_twins_are_built_once_and_judged(self):
         js, xml = self.tree.tmp / "go.json", self.tree.tmp / "go.xml"
@@ -256,9 +253,8 @@ class GoModeTests(GoTreeTestCase):
             self.assertIn("apt-get install golang-1.19-go", message)
         for env in ({"GO119": str(self.tree.tmp / "no-such-go")}, {"GO": str(self.tree.tmp / "no-such-go")}):
             for option in ("--go", "--against-go"):
-                full = [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), "--no-build", option]
-                proc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, timeout=60, env=dict(os.environ, **env))
+                proc = fakes.run_in_process(["--root", str(self.tree.root), "--no-build", option],
+                                            dict(os.environ, **env))
                 self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
                 self.assertNoTraceback(proc)
                 self.assertIn("apt-get install golang-1.19-go", proc.stderr)
@@ -294,9 +290,8 @@ class AgainstGoTests(GoTreeTestCase):
         # The fake tree has no CMake project, so the C side cannot be built:
         # the twins are built by a --go run first, then --against-go runs
         # with --no-build.
-        build = subprocess.run([sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), "--go",
-                                "--runs", "1", "--variant", "fixed,control"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ, GO=str(self.go)))
+        build = fakes.run_in_process(["--root", str(self.tree.root), "--go", "--runs", "1", "--variant",
+                                      "fixed,control"], dict(os.environ, GO=str(self.go)))
         self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
         return self.run_go("--no-build", "--against-go", *args)
 
