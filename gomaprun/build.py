@@ -5,8 +5,18 @@ preset `tsan` (build-tsan/, clang -fsanitize=thread). A judge names the
 preset it needs. A build directory without a CMake cache is configured
 first (with the preset when it is the preset's own directory, with the
 equivalent cache variables otherwise); then `cmake --build` brings it up to
-date, which costs well under a second when nothing is stale. Build output is
-shown only when a step fails.
+date. Build output is shown only when a step fails.
+
+`cmake --build` on a build with nothing to do still costs seconds (make
+walks every target), so a successful build leaves a stamp in the build
+directory: when no file of the source tree (build directories, hidden
+directories and __pycache__ aside) nor the build's CMakeCache.txt is newer
+than the stamp, and the executables the run needs exist, the build is
+up to date and cmake is not called at all.
+
+A build directory belongs to one source tree (its CMakeCache.txt names it,
+CMAKE_HOME_DIRECTORY): a tree copied with its build directory would build
+the other tree's sources, so such a build directory is refused.
 """
 
 from __future__ import annotations
@@ -78,8 +88,88 @@ def build_dir_of(given: Optional[Path], root: Path, preset: Preset) -> Path:
     return (given or root / preset.build_dir).absolute()
 
 
-def ensure_built(root: Path, build_dir: Path, preset: Preset, jobs: int, err) -> None:
-    """Configure `build_dir` for `preset` if needed, then bring it up to date."""
+# Left in a build directory by a successful build; its mtime is when that
+# build started.
+STAMP = ".runner-built"
+# Directories of the source tree whose files are never a build's input.
+_NOT_SOURCES = ("__pycache__", "node_modules")
+
+
+def newest_source_ns(root: Path, skip: Iterable[Path] = ()) -> int:
+    """The newest mtime (ns) of the files of the source tree `root`, leaving
+    out hidden directories, __pycache__ and every build directory (one with
+    a CMakeCache.txt, or named build*)."""
+    skipped = {os.path.abspath(p) for p in skip}
+    top = os.path.abspath(root)
+    newest = 0
+    stack = [top]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        if d != top and any(e.name == "CMakeCache.txt" for e in entries):
+            continue
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if e.name.startswith(".") or e.name in _NOT_SOURCES or e.path in skipped \
+                            or (d == top and e.name.startswith("build")):
+                        continue
+                    stack.append(e.path)
+                else:
+                    newest = max(newest, e.stat().st_mtime_ns)
+            except OSError:
+                continue
+    return newest
+
+
+def up_to_date(root: Path, build_dir: Path, needed: Iterable[Path] = ()) -> bool:
+    """Whether the last build of `build_dir` is newer than every source and
+    its cache, and every executable in `needed` exists: no need to call cmake."""
+    try:
+        stamp = (build_dir / STAMP).stat().st_mtime_ns
+        cache = (build_dir / "CMakeCache.txt").stat().st_mtime_ns
+    except OSError:
+        return False
+    if cache >= stamp or not all(os.access(p, os.X_OK) for p in needed):
+        return False
+    return newest_source_ns(root, skip=(build_dir,)) < stamp
+
+
+def cache_value(build_dir: Path, name: str) -> Optional[str]:
+    """A variable of a build directory's CMakeCache.txt, None when absent."""
+    try:
+        text = (build_dir / "CMakeCache.txt").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.split(":", 1)[0] == name:
+            return value
+    return None
+
+
+def check_source_tree(root: Path, build_dir: Path) -> None:
+    """UsageError when `build_dir` was configured for another source tree."""
+    home = cache_value(build_dir, "CMAKE_HOME_DIRECTORY")
+    if home is None or os.path.realpath(home) == os.path.realpath(root):
+        return
+    raise UsageError(f"{display_path(build_dir)} was configured for the source tree {home}, not this one "
+                     f"({root}); building it would compile that tree's sources. Remove it "
+                     f"(rm -rf {shlex.quote(display_path(build_dir))}) to configure it afresh here, "
+                     "or give another --build-dir")
+
+
+def ensure_built(root: Path, build_dir: Path, preset: Preset, jobs: int, err,
+                 needed: Iterable[Path] = ()) -> None:
+    """Configure `build_dir` for `preset` if needed, then bring it up to date
+    (nothing to do when its stamp says so and the executables in `needed` exist)."""
+    check_source_tree(root, build_dir)
+    needed = list(needed)
+    if up_to_date(root, build_dir, needed):
+        return
     cmake = shutil.which("cmake")
     if cmake is None:
         raise UsageError(f"cmake not found on PATH; install the build tools: {INSTALL_HINT}")
@@ -98,7 +188,9 @@ def ensure_built(root: Path, build_dir: Path, preset: Preset, jobs: int, err) ->
             run_quietly([cmake, "-S", str(root), "-B", str(build_dir), *preset.cache_args], None,
                         f"configuring{suffix}")
     label = f" ({preset.label})" if preset.label else ""
+    started = time.time_ns()
     run_quietly([cmake, "--build", str(build_dir), "-j", str(jobs)], None, f"building{label}")
+    _write_stamp(build_dir, started)
     what = "configured and built" if not configured else "brought up to date"
     err.write(f"{what}: {display_path(build_dir)} ({time.monotonic() - t0:.1f}s)\n")
 
@@ -116,3 +208,14 @@ def check_executables(paths: Iterable[Path], no_build: bool, builder: str = "cma
 
 def _same_path(a: Path, b: Path) -> bool:
     return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _write_stamp(build_dir: Path, started_ns: int) -> None:
+    """Mark a successful build; the stamp's mtime is when the build started,
+    so that a source saved during the build makes the next run build again."""
+    stamp = build_dir / STAMP
+    try:
+        stamp.write_text("written by runner.py after a successful build; its mtime is when the build started\n")
+        os.utime(stamp, ns=(started_ns, started_ns))
+    except OSError:
+        pass

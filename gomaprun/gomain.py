@@ -21,9 +21,10 @@ import sys
 from pathlib import Path
 from typing import List, Tuple
 
-from .base import UsageError, exit_status, make_keep_dir, now_utc, open_output, display_path, signal_name
+from .base import UsageError, exit_status, make_keep_dir, now_utc, open_output, display_path, plural, signal_name
 from .build import DEFAULT, build_dir_of, check_executables, ensure_built
 from .cmdline import DEFAULT_AGAINST_GO_RUNS
+from .catalogue.command import case_binary
 from .catalogue.select import parse_variants, select_cases
 from .gobuild import GO_BUILD_DIR, GoBuild, build_twins
 from .judges.gotwin import GO_MODE, GO_TWIN
@@ -114,7 +115,7 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
     files = _open(args)
     c_dir = build_dir_of(args.build_dir, root, SIGNATURE.preset)
     if not args.no_build:
-        ensure_built(root, c_dir, DEFAULT, args.jobs, err)
+        ensure_built(root, c_dir, DEFAULT, args.jobs, err, needed=[case_binary(c_dir, c.id) for c in selected])
     go_units, built = _go_units(args, root, selected, expected_dir, runs)
     c_units = make_units(selected, parse_variants(args.variant), [GO_MODE], runs, expected_dir, c_dir, SIGNATURE)
     if not c_units:
@@ -125,8 +126,8 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
 
     master = args.seed if args.seed is not None else secrets.randbits(32)
     live = [u for u in units if u.skipped is None]
-    out.write(f"C cases against their Go twins ({built.toolchain.version}, {built.toolchain.map_generation} map): {len(pairs)} cases and variants, "
-              f"{runs} natural runs per side, {sum(u.runs for u in live)} runs, -j {args.jobs}, "
+    out.write(f"C cases against their Go twins ({built.toolchain.version}, {built.toolchain.map_generation} map): {plural(len(pairs), 'case and variant', 'cases and variants')}, "
+              f"{plural(runs, 'natural run')} per side, {plural(sum(u.runs for u in live), 'run')}, -j {args.jobs}, "
               f"timeout {args.timeout:g}s, seed {master} (replay with --seed {master})\n"
               f"C: {display_path(c_dir)}, Go: {display_path(built.out_dir.parent)}; a disagreement in "
               "first line or exit status fails, a rate difference does not\n")
@@ -140,7 +141,7 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
     out.write("\n" + against_report.format_pairs(pairs) + "\n")
     total = sum(u.done for u in units)
     if total:
-        out.write(f"\n{total} runs in {result.wall:.1f}s wall\n")
+        out.write(f"\n{plural(total, 'run')} in {result.wall:.1f}s wall\n")
     if result.interrupted is not None:
         out.write(f"interrupted by {signal_name(result.interrupted)}\n")
     passed, failed, skipped = pair_counts(pairs)

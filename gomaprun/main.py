@@ -30,7 +30,7 @@ from typing import Optional, Sequence
 
 from . import cmdline, gomain
 from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path, exit_status,
-                   now_utc, make_keep_dir, open_output, signal_name)
+                   now_utc, make_keep_dir, open_output, plural, signal_name)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, ensure_built
 from .catalogue.command import case_binary
 from .catalogue.manifest import MODES, load_manifest
@@ -166,7 +166,7 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     html_file = open_output(args.html, "--html")
     make_keep_dir(args.keep)
     if not args.no_build:
-        ensure_built(root, build_dir, judge.preset, args.jobs, err)
+        ensure_built(root, build_dir, judge.preset, args.jobs, err, needed=[u.binary for u in units])
     check_executables((u.binary for u in units), args.no_build)
 
     master = args.seed if args.seed is not None else secrets.randbits(32)
@@ -237,7 +237,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     units = make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
                        build_dir_of(args.build_dir, root, judge.preset), judge)
     if len(units) != facts.selected_units:
-        raise UsageError(f"the shards' run selected {facts.selected_units} units, this tree selects {len(units)} "
+        raise UsageError(f"the shards' run selected {plural(facts.selected_units, 'unit')}, this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")
     merge.fill_units(units, reports, master)
     files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
@@ -265,8 +265,8 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     json_file = open_output(args.json, "--json")
     make_keep_dir(args.keep)
     if not args.no_build:
-        ensure_built(root, build_dir, DEFAULT, args.jobs, err)
-        ensure_built(root, tsan_dir, TSAN, args.jobs, err)
+        ensure_built(root, build_dir, DEFAULT, args.jobs, err, needed=[case_binary(build_dir, c.id) for c in selected])
+        ensure_built(root, tsan_dir, TSAN, args.jobs, err, needed=[case_binary(tsan_dir, c.id) for c in selected])
 
     measured = ["bad", "control"]
     builtin_units = make_units(selected, measured, ["natural"], runs, expected_dir, build_dir, SIGNATURE)
@@ -276,7 +276,7 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
 
     rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article) for c in selected}
     master = args.seed if args.seed is not None else secrets.randbits(32)
-    out.write(f"detection matrix: {len(selected)} cases, {runs} natural runs per case and tool "
+    out.write(f"detection matrix: {plural(len(selected), 'case')}, {plural(runs, 'natural run')} per case and tool "
               f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
               f"seed {master} (replay with --seed {master})\n")
     out.flush()
@@ -285,7 +285,7 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
                        observer=lambda u, rec, so, se: matrix_report.count_run(rows, u, rec, se))
     ordered = [rows[c.id] for c in selected]
     out.write("\n" + matrix_report.format_matrix_text(ordered) + "\n")
-    out.write(f"\n{sum(u.done for u in units)} runs in {result.wall:.1f}s wall\n")
+    out.write(f"\n{plural(sum(u.done for u in units), 'run')} in {result.wall:.1f}s wall\n")
     # The matrix measures rates: its units' verdicts (a natural trigger that
     # never reproduced, a TSan run without a report) are printed for
     # information; the exit status is 0 once every row is measured.

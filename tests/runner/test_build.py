@@ -1,6 +1,8 @@
 """The build step: configure a fresh tree, rebuild a stale one, report failures."""
 
+import os
 import shutil
+import time
 import unittest
 
 import fakes
@@ -64,6 +66,51 @@ class BuildTests(fakes.TreeTestCase):
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         self.assertIn("no line 'DONE' on stdout", proc.stdout)
         self.assertClosingLine(proc, 1, 1)
+
+    def cmake_that_must_not_run(self):
+        """A PATH whose cmake fails loudly, so that a run which calls it fails."""
+        d = self.tree.tmp / "no-cmake"
+        d.mkdir()
+        fake = d / "cmake"
+        fake.write_text("#!/bin/sh\necho 'cmake was called' >&2\nexit 1\n")
+        fake.chmod(0o755)
+        return {"PATH": f"{d}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def test_an_up_to_date_build_does_not_call_cmake(self):
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        no_cmake = self.cmake_that_must_not_run()
+        t0 = time.monotonic()
+        proc = self.tree.run("--runs", "1", build=True, env=no_cmake)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertNotIn("brought up to date", proc.stderr)
+        # A source saved since the last build: cmake is called (and here fails).
+        time.sleep(0.01)
+        self.write_source("DONE")
+        proc = self.tree.run("--runs", "1", build=True, env=no_cmake)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("cmake was called", proc.stderr)
+
+    def test_a_missing_executable_is_built_again(self):
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        (self.tree.root / "build" / "cases" / "one").unlink()
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("brought up to date", proc.stderr)
+
+    def test_a_copied_tree_does_not_build_the_original_sources(self):
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        copy = self.tree.tmp / "copy"
+        shutil.copytree(self.tree.root, copy, symlinks=True)
+        (copy / "one.c").write_text(ONE_C.replace("%s", "COPY"))
+        proc = fakes.run_in_process(["--root", str(copy), "--runs", "1"])
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn(f"was configured for the source tree {self.tree.root}", proc.stderr)
+        self.assertIn("rm -rf", proc.stderr)
+        self.assertEqual(proc.stdout, "")
 
     def test_the_default_preset_configures_the_default_build_dir(self):
         (self.tree.root / "CMakePresets.json").write_text(PRESETS)
