@@ -133,6 +133,11 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
+def plural(n: int, noun: str, many: Optional[str] = None) -> str:
+    """`1 unit`, `2 units`: a count with its noun agreeing (`many` for irregular plurals)."""
+    return f"{n} {noun if n == 1 else (many or noun + 's')}"
+
+
 def clip(line: str) -> str:
     """A line cut to FIRST_LINE_LIMIT characters, marked when cut."""
     return line if len(line) <= FIRST_LINE_LIMIT else line[:FIRST_LINE_LIMIT] + "..."

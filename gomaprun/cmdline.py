@@ -70,48 +70,48 @@ examples:
 """
 
 
+def _whole(text: str) -> int:
+    """A whole number written in ASCII digits (int() would also take '1_000',
+    ' 5' and other scripts' digits); the error is the runner's own words."""
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(text)
+
+
 def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    n = _whole(text)
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
     return n
 
 
 def _nonnegative_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    n = _whole(text)
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be at least 0, not {n}")
     return n
 
 
 def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not re.fullmatch(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", text):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    x = float(text)
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return x
 
 
 def _seed(text: str) -> int:
-    try:
-        n = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}")
+    n = int(text)
     if not 0 <= n < 1 << 64:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**64-1, not {n}")
     return n
 
 
 def _shard(text: str) -> Tuple[int, int]:
-    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    m = re.fullmatch(r"([0-9]+)/([0-9]+)", text.strip())
     if not m:
         raise argparse.ArgumentTypeError(f"expected I/N like 2/4, not {text!r}")
     i, n = int(m.group(1)), int(m.group(2))
@@ -261,8 +261,30 @@ def _given(args: argparse.Namespace, name: str) -> bool:
     return getattr(args, name) not in (None, False, [])
 
 
+# The options that name a file to write; no two may name the same file
+# (the second report would overwrite the first).
+_OUTPUT_FILES = (("json", "--json"), ("junit", "--junit"), ("html", "--html"), ("matrix_md", "--matrix-md"))
+
+
+def _same_output(args: argparse.Namespace) -> Optional[str]:
+    seen = {}
+    for name, flag in _OUTPUT_FILES:
+        path = getattr(args, name, None)
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            return (f"{seen[key]} and {flag} name the same file ({path}); "
+                    "each report needs a file of its own")
+        seen[key] = flag
+    return None
+
+
 def check_combinations(args: argparse.Namespace) -> Optional[str]:
     """The first problem with the combination of options, or None."""
+    same = _same_output(args)
+    if same is not None:
+        return same
     if args.merge:
         for name, flag in _NOT_WITH_MERGE:
             if _given(args, name):

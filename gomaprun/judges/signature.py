@@ -78,7 +78,7 @@ def classify(
     if timed_out:
         return TIMEOUT, "did not finish in time"
     if signum is not None:
-        return WRONG, f"killed by {signal_name(signum)}"
+        return WRONG, f"killed by {signal_name(signum)}, expected exit status {exp.exit}"
     err_lines = _lines(stderr)
     report = REPORT_RE.search(stderr)
     if not report and check_failed(status, err_lines):
@@ -104,7 +104,8 @@ def classify(
             # `absent` applies to it.
             if mode == "natural" and any(p.regex.fullmatch(first) for p in exp.natural_also_match):
                 return MATCHED, ""
-            return WRONG, f"first line {clip(first)!r}"
+            alternatives = len(accepted) - 1 + (len(exp.natural_also_match) if mode == "natural" else 0)
+            return wrong_first_line(first, exp, alternatives)
     else:
         unclean = clean_end(exp, status, bool(report), err_lines, stdout)
         if unclean:
@@ -125,6 +126,15 @@ def report_status(status: Optional[int], report: bool) -> Optional[Tuple[str, st
         extra = " after printing a report" if report else ""
         return WRONG, f"exit status {status}, expected 2{extra}"
     return None
+
+
+def wrong_first_line(first: str, exp: Expectation, alternatives: int) -> Tuple[str, str]:
+    """A trigger's run that ended with another first line: what was seen and
+    what was expected (with the number of accepted alternatives). The Go
+    twin judge shares it."""
+    also = (f" (or one of its {alternatives} alternatives)" if alternatives > 1
+            else " (or its alternative)" if alternatives == 1 else "")
+    return WRONG, f"first line {clip(first)!r}, expected {clip(exp.first_line or '')!r}{also}"
 
 
 def clean_end(exp: Expectation, status: Optional[int], report: bool, err_lines: Sequence[str],

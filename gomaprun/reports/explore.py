@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
+from ..base import plural
 from ..judges.explore import detected, unexpected_ends
 
 EXPLORE_HEADER = ("case", "variant", "mode", "expected", "schedules", "exhausted", "detected", "overlap",
@@ -69,7 +70,7 @@ def explore_line(u) -> str:
     if n is None:
         return "no exploration summary"
     bound = u.judge.bound
-    head = f"{n['schedules']} schedules at bound {bound}" + ("" if n["exhausted"] else " (NOT exhausted)")
+    head = f"{plural(n['schedules'], 'schedule')} at bound {bound}" + ("" if n["exhausted"] else " (NOT exhausted)")
     if n["detected"] is not None:
         return (f"{head}: caught in {n['detected']}, blind spot in {n['blind_spots']}, clean {n['clean']}, "
                 f"other {n['other']}")

@@ -57,18 +57,19 @@ class RunFacts:
         try:
             shard = d["shard"]
             if shard is not None:
-                shard = (int(shard["index"]), int(shard["count"]))
+                shard = (whole(shard["index"], "shard index"), whole(shard["count"], "shard count"))
                 if not 1 <= shard[0] <= shard[1]:
                     raise ValueError(f"shard {shard[0]}/{shard[1]}")
             variants = d["variants"]
             facts = cls(judge=str(d["judge"]), cases=[str(c) for c in d["cases"]],
                         variants=None if variants is None else [str(v) for v in variants],
                         modes=[str(m) for m in d["modes"]],
-                        runs=None if d["runs_per_unit"] is None else int(d["runs_per_unit"]),
-                        timeout=float(d["timeout"]), shard=shard, selected_units=int(d["selected_units"]),
-                        wall=float(d["wall_s"]), interrupted_by=signum_from_name(d["interrupted_by"]),
+                        runs=None if d["runs_per_unit"] is None else whole(d["runs_per_unit"], "runs_per_unit"),
+                        timeout=number(d["timeout"], "timeout"), shard=shard,
+                        selected_units=whole(d["selected_units"], "selected_units"),
+                        wall=number(d["wall_s"], "wall_s"), interrupted_by=signum_from_name(d["interrupted_by"]),
                         failfast_stopped=bool(d["stopped_by_failfast"]),
-                        bound=None if d.get("bound") is None else int(d["bound"]))
+                        bound=None if d.get("bound") is None else whole(d["bound"], "bound"))
         except KeyError as e:
             raise bad(f"has no {e.args[0]!r}") from None
         except (TypeError, ValueError, AttributeError) as e:
@@ -76,12 +77,30 @@ class RunFacts:
         return facts
 
 
+def whole(value: object, what: str) -> int:
+    """A whole number read from a report; ValueError in the runner's words
+    (never int()'s) when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) \
+            or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
+        raise ValueError(f"{what} is not a whole number: {value!r}")
+    return int(value)
+
+
+def number(value: object, what: str) -> float:
+    """A number read from a report; ValueError in the runner's words when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} is not a number: {value!r}")
+    return float(value)
+
+
 def signum_from_name(name: Optional[str]) -> Optional[int]:
     """A signal number from the text signal_name gives (SIGINT, signal 99); ValueError otherwise."""
     if name is None:
         return None
+    if not isinstance(name, str):
+        raise ValueError(f"signal {name!r} is not a signal name")
     if name.startswith("signal "):
-        return int(name[len("signal "):])
+        return whole(name[len("signal "):], "signal number")
     try:
         return signal.Signals[name].value
     except KeyError:

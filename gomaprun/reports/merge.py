@@ -33,10 +33,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, display_path
+from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, display_path, plural
 from ..runloop.loop import SHOWN_FAILURES
 from ..runloop.units import Example, RunRecord, Unit, derive_seed, shard_units
-from .json_report import RunFacts, signum_from_name
+from .json_report import RunFacts, number, signum_from_name, whole
 
 UnitKey = Tuple[str, str, str]  # (case, variant, mode)
 
@@ -127,7 +127,8 @@ def common_facts(reports: Sequence[ShardReport]) -> RunFacts:
         raise UsageError(f"missing shard{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(f'{i}/{n}' for i in missing)} (given: {given})")
     interrupted = next((r.facts.interrupted_by for r in reports if r.facts.interrupted_by is not None), None)
-    return replace(first.facts, shard=None, wall=sum(r.facts.wall for r in reports), interrupted_by=interrupted,
+    # The shards ran side by side: the run took as long as its longest shard.
+    return replace(first.facts, shard=None, wall=max(r.facts.wall for r in reports), interrupted_by=interrupted,
                    failfast_stopped=any(r.facts.failfast_stopped for r in reports))
 
 
@@ -192,9 +193,10 @@ def _record(run: dict, where: str, key: UnitKey) -> RunRecord:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         status = run["exit"]
-        return RunRecord(index=int(run["index"]), seed=int(run["seed"]), outcome=outcome,
-                         reason=run.get("reason") or "", status=None if status is None else int(status),
-                         signum=signum_from_name(run["signal"]), first_line=str(run["first_line"]), ms=float(run["ms"]))
+        return RunRecord(index=whole(run["index"], "index"), seed=whole(run["seed"], "seed"), outcome=outcome,
+                         reason=run.get("reason") or "", status=None if status is None else whole(status, "exit"),
+                         signum=signum_from_name(run["signal"]), first_line=str(run["first_line"]),
+                         ms=number(run["ms"], "ms"))
     except KeyError as e:
         raise UsageError(f"{where}: a run of {_name(key)} has no {e.args[0]!r}") from None
     except (TypeError, ValueError) as e:
@@ -224,7 +226,7 @@ def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) ->
     sample = entry.get("sample")
     if sample is not None:
         try:
-            rec = records[int(sample["index"])]
+            rec = records[whole(sample["index"], "sample index")]
             unit.sample = (rec, str(sample["stderr"]))
         except (KeyError, TypeError, ValueError):
             raise UsageError(f"{where}: {name}: a sample that names no run of the unit") from None
@@ -239,7 +241,7 @@ def _fill_exploration(unit: Unit, entry: dict, where: str) -> None:
     try:
         for e in entry.get("examples") or ():
             unit.examples.append(Example(kind=str(e["kind"]), schedule=str(e["schedule"]),
-                                         status=None if e["exit"] is None else int(e["exit"]),
+                                         status=None if e["exit"] is None else whole(e["exit"], "exit"),
                                          signum=signum_from_name(e["signal"]), first_line=str(e["first_line"]),
                                          stderr=str(e["stderr"]), ok=bool(e["ok"]), problem=e.get("problem") or ""))
     except (KeyError, TypeError, ValueError) as e:
@@ -251,8 +253,8 @@ def merge_line(judge, reports: Sequence[ShardReport], units: Sequence[Unit], fac
     """The first line of a merge: what was merged, and how to replay it."""
     what = f"{judge.title}: " if judge.title else ""
     names = ", ".join(r.name for r in sorted(reports, key=lambda r: r.shard[0]))
-    line = (f"{what}{len(reports)} shard report{'s' if len(reports) > 1 else ''} merged ({names}): "
-            f"{len(units)} units ({'+'.join(facts.modes)}), {sum(u.done for u in units)} runs, "
+    line = (f"{what}{plural(len(reports), 'shard report')} merged ({names}): "
+            f"{plural(len(units), 'unit')} ({'+'.join(facts.modes)}), {plural(sum(u.done for u in units), 'run')}, "
             f"seed {master} (replay with --seed {master})\n")
     if judge.note:
         line += judge.note + "\n"

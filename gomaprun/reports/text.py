@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import List, Optional, Sequence, Tuple
 
-from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED, display_path, signal_name
+from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED, display_path, plural, signal_name
 from .explore import explore_line, format_explore_table, is_explore
 from .timeline import format_terminal_timeline
 
@@ -47,10 +47,10 @@ def plan_line(judge, units: Sequence, modes: Sequence[str], build_dir, jobs: int
     total_runs = sum(u.runs for u in units)
     shard_text = f", shard {shard[0]}/{shard[1]}" if shard else ""
     if judge.title:
-        what = f"{judge.title} ({display_path(build_dir)}): {len(units)} units"
+        what = f"{judge.title} ({display_path(build_dir)}): {plural(len(units), 'unit')}"
     else:
-        what = f"{len(units)} units ({'+'.join(modes)})"
-    line = (f"{what}, {total_runs} runs, -j {jobs}, timeout {timeout:g}s{shard_text}, seed {master} "
+        what = f"{plural(len(units), 'unit')} ({'+'.join(modes)})"
+    line = (f"{what}, {plural(total_runs, 'run')}, -j {jobs}, timeout {timeout:g}s{shard_text}, seed {master} "
             f"(replay with --seed {master})\n")
     if judge.note:
         line += judge.note + "\n"
@@ -99,7 +99,7 @@ def write_failures(units: Sequence, out) -> None:
             out.write(f"  run {r.index}: {r.outcome}: {r.reason}\n    replay: {u.replay_text(r.seed)}\n")
         if u.failing_total > len(u.failing):
             more = u.failing_total - len(u.failing)
-            out.write(f"  ... and {more} more failing runs (-v shows them all; --json has every run "
+            out.write(f"  ... and {more} more failing {'run' if more == 1 else 'runs'} (-v shows them all; --json has every run "
                       f"with its replay command, --keep their stderr)\n")
 
 
@@ -123,12 +123,12 @@ def write_closing(units: Sequence, wall: float, interrupted: Optional[int], fail
     with their reasons, and `N passed, N failed` (`, N skipped`)."""
     total_done = sum(u.done for u in units)
     if total_done:
-        out.write(f"\n{total_done} runs in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
+        out.write(f"\n{plural(total_done, 'run')} in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
     unfinished = sum(1 for u in units if u.verdict() in (INCOMPLETE, NOT_RUN))
     if interrupted is not None:
-        out.write(f"interrupted by {signal_name(interrupted)}: {unfinished} of {len(units)} units not finished\n")
+        out.write(f"interrupted by {signal_name(interrupted)}: {unfinished} of {plural(len(units), 'unit')} not finished\n")
     elif failfast_hit and unfinished:
-        out.write(f"stopped by --failfast: {unfinished} of {len(units)} units not finished\n")
+        out.write(f"stopped by --failfast: {unfinished} of {plural(len(units), 'unit')} not finished\n")
     for u in units:
         if u.verdict() == SKIPPED:
             out.write(f"skipped: {u.name}: {u.skipped}\n")

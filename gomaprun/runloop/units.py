@@ -111,8 +111,14 @@ class Unit:
         failing = self.breaks_policy(rec.outcome)
         if failing:
             self.failing_total += 1
-            if shown_failures is None or len(self.failing) < shown_failures:
-                self.failing.append(rec)
+            # The failing runs with the lowest indexes, whatever order they
+            # finished in: the reports (the first one names the unit's
+            # reason) are then a function of the seed, and a merge of shard
+            # reports says what one run would have said.
+            self.failing.append(rec)
+            self.failing.sort(key=lambda r: r.index)
+            if shown_failures is not None:
+                del self.failing[shown_failures:]
         return failing
 
     def breaks_policy(self, outcome: str) -> bool:
