@@ -87,6 +87,40 @@ class ExpectedFileTests(unittest.TestCase):
     def test_natural_also_goes_only_with_exit_2(self):
         self.assertRejected("exit: 0\nnatural-also: x\n", "only with 'exit: 2'")
 
+    def test_a_line_limited_to_one_generation_holds_for_that_generation_only(self):
+        text = ("exit: 2\nfirst-line: fatal error: concurrent map writes\n"
+                "natural-also[swiss]: fatal error: small map with no empty slot (concurrent map writes?)\n"
+                "natural-also-match[bucket]: fatal error: bad map state\n"
+                "absent[swiss]: ^harness:\n")
+        bucket = expect.parse_expect_text(text, P, "bucket")
+        swiss = expect.parse_expect_text(text, P, "swiss")
+        self.assertEqual(bucket.natural_also, [])
+        self.assertEqual([p.text for p in bucket.natural_also_match], ["fatal error: bad map state"])
+        self.assertEqual(bucket.absent, [])
+        self.assertEqual(swiss.natural_also, ["fatal error: small map with no empty slot (concurrent map writes?)"])
+        self.assertEqual(swiss.natural_also_match, [])
+        self.assertEqual([p.text for p in swiss.absent], ["^harness:"])
+        self.assertEqual((bucket.generation, swiss.generation), ("bucket", "swiss"))
+        # Without a generation, the file is read for the default one.
+        self.assertEqual(parse(text).natural_also, [])
+
+    def test_a_generation_limit_is_checked(self):
+        self.assertRejected("exit: 2\nfirst-line: x\nnatural-also[hash]: y\n", "expected/x.bad.expect:3",
+                            "unknown map generation 'hash'", "bucket, swiss")
+        self.assertRejected("exit: 2\nfirst-line[swiss]: x\n", "expected/x.bad.expect:2",
+                            "limited to one generation, not 'first-line'")
+        # A line for the other generation is still checked.
+        self.assertRejected("exit: 2\nfirst-line: x\nnatural-also-match[swiss]: (\n", "bad regular expression")
+
+    def test_the_swiss_line_is_a_natural_alternative_of_the_racing_writers_cases(self):
+        swiss_line = "fatal error: small map with no empty slot (concurrent map writes?)"
+        files = sorted((fakes.REPO / "expected").glob("*.expect"))
+        racing = [f for f in files if "natural-also-match: fatal error: .+" in f.read_text()]
+        self.assertGreaterEqual(len(racing), 8)
+        for f in racing:
+            self.assertIn(swiss_line, expect.load_expectation(f, "swiss").natural_also, f.name)
+            self.assertNotIn(swiss_line, expect.load_expectation(f, "bucket").natural_also, f.name)
+
     def test_a_missing_file_is_a_usage_error(self):
         with self.assertRaises(base.UsageError) as cm:
             expect.load_expectation(Path("/nonexistent/dir/a.bad.expect"))
