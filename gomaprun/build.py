@@ -14,6 +14,14 @@ directories and __pycache__ aside) nor the build's CMakeCache.txt is newer
 than the stamp, and the executables the run needs exist, the build is
 up to date and cmake is not called at all.
 
+Each map generation (base.GENERATIONS) has builds of its own: the bucket
+map's are the presets' directories (build/, build-tsan/), the swiss map's the
+same with `-swiss` (build-swiss/, build-tsan-swiss/), configured with
+GOMAP_GENERATION=swiss (preset_for). What a build really holds is asked of
+its programs: a case program's --banner names its generation (no name: a
+core from before the swiss generation, the bucket map); a build that holds
+another generation than the one asked for is refused (check_generation).
+
 A build directory belongs to one source tree (its CMakeCache.txt names it,
 CMAKE_HOME_DIRECTORY): a tree copied with its build directory would build
 the other tree's sources, so such a build directory is refused.
@@ -21,16 +29,18 @@ the other tree's sources, so such a build directory is refused.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
-from .base import INSTALL_HINT, UsageError, display_path
+from .base import DEFAULT_GENERATION, INSTALL_HINT, UsageError, display_path
 
 
 @dataclass(frozen=True)
@@ -40,12 +50,72 @@ class Preset:
     cache_args: Tuple[str, ...]  # what the preset sets, for another build directory
     compiler: Optional[str]  # a compiler the preset requires, None for any C compiler
     label: str  # for messages: "building (ThreadSanitizer)"
+    generation: str = DEFAULT_GENERATION  # the map generation it builds (GOMAP_GENERATION)
 
 
 DEFAULT = Preset("default", "build", (), None, "")
 TSAN = Preset("tsan", "build-tsan", ("-DCMAKE_C_COMPILER=clang", "-DGOMAP_SANITIZER=thread",
                                      "-DCMAKE_BUILD_TYPE=RelWithDebInfo"), "clang", "ThreadSanitizer")
 PRESETS = {p.name: p for p in (DEFAULT, TSAN)}
+
+# The banner line a case program prints first with --banner (harness.c).
+_BANNER_RE = re.compile(r"^case \S+ variant \S+ mode \S+ seed \d+(?: generation (\S+))?$")
+BANNER_TIMEOUT = 20.0
+
+
+def preset_for(preset: Preset, generation: str) -> Preset:
+    """`preset` building the map `generation`: itself for the default one;
+    for another, the preset named `<name>-<generation>` (`default`: just
+    `<generation>`) in `build-...-<generation>`, with GOMAP_GENERATION set."""
+    if generation == preset.generation:
+        return preset
+    name = generation if preset.name == DEFAULT.name else f"{preset.name}-{generation}"
+    label = f"{preset.label}, {generation} map" if preset.label else f"{generation} map"
+    return Preset(name, f"{preset.build_dir}-{generation}",
+                  preset.cache_args + (f"-DGOMAP_GENERATION={generation}",) if preset.cache_args
+                  else ("-DCMAKE_BUILD_TYPE=RelWithDebInfo", f"-DGOMAP_GENERATION={generation}"),
+                  preset.compiler, label, generation)
+
+
+def _preset_defined(root: Path, name: str) -> bool:
+    """Whether CMakePresets.json defines the configure preset `name`."""
+    try:
+        data = json.loads((root / "CMakePresets.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return any(isinstance(p, dict) and p.get("name") == name for p in data.get("configurePresets", ()))
+
+
+def built_generation(build_dir: Path, probe: Sequence[str]) -> str:
+    """The map generation a build holds, asked of one of its case programs:
+    `probe` is a race-free run's argument vector, --banner is added; its
+    first stderr line names the generation (a banner without one: the bucket
+    map, the only one before generations had names). UsageError when the
+    program prints no banner."""
+    argv = list(probe) + ["--banner"]
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=BANNER_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise UsageError(f"cannot ask {display_path(Path(argv[0]))} its map generation (--banner): {e}") from None
+    first = proc.stderr.decode("utf-8", "replace").split("\n", 1)[0]
+    m = _BANNER_RE.match(first)
+    if m is None:
+        raise UsageError(f"{display_path(Path(argv[0]))} --banner printed {first!r}, not its banner "
+                         "('case ID variant V mode M seed N generation G'); is it a case program of this tree?")
+    return m.group(1) or DEFAULT_GENERATION
+
+
+def check_generation(build_dir: Path, generation: str, probe: Sequence[str]) -> None:
+    """UsageError when the build in `build_dir` holds another map generation than `generation`."""
+    found = built_generation(build_dir, probe)
+    if found == generation:
+        return
+    cached = cache_value(build_dir, "GOMAP_GENERATION")
+    hint = (" (its CMakeCache.txt says GOMAP_GENERATION=" + cached + ", which this tree's CMake does not act on: "
+            "the tree has no " + generation + " core)") if cached == generation else ""
+    raise UsageError(f"{display_path(build_dir)} holds the {found} map, not the {generation} map asked for "
+                     f"(its case programs' --banner says generation {found}){hint}")
 
 
 def tail(text: str, n: int = 40) -> str:
@@ -84,7 +154,8 @@ def find_c_compiler() -> Optional[str]:
 
 
 def build_dir_of(given: Optional[Path], root: Path, preset: Preset) -> Path:
-    """The build directory: --build-dir when given, else the preset's own."""
+    """The build directory: --build-dir when given, else the preset's own
+    (pass the preset of the generation: preset_for)."""
     return (given or root / preset.build_dir).absolute()
 
 
@@ -182,7 +253,7 @@ def ensure_built(root: Path, build_dir: Path, preset: Preset, jobs: int, err,
     if not configured:
         if preset.compiler is None and find_c_compiler() is None:
             raise UsageError(f"no C compiler found (cc, gcc, clang or $CC); install one: {INSTALL_HINT}")
-        if _same_path(build_dir, root / preset.build_dir) and (root / "CMakePresets.json").is_file():
+        if _same_path(build_dir, root / preset.build_dir) and _preset_defined(root, preset.name):
             run_quietly([cmake, "--preset", preset.name], root, f"configuring (cmake --preset {preset.name})")
         else:
             run_quietly([cmake, "-S", str(root), "-B", str(build_dir), *preset.cache_args], None,

@@ -15,13 +15,15 @@ import re
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-from .base import PROG
+from .base import DEFAULT_GENERATION, GENERATIONS, PROG
 from .judges.signature import SignatureJudge
 from .judges.tsan import DEFAULT_TSAN_RUNS
 from .reports.matrix import DEFAULT_MATRIX_RUNS
 from .runloop.loop import SHOWN_FAILURES
 
 DEFAULT_TIMEOUT = 10.0
+BOTH_GENERATIONS = "both"
+GENERATION_CHOICES = GENERATIONS + (BOTH_GENERATIONS,)
 # Explore mode: an exploration is one process running thousands of
 # schedules with two children of its own, so one at a time, and a timeout
 # for the whole exploration.
@@ -145,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "(docs/explore.md) (default: forced)")
     sel.add_argument("--bound", type=_nonnegative_int, metavar="N",
                      help="with --mode explore: preemptions allowed per schedule (default: 2)")
+    sel.add_argument("--generation", choices=GENERATION_CHOICES, metavar="G",
+                     help="the core's map generation: bucket (the port of Go 1.19's map, build/), swiss (the "
+                          "port of Go 1.26's Swiss tables, build-swiss/, configured with GOMAP_GENERATION=swiss) "
+                          "or both, side by side in one report; in every mode, each beside its own Go with "
+                          f"--go and --against-go (bucket: Go 1.19, swiss: Go 1.26) (default: {DEFAULT_GENERATION}, "
+                          "the map the expected files and figures were measured on)")
     sel.add_argument("--runs", type=_positive_int, metavar="N",
                      help=f"runs per case, variant and mode (default: {DEFAULT_RUNS['forced']} forced, "
                           f"{DEFAULT_RUNS['natural']} natural)")
@@ -230,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
 _RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "--json"), ("junit", "--junit"),
                 ("html", "--html"), ("keep", "--keep"), ("runs", "--runs"), ("seed", "--seed"),
                 ("shard", "--shard"), ("variant", "--variant"), ("mode", "--mode"), ("failfast", "--failfast"),
-                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"), ("bound", "--bound"))
+                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"), ("bound", "--bound"),
+                ("generation", "--generation"))
 # What --matrix decides for itself: both tools, bad variants and the len
 # control, natural mode, every case; it writes no JUnit and shows no run.
 _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
@@ -248,7 +257,8 @@ _NOT_WITH_AGAINST_GO = (("shard", "--shard"),)
 _NOT_WITH_MERGE = (("cases", "case selection"), ("variant", "--variant"), ("mode", "--mode"), ("runs", "--runs"),
                    ("seed", "--seed"), ("shard", "--shard"), ("sanitizer", "--sanitizer"), ("list", "--list"),
                    ("explain", "--explain"), ("matrix", "--matrix"), ("matrix_md", "--matrix-md"),
-                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"), ("bound", "--bound"))
+                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"), ("bound", "--bound"),
+                   ("generation", "--generation"))
 
 
 # What an exploration decides for itself: one exploration per unit (no
@@ -313,6 +323,9 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--matrix cannot be combined with {flag} (it runs the bad variants and "
                         f"the len control in natural mode, with and without ThreadSanitizer)")
+    if args.generation == BOTH_GENERATIONS and args.build_dir is not None and not args.merge:
+        return ("--generation both cannot be combined with --build-dir (one directory holds one build; "
+                "both generations use their own: build/ and build-swiss/)")
     if args.go and args.against_go:
         return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
     go_flag = "--go" if args.go else "--against-go" if args.against_go else None
@@ -337,6 +350,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(problem)
     if args.mode is None:
         args.mode = "natural" if args.go or args.against_go else "forced"
+    args.generations = (list(GENERATIONS) if args.generation == BOTH_GENERATIONS
+                        else [args.generation or DEFAULT_GENERATION])
     explore = args.mode == "explore"
     if args.jobs is None:
         args.jobs = DEFAULT_EXPLORE_JOBS if explore else cpu_count()

@@ -26,13 +26,13 @@ import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from . import cmdline, gomain
 from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path, exit_status,
                    now_utc, make_keep_dir, open_output, plural, signal_name)
-from .build import DEFAULT, TSAN, build_dir_of, check_executables, ensure_built
-from .catalogue.command import case_binary
+from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
+from .catalogue.command import case_argv, case_binary
 from .catalogue.manifest import MODES, load_manifest
 from .catalogue.select import parse_variants, select_cases
 from .judges import Judge
@@ -148,29 +148,61 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
 # --------------------------------------------------------------------------
 
 
+def generation_probe(units: Sequence[Unit]) -> List[str]:
+    """The argument vector of a short run of one of `units`' case programs
+    (a race-free variant when there is one), to ask it its map generation."""
+    unit = next((u for u in units if not u.is_trigger), units[0])
+    return case_argv(unit.binary, unit.variant, "forced", 1)
+
+
+def generation_units(args, root: Path, selected, expected_dir: Path, judge: Judge, variants, modes):
+    """Per map generation asked for (--generation): its build directory, and
+    its units (each with the expectation for its generation), in catalogue
+    order, the generations one after the other."""
+    builds, units = [], []
+    for generation in args.generations:
+        build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
+        mine = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge, generation)
+        builds.append((generation, build_dir, mine))
+        units += mine
+    return builds, units
+
+
+def bring_up(args, root: Path, judge: Judge, builds, err) -> None:
+    """Build each generation's build directory (unless --no-build), check its
+    executables, and check that it holds the generation asked for."""
+    for generation, build_dir, mine in builds:
+        if not mine:
+            continue
+        if not args.no_build:
+            ensure_built(root, build_dir, preset_for(judge.preset, generation), args.jobs, err,
+                         needed=[u.binary for u in mine])
+        check_executables((u.binary for u in mine), args.no_build)
+        check_generation(build_dir, generation, generation_probe(mine))
+
+
 def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> int:
     out, err = sys.stdout, sys.stderr
-    build_dir = build_dir_of(args.build_dir, root, judge.preset)
     selected = select_cases(cases, args.cases)
     variants = parse_variants(args.variant)
     modes = list(MODES) if args.mode == "both" else [args.mode]
     # --mode explore: the judge explores; its units say so in their mode.
-    units = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge)
+    builds, units = generation_units(args, root, selected, expected_dir, judge, variants, modes)
     if not units:
         raise UsageError(f"nothing to run: the selected cases have no variant {', '.join(variants or [])}")
     selected_units = len(units)
     units = shard_units(units, args.shard)
+    builds = [(g, d, [u for u in mine if u in units]) for g, d, mine in builds]
 
     json_file = open_output(args.json, "--json")
     junit_file = open_output(args.junit, "--junit")
     html_file = open_output(args.html, "--html")
     make_keep_dir(args.keep)
-    if not args.no_build:
-        ensure_built(root, build_dir, judge.preset, args.jobs, err, needed=[u.binary for u in units])
-    check_executables((u.binary for u in units), args.no_build)
+    bring_up(args, root, judge, builds, err)
 
     master = args.seed if args.seed is not None else secrets.randbits(32)
-    out.write(plan_line(judge, units, modes, build_dir, args.jobs, args.timeout, args.shard, master))
+    out.write(plan_line(judge, units, modes, [(g, d) for g, d, _ in builds], args.jobs, args.timeout, args.shard,
+                        master))
     out.flush()
     opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
                        keep=args.keep)
@@ -178,7 +210,8 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
 
     facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
                      timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
-                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit, bound=judge.bound)
+                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit, bound=judge.bound,
+                     generations=list(args.generations))
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
     return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
@@ -210,7 +243,8 @@ def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path,
             meta = {"judged by": judge.title} if judge.title else {}
             if judge.bound is not None:
                 meta["preemption bound"] = judge.bound
-            meta.update({"seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
+            meta.update({"map generation": "+".join(facts.generations),
+                         "seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
                          "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
             if interrupted is not None:
                 meta["interrupted by"] = signal_name(interrupted)
@@ -234,8 +268,11 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
         raise UsageError(f"{reports[0].name}: judged by {facts.judge!r}, which this runner does not know")
     master = reports[0].seed
     variants = parse_variants(facts.variants)
-    units = make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
-                       build_dir_of(args.build_dir, root, judge.preset), judge)
+    units = []
+    for generation in facts.generations:
+        units += make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
+                            build_dir_of(args.build_dir, root, preset_for(judge.preset, generation)), judge,
+                            generation)
     if len(units) != facts.selected_units:
         raise UsageError(f"the shards' run selected {plural(facts.selected_units, 'unit')}, this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED
+from ..base import DEFAULT_GENERATION, MATCHED
 from ..build import DEFAULT, Preset
 
 
@@ -51,8 +51,9 @@ class Judge:
     # the judges whose runs are seeded chances.
     bound: Optional[int] = None
 
-    def expectation(self, case, variant: str, expected_dir):
-        """What a run of this variant must do; has summary() for reports."""
+    def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION):
+        """What a run of this variant must do for a map generation (its
+        expected file's lines for that generation); has summary() for reports."""
         raise NotImplementedError
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:

@@ -34,7 +34,7 @@ import json
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
+from ..base import DEFAULT_GENERATION, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
 from ..catalogue.command import EXPLORE, run_environment
 from ..catalogue.expect import Expectation, expect_path, load_expectation
 from . import Judge
@@ -185,8 +185,10 @@ class ExploreJudge(Judge):
         self.note = (f"explore mode, preemption bound {bound}: every ordering of each variant's scheduling "
                      "points, one exploration per unit")
 
-    def expectation(self, case, variant: str, expected_dir) -> ExploreExpectation:
-        return ExploreExpectation(case.id, variant, load_expectation(expect_path(expected_dir, case.id, variant)))
+    def expectation(self, case, variant: str, expected_dir,
+                    generation: str = DEFAULT_GENERATION) -> ExploreExpectation:
+        return ExploreExpectation(case.id, variant,
+                                  load_expectation(expect_path(expected_dir, case.id, variant), generation))
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
         return [EXPLORE]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..base import DEFAULT_GENERATION, MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
 from ..catalogue.expect import Expectation, expect_path, load_expectation
 from ..catalogue.command import run_environment
 from . import Judge
@@ -167,8 +167,8 @@ class SignatureJudge(Judge):
     # some of the time, so they get more tries.
     DEFAULT_RUNS = {"forced": 100, "natural": 200}
 
-    def expectation(self, case, variant: str, expected_dir) -> Expectation:
-        return load_expectation(expect_path(expected_dir, case.id, variant))
+    def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION) -> Expectation:
+        return load_expectation(expect_path(expected_dir, case.id, variant), generation)
 
     def default_runs(self, mode: str) -> int:
         return self.DEFAULT_RUNS[mode]

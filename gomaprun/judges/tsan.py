@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, signal_name
+from ..base import DEFAULT_GENERATION, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, signal_name
 from ..build import TSAN
 from ..catalogue.command import run_environment
 from ..catalogue.expect import expect_path, load_expectation
@@ -331,10 +331,10 @@ class TsanJudge(Judge):
     note = ("triggers and the len control run in natural mode (the forced schedule's hand-over is a "
             f"happens-before edge that hides the race from TSan); TSAN_OPTIONS={TSAN_OPTIONS}")
 
-    def expectation(self, case, variant: str, expected_dir) -> TsanExpectation:
+    def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION) -> TsanExpectation:
         bad_first = None
         if variant == "bad":
-            bad_first = load_expectation(expect_path(expected_dir, case.id, "bad")).first_line
+            bad_first = load_expectation(expect_path(expected_dir, case.id, "bad"), generation).first_line
         kind = expectation_kind(case.id, variant, bad_first)
         return TsanExpectation(kind, bad_first if kind == NIL_PANIC else None)
 

@@ -54,14 +54,10 @@ def explore_rows(units: Sequence, abbreviate) -> List[Tuple[str, ...]]:
             for u in units]
 
 
-def format_explore_table(units: Sequence, abbreviate) -> str:
-    rows = [EXPLORE_HEADER] + explore_rows(units, abbreviate)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(EXPLORE_HEADER))]
-    out = []
-    for r in rows:
-        cells = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        out.append("  ".join(cells).rstrip())
-    return "\n".join(out)
+def explore_table(units: Sequence, abbreviate):
+    """(header, rows, numeric column indexes) of an exploration's table; the
+    text report lays it out."""
+    return EXPLORE_HEADER, explore_rows(units, abbreviate), _NUMERIC
 
 
 def explore_line(u) -> str:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import signal
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
-from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, signal_name
+from ..base import DEFAULT_GENERATION, GENERATIONS, OUTCOME_LABELS, OUTCOMES, UsageError, signal_name
 
 
 @dataclass
@@ -37,6 +37,8 @@ class RunFacts:
     interrupted_by: Optional[int] = None  # the signal that stopped the run
     failfast_stopped: bool = False
     bound: Optional[int] = None  # --mode explore's preemption bound
+    # The core's map generations the run covered (--generation).
+    generations: List[str] = field(default_factory=lambda: [DEFAULT_GENERATION])
 
     def to_json(self) -> dict:
         return {"judge": self.judge, "cases": list(self.cases), "variants": self.variants, "modes": list(self.modes),
@@ -44,7 +46,8 @@ class RunFacts:
                 "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
                 "selected_units": self.selected_units, "wall_s": round(self.wall, 3),
                 "interrupted_by": signal_name(self.interrupted_by) if self.interrupted_by is not None else None,
-                "stopped_by_failfast": self.failfast_stopped, "bound": self.bound}
+                "stopped_by_failfast": self.failfast_stopped, "bound": self.bound,
+                "generations": list(self.generations)}
 
     @classmethod
     def from_json(cls, d: object, where: str) -> "RunFacts":
@@ -69,12 +72,24 @@ class RunFacts:
                         selected_units=whole(d["selected_units"], "selected_units"),
                         wall=number(d["wall_s"], "wall_s"), interrupted_by=signum_from_name(d["interrupted_by"]),
                         failfast_stopped=bool(d["stopped_by_failfast"]),
-                        bound=None if d.get("bound") is None else whole(d["bound"], "bound"))
+                        bound=None if d.get("bound") is None else whole(d["bound"], "bound"),
+                        # A report from before map generations had names ran the default one.
+                        generations=_generations(d.get("generations")))
         except KeyError as e:
             raise bad(f"has no {e.args[0]!r}") from None
         except (TypeError, ValueError, AttributeError) as e:
             raise bad(f"is malformed: {e}") from None
         return facts
+
+
+def _generations(value: object) -> List[str]:
+    """The `generations` of a report's `run` field; absent in a report from
+    before map generations had names, which ran the default one."""
+    if value is None:
+        return [DEFAULT_GENERATION]
+    if not isinstance(value, list) or not value or any(g not in GENERATIONS for g in value):
+        raise ValueError(f"generations {value!r} is not a list of map generations ({', '.join(GENERATIONS)})")
+    return [str(g) for g in value]
 
 
 def whole(value: object, what: str) -> int:
@@ -118,7 +133,8 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
     for u in units:
         for r in sorted(u.records, key=lambda rec: rec.index):
             runs.append({
-                "case": u.case.id, "variant": u.variant, "mode": u.mode, "index": r.index, "seed": r.seed,
+                "case": u.case.id, "variant": u.variant, "mode": u.mode, "generation": u.generation,
+                "index": r.index, "seed": r.seed,
                 "outcome": r.outcome, "exit": r.status,
                 "signal": signal_name(r.signum) if r.signum is not None else None,
                 "first_line": r.first_line, "ms": round(r.ms, 3), "reason": r.reason or None,
@@ -126,7 +142,7 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
             })
         entry = {
             "case": u.case.id, "group": u.case.group, "variant": u.variant, "mode": u.mode,
-            "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs, "completed": u.done,
+            "generation": u.generation, "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs, "completed": u.done,
         }
         entry.update({OUTCOME_LABELS[o][2]: u.counts[o] for o in OUTCOMES})
         entry.update({

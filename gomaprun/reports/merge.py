@@ -33,12 +33,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, display_path, plural
+from ..base import DEFAULT_GENERATION, OUTCOME_LABELS, OUTCOMES, UsageError, display_path, plural
 from ..runloop.loop import SHOWN_FAILURES
-from ..runloop.units import Example, RunRecord, Unit, derive_seed, shard_units
+from ..runloop.units import Example, RunRecord, Unit, shard_units
 from .json_report import RunFacts, number, signum_from_name, whole
 
-UnitKey = Tuple[str, str, str]  # (case, variant, mode)
+UnitKey = Tuple[str, str, str, str]  # (case, variant, mode, generation): Unit.key
 
 
 @dataclass
@@ -99,6 +99,7 @@ _SAME = (("master seed", lambda r: r.seed),
          ("--runs", lambda r: r.facts.runs if r.facts.runs is not None else "default"),
          ("--timeout", lambda r: r.facts.timeout),
          ("--bound", lambda r: r.facts.bound if r.facts.bound is not None else "none"),
+         ("map generations", lambda r: "+".join(r.facts.generations)),
          ("number of selected units", lambda r: r.facts.selected_units))
 
 
@@ -134,13 +135,15 @@ def common_facts(reports: Sequence[ShardReport]) -> RunFacts:
 
 def _key(entry: dict, where: str, what: str) -> UnitKey:
     try:
-        return (str(entry["case"]), str(entry["variant"]), str(entry["mode"]))
-    except (KeyError, TypeError):
+        # A report from before map generations had names ran the default one.
+        return (str(entry["case"]), str(entry["variant"]), str(entry["mode"]),
+                str(entry.get("generation", DEFAULT_GENERATION)))
+    except (KeyError, TypeError, AttributeError):
         raise UsageError(f"{where}: {what} without case, variant and mode") from None
 
 
 def _name(key: UnitKey) -> str:
-    return " ".join(key)
+    return " ".join(key[:3]) + (f" [{key[3]}]" if key[3] != DEFAULT_GENERATION else "")
 
 
 def fill_units(units: Sequence[Unit], reports: Sequence[ShardReport], master: int) -> None:
@@ -158,7 +161,7 @@ def fill_units(units: Sequence[Unit], reports: Sequence[ShardReport], master: in
                 raise UsageError(f"unit {_name(key)} is in two shard reports: {holder[key]} and {where}")
             entries[key] = entry
             holder[key] = where
-        mine = {(u.case.id, u.variant, u.mode): u for u in shard_units(units, report.shard)}
+        mine = {u.key: u for u in shard_units(units, report.shard)}
         extra = [k for k in entries if k not in mine]
         if extra:
             raise UsageError(f"{where} (shard {report.shard_text}) holds units that are not in its slice of "
@@ -179,7 +182,7 @@ def fill_units(units: Sequence[Unit], reports: Sequence[ShardReport], master: in
                 raise UsageError(f"{where}: {_name(key)} run {rec.index}: the unit has runs 0 to {unit.runs - 1}")
             if rec.index in records[key]:
                 raise UsageError(f"{where}: {_name(key)} run {rec.index} is listed twice")
-            if rec.seed != derive_seed(master, unit.case.id, unit.variant, unit.mode, rec.index):
+            if rec.seed != unit.run_seed(master, rec.index):
                 raise UsageError(f"{where}: {_name(key)} run {rec.index} has seed {rec.seed}, not the one "
                                  f"master seed {master} gives it")
             records[key][rec.index] = rec

@@ -31,17 +31,22 @@ from gomaprun.runloop import units  # noqa: E402
 
 MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\n"
 
-# Parses the shared command line of a case into $variant, $mode and $seed.
+# Parses the shared command line of a case into $variant, $mode and $seed;
+# --banner prints the case programs' banner first, naming the map
+# generation of the line `generation=...` (FakeTree.add_build writes others).
 SCRIPT_PROLOGUE = """#!/bin/sh
-variant=bad mode=forced seed=0
+generation=bucket
+variant=bad mode=forced seed=0 banner=
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift 2 ;;
     --mode) mode=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --banner) banner=1; shift ;;
     *) echo "bad argument $1" >&2; exit 64 ;;
   esac
 done
+[ -n "$banner" ] && echo "case ${0##*/} variant $variant mode $mode seed $seed generation $generation" >&2
 """
 
 # A case that behaves like a good one: bad prints a report and exits 2, the
@@ -172,6 +177,19 @@ class FakeTree:
         go.chmod(0o755)
         return go
 
+    def add_build(self, generation, name=None):
+        """Another build directory (default build-<generation>) holding the
+        cases built so far, its programs naming `generation` in their banner;
+        returns its path."""
+        d = self.root / (name or f"build-{generation}")
+        (d / "cases").mkdir(parents=True, exist_ok=True)
+        for exe in self.bin_dir.iterdir():
+            if exe.is_file():
+                copy = d / "cases" / exe.name
+                copy.write_text(exe.read_text().replace("\ngeneration=bucket\n", f"\ngeneration={generation}\n", 1))
+                copy.chmod(0o755)
+        return d
+
     def write_manifest(self, text=None):
         (self.cases_dir / "manifest.tsv").write_text(text if text is not None else MANIFEST_HEADER + "".join(self.rows))
 
@@ -267,7 +285,8 @@ def still_alive(pid, patience=3.0):
 # The command line of an exploration and of a replay: also --bound and
 # --schedule, recorded in $bound and $schedule.
 EXPLORE_PROLOGUE = """#!/bin/sh
-variant=bad mode=forced seed=0 bound= schedule=
+generation=bucket
+variant=bad mode=forced seed=0 bound= schedule= banner=
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift 2 ;;
@@ -275,9 +294,11 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --bound) bound=$2; shift 2 ;;
     --schedule) schedule=$2; shift 2 ;;
+    --banner) banner=1; shift ;;
     *) echo "bad argument $1" >&2; exit 64 ;;
   esac
 done
+[ -n "$banner" ] && echo "case ${0##*/} variant $variant mode $mode seed $seed generation $generation" >&2
 """
 
 # A replay's flight-recorder block: a writer and a reader on one map.

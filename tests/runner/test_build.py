@@ -24,6 +24,9 @@ ONE_C = r"""#include <stdio.h>
 
 int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--banner") == 0)
+			fputs("case one variant fixed mode forced seed 1 generation bucket\n", stderr);
 	for (int i = 1; i + 1 < argc; i++) {
 		if (strcmp(argv[i], "--variant") == 0 && strcmp(argv[i + 1], "bad") == 0) {
 			fputs("fatal error: concurrent map writes\n\nthread 3 \"w\" [running]:\n\n"
