@@ -326,6 +326,9 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
     if args.generation == BOTH_GENERATIONS and args.build_dir is not None and not args.merge:
         return ("--generation both cannot be combined with --build-dir (one directory holds one build; "
                 "both generations use their own: build/ and build-swiss/)")
+    if args.matrix and args.generation == BOTH_GENERATIONS:
+        return ("--matrix cannot be combined with --generation both (the matrix measures one generation's "
+                "builds; run it once per generation)")
     if args.go and args.against_go:
         return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
     go_flag = "--go" if args.go else "--against-go" if args.against_go else None

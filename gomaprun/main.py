@@ -50,7 +50,7 @@ from .reports.text import (counts, format_table, plan_line, write_closing, write
                            write_verbose)
 from .reports.timeline import format_captured_run, format_not_built
 from .runloop.loop import LoopOptions, capture_one, run_units
-from .runloop.units import Unit, make_units, shard_units
+from .runloop.units import Unit, generation_probe, make_units, shard_units
 
 # The judges a report can name (its `run` field), for --merge.
 JUDGES = {j.name: j for j in (SIGNATURE, THREAD)}
@@ -146,13 +146,6 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
 # --------------------------------------------------------------------------
 # The catalogue under one judge (the default; --sanitizer thread)
 # --------------------------------------------------------------------------
-
-
-def generation_probe(units: Sequence[Unit]) -> List[str]:
-    """The argument vector of a short run of one of `units`' case programs
-    (a race-free variant when there is one), to ask it its map generation."""
-    unit = next((u for u in units if not u.is_trigger), units[0])
-    return case_argv(unit.binary, unit.variant, "forced", 1)
 
 
 def generation_units(args, root: Path, selected, expected_dir: Path, judge: Judge, variants, modes):
@@ -291,8 +284,10 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
 def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     """Natural runs of both builds, per case, and the rates side by side."""
     out, err = sys.stdout, sys.stderr
-    build_dir = build_dir_of(args.build_dir, root, SIGNATURE.preset)
-    tsan_dir = (root / TSAN.build_dir).absolute()
+    generation = args.generations[0]  # one: the parser refuses --matrix with both
+    builtin_preset, tsan_preset = preset_for(DEFAULT, generation), preset_for(TSAN, generation)
+    build_dir = build_dir_of(args.build_dir, root, builtin_preset)
+    tsan_dir = (root / tsan_preset.build_dir).absolute()
     selected = matrix_report.matrix_cases(select_cases(cases, args.cases))
     if not selected:
         raise UsageError("nothing to measure: the detection matrix covers cases with a bad variant "
@@ -302,18 +297,23 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     json_file = open_output(args.json, "--json")
     make_keep_dir(args.keep)
     if not args.no_build:
-        ensure_built(root, build_dir, DEFAULT, args.jobs, err, needed=[case_binary(build_dir, c.id) for c in selected])
-        ensure_built(root, tsan_dir, TSAN, args.jobs, err, needed=[case_binary(tsan_dir, c.id) for c in selected])
+        ensure_built(root, build_dir, builtin_preset, args.jobs, err,
+                     needed=[case_binary(build_dir, c.id) for c in selected])
+        ensure_built(root, tsan_dir, tsan_preset, args.jobs, err, needed=[case_binary(tsan_dir, c.id) for c in selected])
 
     measured = ["bad", "control"]
-    builtin_units = make_units(selected, measured, ["natural"], runs, expected_dir, build_dir, SIGNATURE)
-    tsan_units = make_units(selected, measured, ["natural"], runs, expected_dir, tsan_dir, THREAD)
+    builtin_units = make_units(selected, measured, ["natural"], runs, expected_dir, build_dir, SIGNATURE, generation)
+    tsan_units = make_units(selected, measured, ["natural"], runs, expected_dir, tsan_dir, THREAD, generation)
     units = builtin_units + tsan_units
     check_executables((u.binary for u in units), args.no_build)
+    for tool_units, directory in ((builtin_units, build_dir), (tsan_units, tsan_dir)):
+        if tool_units:
+            check_generation(directory, generation, generation_probe(tool_units))
 
     rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article) for c in selected}
     master = args.seed if args.seed is not None else secrets.randbits(32)
-    out.write(f"detection matrix: {plural(len(selected), 'case')}, {plural(runs, 'natural run')} per case and tool "
+    out.write(f"detection matrix ({generation} map): {plural(len(selected), 'case')}, "
+              f"{plural(runs, 'natural run')} per case and tool "
               f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
               f"seed {master} (replay with --seed {master})\n")
     out.flush()
@@ -339,6 +339,7 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
         out.write(f"matrix written to {display_path(args.matrix_md)}\n")
     if json_file is not None:
         report = {"seed": master, "runs": runs, "measured": when, "tsan_options": TSAN_OPTIONS,
+                  "generation": generation,
                   "interrupted": result.interrupted is not None,
                   "matrix": [{"case": r.case_id, "builtin_fired": r.builtin_fired, "builtin_runs": r.builtin_runs,
                               "tsan_fired": r.tsan_fired, "tsan_runs": r.tsan_runs} for r in ordered]}
@@ -346,7 +347,8 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
             json_file.write(json.dumps(report, indent=1).encode() + b"\n")
     if html_file is not None:
         with html_file:
-            meta = {"detection matrix": f"{runs} natural runs per case and tool", "seed": master,
+            meta = {"detection matrix": f"{runs} natural runs per case and tool", "map generation": generation,
+                    "seed": master,
                     "wall": f"{result.wall:.1f}s", "finished": when}
             html_file.write(html_report.render_units(builtin_units, root, expected_dir, meta,
                                                      matrix=matrix_report.matrix_for_html(ordered)).encode("utf-8"))

@@ -107,9 +107,11 @@ class Pair:
 
 
 def make_pairs(c_units: Sequence[Unit], go_units: Sequence[Unit]) -> List[Pair]:
-    """Pair each C unit with the Go unit of the same case and variant, in C order."""
-    by_key = {(u.case.id, u.variant): u for u in go_units}
-    return [Pair(u, by_key[(u.case.id, u.variant)]) for u in c_units if (u.case.id, u.variant) in by_key]
+    """Pair each C unit with the Go unit of the same case, variant and map
+    generation (the core's beside its Go's), in C order."""
+    by_key = {(u.case.id, u.variant, u.generation): u for u in go_units}
+    return [Pair(u, by_key[(u.case.id, u.variant, u.generation)]) for u in c_units
+            if (u.case.id, u.variant, u.generation) in by_key]
 
 
 def pair_counts(pairs: Sequence[Pair]) -> Tuple[int, int, int]:

@@ -208,6 +208,14 @@ def make_units(cases: Sequence[Case], variants: Optional[Sequence[str]], modes: 
     return units
 
 
+def generation_probe(units: Sequence[Unit]) -> List[str]:
+    """The argument vector of a short run of one of `units`' case programs
+    (a race-free variant when there is one, forced), to ask it its map
+    generation (build.check_generation adds --banner)."""
+    unit = next((u for u in units if not u.is_trigger), units[0])
+    return case_argv(unit.binary, unit.variant, "forced", 1)
+
+
 def shard_units(units: Sequence[Unit], shard: Optional[Tuple[int, int]]) -> List[Unit]:
     """Slice I of N (1-based) of the units: units I, I+N, I+2N... in catalogue
     order; all of them when `shard` is None. --shard runs a slice; a merge

@@ -168,9 +168,9 @@ class FakeTree:
         (self.cases_dir / name).write_text(head + textwrap.dedent(body))
         (self.cases_dir / "twin_main.go").write_text("package main\n")
 
-    def fake_go(self, version="go1.19.8"):
-        """Write the fake toolchain; return its path (pass it as GO=...)."""
-        d = self.tmp / "toolchain"
+    def fake_go(self, version="go1.19.8", name="toolchain"):
+        """Write the fake toolchain into tmp/<name>; return its path (pass it as GO=...)."""
+        d = self.tmp / name
         d.mkdir(exist_ok=True)
         go = d / "go"
         go.write_text(FAKE_GO.replace("{version}", version))

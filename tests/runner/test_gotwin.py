@@ -192,7 +192,8 @@ class GoModeTests(GoTreeTestCase):
         log = self.go_log()
         self.assertIn("build -trimpath -o", log)
         self.assertNotIn("clone-while-writing", log, "a twin needing Go 1.21 was built")
-        self.assertTrue((self.tree.root / "build" / "go" / "cases" / "2.1-read-write-pair").is_file())
+        # Into a directory named for the Go that built them.
+        self.assertTrue((self.tree.root / "build" / "go-go1.19.8" / "cases" / "2.1-read-write-pair").is_file())
         self.assertRegex(proc.stdout, r"2\.1-read-write-pair\s+bad\s+natural \(Go\)\s.*\s3\s+3\s+0\s+0\s+0\s+0\s.*pass")
         self.assertRegex(proc.stdout, r"clone-while-writing\s+bad\s+natural \(Go\)\s.*skipped")
         self.assertIn("skipped: clone-while-writing bad natural (Go): needs Go 1.21", proc.stdout)
@@ -283,6 +284,54 @@ class GoModeTests(GoTreeTestCase):
             self.assertEqual(proc.returncode, 2, args)
             self.assertIn(message, proc.stderr, args)
             self.assertEqual(self.go_log(), "", "refused while parsing, before the toolchain is asked")
+
+
+class GenerationTests(GoTreeTestCase):
+    """Each map generation's twins built by its own Go, beside its own C build."""
+
+    def setUp(self):
+        super().setUp()
+        self.go126 = self.tree.fake_go("go1.26.0", name="toolchain-1.26")
+        self.tree.add_build("swiss")
+        # The generations' Go: GO119 and GO126 (GO, the fallback of both, unset).
+        self.env = {"GO119": str(self.go), "GO126": str(self.go126), "GO": ""}
+
+    def test_swiss_twins_are_built_by_go_1_26_into_their_own_directory(self):
+        js = self.tree.tmp / "go.json"
+        proc = self.tree.run("--go", "--generation", "both", "--runs", "1", "--variant", "fixed,control",
+                             "--json", str(js), env=self.env, build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertTrue(proc.stdout.startswith("go1.19.8 (bucket map), go1.26.0 (swiss map): "), proc.stdout)
+        for version in ("go1.19.8", "go1.26.0"):
+            self.assertTrue((self.tree.root / "build" / f"go-{version}" / "cases" / "control-gc-only").is_file())
+        # Go 1.26 builds the twin that needs Go 1.21; Go 1.19 skips it.
+        self.assertIn("clone-while-writing", (self.go126.parent / "go.log").read_text())
+        report = json.loads(js.read_text())
+        self.assertEqual(report["go_versions"], {"bucket": "go1.19.8", "swiss": "go1.26.0"})
+        units = {(u["case"], u["variant"], u["generation"]): u for u in report["summary"]}
+        self.assertEqual(units[("clone-while-writing", "fixed", "bucket")]["verdict"], "skipped")
+        self.assertEqual(units[("clone-while-writing", "fixed", "swiss")]["verdict"], "pass")
+
+    def test_against_go_pairs_each_core_with_its_go(self):
+        build = self.tree.run("--go", "--generation", "both", "--runs", "1", "--variant", "fixed,control",
+                              env=self.env, build=True)
+        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+        js = self.tree.tmp / "a.json"
+        proc = self.tree.run("--against-go", "--generation", "both", "--runs", "2", "--json", str(js),
+                             env=self.env)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, re.compile(r"^case\s+variant\s+generation\s+runs", re.M))
+        self.assertRegex(proc.stdout, re.compile(r"^clone-while-writing\s+bad\s+swiss\s+2\s+2/2\s+2/2\s+yes", re.M))
+        pairs = {(p["case"], p["variant"], p["generation"]): p for p in json.loads(js.read_text())["pairs"]}
+        self.assertEqual(len(pairs), 10)
+        self.assertEqual(pairs[("clone-while-writing", "bad", "bucket")]["verdict"], "skipped")
+        self.assertIn("build-swiss", proc.stdout.splitlines()[1])
+
+    def test_a_go_of_the_other_map_is_refused(self):
+        proc = self.tree.run("--go", "--generation", "swiss", env={"GO126": str(self.go), "GO": ""})
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn(f"GO126={self.go} is go1.19.8, whose map is the bucket map; the swiss generation's Go twins "
+                      "need Go 1.24 or newer", proc.stderr)
 
 
 class AgainstGoTests(GoTreeTestCase):

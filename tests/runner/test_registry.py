@@ -87,8 +87,9 @@ def check_registry(root: Path, build_dir: Path) -> List[str]:
         if listed is None or listed.split() != c.variants:
             problems.append(f"variants: {exe} --list-variants prints {listed.split() if listed else listed}, "
                             f"cases/manifest.tsv says {c.variants}")
-        twin = build_dir / gobuild.GO_BUILD_DIR.split("/", 1)[1] / "cases" / c.id
-        if os.access(twin, os.X_OK):
+        for twin in sorted(build_dir.glob(f"{gobuild.GO_DIR_PREFIX}*/cases/{c.id}")):
+            if not os.access(twin, os.X_OK):
+                continue
             listed = _run(twin, "--list-variants")
             if listed is None or listed.split() != c.variants:
                 problems.append(f"variants: {twin} --list-variants prints {listed.split() if listed else listed}, "
@@ -222,9 +223,9 @@ class CheckerTests(unittest.TestCase):
         self.assertOneProblem("Go twins: cases/stray.go is not listed")
 
     def test_a_built_twin_with_other_variants(self):
-        (self.build / "go" / "cases").mkdir(parents=True)
-        self.write_exe("2.1-a", ("bad",), name="../go/cases/2.1-a")
-        self.assertOneProblem("variants:", "go/cases/2.1-a --list-variants prints ['bad']")
+        (self.build / "go-go1.26.0" / "cases").mkdir(parents=True)
+        self.write_exe("2.1-a", ("bad",), name="../go-go1.26.0/cases/2.1-a")
+        self.assertOneProblem("variants:", "go-go1.26.0/cases/2.1-a --list-variants prints ['bad']")
 
     def test_variants_that_differ_from_the_registry(self):
         self.write_exe("2.1-a", ("bad",))
