@@ -112,10 +112,10 @@ def check_generation(build_dir: Path, generation: str, probe: Sequence[str]) -> 
     if found == generation:
         return
     cached = cache_value(build_dir, "GOMAP_GENERATION")
-    hint = (" (its CMakeCache.txt says GOMAP_GENERATION=" + cached + ", which this tree's CMake does not act on: "
-            "the tree has no " + generation + " core)") if cached == generation else ""
-    raise UsageError(f"{display_path(build_dir)} holds the {found} map, not the {generation} map asked for "
-                     f"(its case programs' --banner says generation {found}){hint}")
+    hint = (f"; its CMakeCache.txt says GOMAP_GENERATION={cached}, which this tree's CMake does not act on "
+            f"(the tree has no {generation} core)") if cached == generation else ""
+    raise UsageError(f"{display_path(build_dir)} holds the {found} map, not the {generation} map asked for: "
+                     f"its case programs' --banner says generation {found}{hint}")
 
 
 def tail(text: str, n: int = 40) -> str:

@@ -39,7 +39,7 @@ from .judges import Judge
 from .catalogue.command import EXPLORE
 from .judges.explore import DEFAULT_BOUND, ExploreJudge
 from .judges.signature import SIGNATURE
-from .judges.tsan import LEN_CONTROL, THREAD, TSAN_OPTIONS
+from .judges.tsan import THREAD, TSAN_OPTIONS
 from .reports import html as html_report
 from .reports import matrix as matrix_report
 from .reports import merge
@@ -291,7 +291,7 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     selected = matrix_report.matrix_cases(select_cases(cases, args.cases))
     if not selected:
         raise UsageError("nothing to measure: the detection matrix covers cases with a bad variant "
-                         f"and {LEN_CONTROL}")
+                         "and the races it cannot see (the unchecked-race trait in cases/manifest.tsv)")
     runs = args.runs or matrix_report.DEFAULT_MATRIX_RUNS
     html_file = open_output(args.html, "--html")
     json_file = open_output(args.json, "--json")
@@ -310,7 +310,8 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
         if tool_units:
             check_generation(directory, generation, generation_probe(tool_units))
 
-    rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article) for c in selected}
+    rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article, unchecked_race=c.unchecked_race)
+            for c in selected}
     master = args.seed if args.seed is not None else secrets.randbits(32)
     out.write(f"detection matrix ({generation} map): {plural(len(selected), 'case')}, "
               f"{plural(runs, 'natural run')} per case and tool "

@@ -41,8 +41,6 @@ from . import Judge
 from .signature import REPORT_RE
 
 DEFAULT_BOUND = 2
-# The one control whose overlaps are the point: len never checks the flag.
-OVERLAPS_ALLOWED = ("control-len-while-writing",)
 CLEAN_END = "clean"
 # The examples a trigger's exploration names, replayed for their lane charts.
 DETECTING = "detecting"
@@ -60,6 +58,9 @@ class ExploreExpectation:
     case_id: str
     variant: str
     file: Expectation
+    # A race-free-looking variant whose overlaps are the point (the case's
+    # unchecked-race trait: len never checks the flag).
+    unchecked_race: bool = False
 
     @property
     def is_trigger(self) -> bool:
@@ -67,7 +68,7 @@ class ExploreExpectation:
 
     @property
     def overlaps_allowed(self) -> bool:
-        return not self.is_trigger and self.case_id in OVERLAPS_ALLOWED
+        return not self.is_trigger and self.unchecked_race
 
     def signature(self, end: str) -> bool:
         """Whether an exploration's end is one of this trigger's signatures."""
@@ -188,7 +189,8 @@ class ExploreJudge(Judge):
     def expectation(self, case, variant: str, expected_dir,
                     generation: str = DEFAULT_GENERATION) -> ExploreExpectation:
         return ExploreExpectation(case.id, variant,
-                                  load_expectation(expect_path(expected_dir, case.id, variant), generation))
+                                  load_expectation(expect_path(expected_dir, case.id, variant), generation),
+                                  case.unchecked_race)
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
         return [EXPLORE]

@@ -64,7 +64,6 @@ TSAN_OPTIONS = ("halt_on_error=0 exitcode=66 report_signal_unsafe=0 history_size
                 "second_deadlock_stack=1 atexit_sleep_ms=100")
 TSAN_EXIT = 66
 DEFAULT_TSAN_RUNS = 100
-LEN_CONTROL = "control-len-while-writing"
 
 
 TRIGGER = "trigger"
@@ -203,13 +202,14 @@ def builtin_report(stderr: str) -> Optional[str]:
 # --------------------------------------------------------------------------
 
 
-def expectation_kind(case_id: str, variant: str, bad_first_line: Optional[str] = None) -> str:
+def expectation_kind(case, variant: str, bad_first_line: Optional[str] = None) -> str:
     """Which TSan expectation a case's variant has.
 
-    `bad_first_line` is the first line the bad variant's expected file
-    names; a panic there (nil-map assignment) is no race.
+    A case with the unchecked-race trait (cases/manifest.tsv) is the len
+    control. `bad_first_line` is the first line the bad variant's expected
+    file names; a panic there (nil-map assignment) is no race.
     """
-    if case_id == LEN_CONTROL:
+    if case.unchecked_race:
         return LEN
     if variant == "bad":
         if bad_first_line and bad_first_line.startswith("panic:"):
@@ -335,7 +335,7 @@ class TsanJudge(Judge):
         bad_first = None
         if variant == "bad":
             bad_first = load_expectation(expect_path(expected_dir, case.id, "bad"), generation).first_line
-        kind = expectation_kind(case.id, variant, bad_first)
+        kind = expectation_kind(case, variant, bad_first)
         return TsanExpectation(kind, bad_first if kind == NIL_PANIC else None)
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:

@@ -29,7 +29,9 @@ from gomaprun.judges import recorder, signature, tsan  # noqa: E402
 from gomaprun.reports import html, json_report, junit, matrix, text, timeline  # noqa: E402
 from gomaprun.runloop import units  # noqa: E402
 
-MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\n"
+MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\ttraits\n"
+# The case that carries the unchecked-race trait in the real manifest.
+LEN_CONTROL = "control-len-while-writing"
 
 # Parses the shared command line of a case into $variant, $mode and $seed;
 # --banner prints the case programs' banner first, naming the map
@@ -138,9 +140,12 @@ class FakeTree:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def add_case(self, cid, group="article", variants="bad,fixed", body=GOOD_BODY, expects=None,
-                 title="a fake case", section="-"):
-        """Add a case whose executable is a shell script running `body`."""
-        self.rows.append("\t".join([cid, group, section, variants, title, "-", "-"]) + "\n")
+                 title="a fake case", section="-", traits=None):
+        """Add a case whose executable is a shell script running `body`;
+        `traits` default: unchecked-race for the len control's id, else none."""
+        if traits is None:
+            traits = "unchecked-race" if cid == LEN_CONTROL else "-"
+        self.rows.append("\t".join([cid, group, section, variants, title, "-", "-", traits]) + "\n")
         self.write_manifest()
         if expects is None:
             expects = {}

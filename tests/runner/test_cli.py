@@ -122,7 +122,7 @@ class BadInputTests(fakes.TreeTestCase):
 
     def test_a_malformed_manifest_names_file_and_line(self):
         self.tree.write_manifest(fakes.MANIFEST_HEADER + "x\tarticle\tbad,fixed\n")
-        self.assertUsageError(self.tree.run(), "manifest.tsv:2", "7 tab-separated columns")
+        self.assertUsageError(self.tree.run(), "manifest.tsv:2", "8 tab-separated columns")
 
     def test_a_missing_manifest_is_named(self):
         (self.tree.cases_dir / "manifest.tsv").unlink()

@@ -160,32 +160,38 @@ class ManifestTests(fakes.TreeTestCase):
     def test_rows_come_back_in_file_order_with_comments_skipped(self):
         cases = self.load(
             "# the catalogue\n" + fakes.MANIFEST_HEADER
-            + "2.1-read-write-pair\tarticle\t2.1\tbad,fixed\tone reads, one writes\t0/100\t-\n"
+            + "2.1-read-write-pair\tarticle\t2.1\tbad,fixed\tone reads, one writes\t0/100\t-\t-\n"
             + "# a comment between rows\n\n"
-            + "control-gc-only\tcontrol\t-\tcontrol\tgc never trips it\t-\t-\n")
+            + "control-gc-only\tcontrol\t-\tcontrol\tgc never trips it\t-\t-\tunchecked-race\n")
         self.assertEqual([c.id for c in cases], ["2.1-read-write-pair", "control-gc-only"])
+        self.assertEqual((cases[0].traits, cases[0].unchecked_race), ([], False))
+        self.assertEqual((cases[1].traits, cases[1].unchecked_race), (["unchecked-race"], True))
         self.assertEqual(cases[0].variants, ["bad", "fixed"])
         self.assertEqual((cases[0].section, cases[0].go_article), ("2.1", "0/100"))
         self.assertEqual(cases[1].group, "control")
+
+    def test_an_unknown_trait_is_rejected_with_its_line(self):
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tarticle\t-\tbad,fixed\tt\t-\t-\tfast\n", "manifest.tsv:2",
+                            "traits must be '-' or a comma-separated list of unchecked-race, not 'fast'")
 
     def test_a_wrong_header_is_rejected_with_its_line(self):
         self.assertRejected("# c\nid\tgroup\n", "manifest.tsv:2", "header")
 
     def test_a_short_row_names_its_line(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "a\tarticle\t-\n", "manifest.tsv:2", "7 tab-separated columns, found 3")
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tarticle\t-\n", "manifest.tsv:2", "8 tab-separated columns, found 3")
 
     def test_an_unknown_group_names_its_line(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "a\tnope\t-\tbad,fixed\tt\t-\t-\n", "manifest.tsv:2", "group")
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tnope\t-\tbad,fixed\tt\t-\t-\t-\n", "manifest.tsv:2", "group")
 
     def test_unknown_variants_are_rejected(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "a\tfamily\t-\tbad,good\tt\t-\t-\n", "manifest.tsv:2", "variants")
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tfamily\t-\tbad,good\tt\t-\t-\t-\n", "manifest.tsv:2", "variants")
 
     def test_a_duplicate_id_names_both_lines(self):
-        row = "a\tfamily\t-\tbad,fixed\tt\t-\t-\n"
+        row = "a\tfamily\t-\tbad,fixed\tt\t-\t-\t-\n"
         self.assertRejected(fakes.MANIFEST_HEADER + row + row, "manifest.tsv:3", "line 2")
 
     def test_an_id_that_is_not_a_plain_name_is_rejected(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "../x\tfamily\t-\tbad,fixed\tt\t-\t-\n", "manifest.tsv:2", "bad case id")
+        self.assertRejected(fakes.MANIFEST_HEADER + "../x\tfamily\t-\tbad,fixed\tt\t-\t-\t-\n", "manifest.tsv:2", "bad case id")
 
     def test_an_empty_manifest_is_rejected(self):
         self.assertRejected("# nothing\n", "no header")

@@ -22,8 +22,9 @@ TRIGGER = parse_expect_text("exit: 2\nfirst-line: fatal error: concurrent map wr
 CLEAN = parse_expect_text("exit: 0\nstdout: DONE\n", Path("f"))
 
 
-def judge(summary, case="2.2-x", exp=TRIGGER, variant="bad", status=0, signum=None, stderr="", timed_out=False):
-    e = explore.ExploreExpectation(case, variant, exp)
+def judge(summary, case="2.2-x", exp=TRIGGER, variant="bad", status=0, signum=None, stderr="", timed_out=False,
+          unchecked_race=False):
+    e = explore.ExploreExpectation(case, variant, exp, unchecked_race)
     return explore.classify_exploration(e, status, signum, summary + "\n", stderr, timed_out)
 
 
@@ -71,17 +72,20 @@ class PolicyTests(unittest.TestCase):
         self.assertIn("reported or ended otherwise", reason)
 
     def test_the_len_control_may_overlap_but_never_report(self):
-        ctl = dict(case="control-len-while-writing", exp=CLEAN, variant="control")
+        # The allowance comes with the case's unchecked-race trait (cases/manifest.tsv).
+        ctl = dict(case="control-len-while-writing", exp=CLEAN, variant="control", unchecked_race=True)
         self.assertEqual(judge(explore_summary("control", overlapping=5, blind_spots=5), **ctl), (MATCHED, ""))
         ends = {"clean": 9, "fatal error: concurrent map read and map write": 1}
         self.assertEqual(judge(explore_summary("control", ends=ends), **ctl)[0], WRONG)
-        # Another control gets no such allowance.
+        # Another control gets no such allowance, nor the same id without the trait.
         other = dict(case="control-gc-only", exp=CLEAN, variant="control")
+        self.assertEqual(judge(explore_summary("control", overlapping=5, blind_spots=5),
+                               case="control-len-while-writing", exp=CLEAN, variant="control")[0], WRONG)
         self.assertEqual(judge(explore_summary("control", overlapping=5, blind_spots=5), **other)[0], WRONG)
         # And the policies say so.
         j = explore.ExploreJudge()
         len_policy = j.policy("control", "explore", explore.ExploreExpectation("control-len-while-writing",
-                                                                                "control", CLEAN))
+                                                                                "control", CLEAN, True))
         self.assertIn("len overlaps writes and is never reported", len_policy)
 
     def test_an_unexhausted_space_fails_with_the_cap_named(self):

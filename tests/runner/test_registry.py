@@ -149,8 +149,8 @@ class CheckerTests(unittest.TestCase):
         for d in ("cases", "expected", "build/cases"):
             (self.root / d).mkdir(parents=True)
         (self.root / "cases" / "manifest.tsv").write_text(
-            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n"
-            "control-b\tcontrol\t-\tcontrol\tt\t-\t-\n")
+            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\t-\n"
+            "control-b\tcontrol\t-\tcontrol\tt\t-\t-\t-\n")
         (self.root / "expected" / "FORMAT.md").write_text("# the format\n")
         for cid, variants in (("2.1-a", ("bad", "fixed")), ("control-b", ("control",))):
             (self.root / "cases" / f"{cid}.c").write_text("int main(void) { return 0; }\n")
@@ -179,7 +179,7 @@ class CheckerTests(unittest.TestCase):
 
     def test_a_case_missing_from_the_registry(self):
         (self.root / "cases" / "manifest.tsv").write_text(
-            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n")
+            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\t-\n")
         found = self.problems()
         self.assertTrue(any("cases/control-b.c is not listed" in p for p in found), found)
         self.assertTrue(any("control-b.control.expect belongs to no case" in p for p in found), found)
