@@ -122,6 +122,18 @@ def _shard(text: str) -> Tuple[int, int]:
     return i, n
 
 
+def _go_release(text: str) -> str:
+    """A Go release as GOTOOLCHAIN names it: go1.22.12 (GOTOOLCHAIN=go1.22.12 also taken)."""
+    value = text.split("=", 1)[1] if text.startswith("GOTOOLCHAIN=") else text
+    m = re.fullmatch(r"go1\.([0-9]+)(\.[0-9]+)?", value)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a Go release like go1.22.12: {text!r}")
+    if not 21 <= int(m.group(1)) < 24:
+        raise argparse.ArgumentTypeError(f"{value}: --go-extra takes a Go with the bucket map that GOTOOLCHAIN "
+                                         "can fetch, Go 1.21 to 1.23")
+    return value
+
+
 def cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1
@@ -217,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run each case (natural) and its Go twin the same number of times and compare: "
                           "rates, first lines, and whether they agree; a disagreement in first line or exit "
                           f"status fails (default --runs {DEFAULT_AGAINST_GO_RUNS})")
+    gos.add_argument("--go-extra", action="append", type=_go_release, metavar="GO",
+                     help="with --against-go: also build and run the bucket map's twins with this Go release "
+                          "(go1.21.x to go1.23.x, fetched by a Go 1.21+ launcher through GOTOOLCHAIN and the "
+                          "module proxy), a further column beside Go 1.19's; repeat for more")
 
     tree = p.add_argument_group("source tree and build")
     tree.add_argument("--root", type=Path, metavar="DIR", default=ROOT,
@@ -329,6 +345,11 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
     if args.matrix and args.generation == BOTH_GENERATIONS:
         return ("--matrix cannot be combined with --generation both (the matrix measures one generation's "
                 "builds; run it once per generation)")
+    if args.go_extra and not args.against_go:
+        return "--go-extra goes with --against-go (further Go columns beside each bucket-map pair)"
+    if args.go_extra and args.generation == "swiss":
+        return ("--go-extra cannot be combined with --generation swiss (its releases, Go 1.21 to 1.23, run the "
+                "bucket map)")
     if args.go and args.against_go:
         return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
     go_flag = "--go" if args.go else "--against-go" if args.against_go else None

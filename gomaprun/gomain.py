@@ -16,17 +16,18 @@ build_dir_of) come from the layers below, as main's do.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sys
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from .base import UsageError, exit_status, make_keep_dir, now_utc, open_output, display_path, plural, signal_name
 from .build import DEFAULT, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .cmdline import DEFAULT_AGAINST_GO_RUNS
 from .catalogue.command import case_binary
 from .catalogue.select import parse_variants, select_cases
-from .gobuild import GoBuild, Toolchain, build_twins, go_dir_name, toolchain
+from .gobuild import GoBuild, Toolchain, build_twins, find_go, go_dir_name, toolchain
 from .judges.gotwin import GO_MODE, GO_TWIN
 from .judges.signature import SIGNATURE
 from .reports import against_go as against_report
@@ -66,6 +67,35 @@ def _go_units(args, root: Path, selected, expected_dir: Path, runs) -> Tuple[Lis
         units += mine
         builds.append(built)
     return units, builds
+
+
+def _extra_go_units(args, root: Path, selected, expected_dir: Path, runs) -> Dict[str, Tuple[List[Unit], GoBuild]]:
+    """--go-extra: per Go release, the bucket map's twins built by it (a Go
+    1.21+ launcher fetches it through GOTOOLCHAIN), into their own directory."""
+    out: Dict[str, Tuple[List[Unit], GoBuild]] = {}
+    if not args.go_extra or "bucket" not in args.generations:
+        return out
+    launcher = find_go(generation="swiss")
+    if launcher is None:
+        raise UsageError("--go-extra needs a Go 1.21 or newer to fetch the releases through GOTOOLCHAIN "
+                         "(GO126=, /usr/local/go/bin/go or go on PATH)")
+    for version in args.go_extra:
+        environ = dict(os.environ, GOTOOLCHAIN=version, GO119=launcher)
+        tc = toolchain(environ, "bucket")
+        if tc.version != version:
+            raise UsageError(f"GOTOOLCHAIN={version} {launcher} reports {tc.version}, not {version} "
+                             "(does the module proxy serve it? GOPROXY, GOTOOLCHAIN)")
+        gdir = go_build_dir(args, root, tc)
+        built = build_twins(root, gdir, [c.id for c in selected], args.jobs, sys.stderr, no_build=args.no_build,
+                            environ=environ, tc=tc)
+        units = make_units(selected, parse_variants(args.variant), [GO_MODE], runs, expected_dir, gdir, GO_TWIN,
+                           "bucket")
+        for u in units:
+            u.skipped = built.skipped.get(u.case.id)
+        check_executables((u.binary for u in units if u.skipped is None), args.no_build,
+                          "go build, as cases/go.md says")
+        out[version] = (units, built)
+    return out
 
 
 def toolchains_text(builds: Sequence[GoBuild]) -> str:
@@ -148,8 +178,11 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
     if not c_units:
         raise UsageError("nothing to run: the selected cases have no such variant")
     go_units, builds = _go_units(args, root, selected, expected_dir, runs)
-    pairs = make_pairs(c_units, go_units)
-    units = [u for p in pairs for u in (p.c, p.go)]  # each C unit, then its twin
+    extra_units = _extra_go_units(args, root, selected, expected_dir, runs)
+    pairs = make_pairs(c_units, go_units, {v: u for v, (u, _) in extra_units.items()})
+    go_versions = {b.toolchain.map_generation: b.toolchain.version for b in builds}
+    builds += [b for _, b in extra_units.values()]
+    units = [u for p in pairs for u in (p.c, p.go, *(e for _, e in p.extra))]  # each C unit, then its twins
 
     master = args.seed if args.seed is not None else secrets.randbits(32)
     live = [u for u in units if u.skipped is None]
@@ -180,7 +213,8 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
         with files["json"]:
             report = against_report.json_pairs(master, runs, ", ".join(b.toolchain.version for b in builds), pairs,
                                                passed, failed, skipped, result.interrupted is not None)
-            report["go_versions"] = {b.toolchain.map_generation: b.toolchain.version for b in builds}
+            report["go_versions"] = go_versions
+            report["go_extra"] = list(extra_units)
             files["json"].write(json.dumps(report, indent=1).encode() + b"\n")
     if files["junit"] is not None:
         with files["junit"]:

@@ -62,19 +62,34 @@ def _generations(pairs: Sequence) -> List[str]:
 def format_pairs(pairs: Sequence) -> str:
     """The table; a `generation` column after the variant when the pairs are of several map generations."""
     several = len(_generations(pairs)) > 1
-    header = HEADER[:2] + ("generation",) + HEADER[2:] if several else HEADER
-    numeric = {i + 1 for i in _NUMERIC} if several else _NUMERIC
+    versions = extra_versions(pairs)
+    header = HEADER[:2] + (("generation",) if several else ()) + HEADER[2:5] \
+        + tuple(f"Go {v}" for v in versions) + HEADER[5:]
+    numeric = {i + (1 if several else 0) for i in _NUMERIC} | \
+        {5 + (1 if several else 0) + k for k in range(len(versions))}
     rows = [header]
     for p in pairs:
+        extra = dict(p.extra)
         rows.append((p.case.id, p.variant) + ((p.c.generation,) if several else ())
-                    + (str(max(p.c.runs, p.go.runs)), rate(p.c), rate(p.go), agree_word(p),
-                       p.verdict(), first_lines(p)))
+                    + (str(max(p.c.runs, p.go.runs)), rate(p.c), rate(p.go))
+                    + tuple(rate(extra[v]) if v in extra else "-" for v in versions)
+                    + (agree_word(p), p.verdict(), first_lines(p)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     out = []
     for r in rows:
         cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         out.append("  ".join(cells).rstrip())
     return "\n".join(out)
+
+
+def extra_versions(pairs: Sequence) -> List[str]:
+    """The --go-extra Go versions of the pairs, in the order given."""
+    seen: List[str] = []
+    for p in pairs:
+        for version, _ in p.extra:
+            if version not in seen:
+                seen.append(version)
+    return seen
 
 
 def pair_name(p) -> str:
@@ -89,7 +104,7 @@ def write_pair_failures(pairs: Sequence, out) -> None:
         out.write("\nfailures:\n")
         for p in failing:
             out.write(f"{pair_name(p)}: {p.reason()}\n")
-            for side, unit in (("C", p.c), ("Go", p.go)):
+            for side, unit in (("C", p.c), ("Go", p.go)) + tuple((f"Go {v}", u) for v, u in p.extra):
                 for r in unit.failing:
                     out.write(f"  {side} run {r.index}: {r.outcome}: {r.reason}\n"
                               f"    replay: {unit.replay_text(r.seed)}\n")
@@ -113,7 +128,8 @@ def json_pairs(master: int, runs: int, go_version: str, pairs: Sequence, passed:
         "seed": master, "runs": runs, "go_version": go_version, "mode": "natural", "interrupted": interrupted,
         "pairs": [{"case": p.case.id, "group": p.case.group, "variant": p.variant, "generation": p.c.generation,
                    "verdict": p.verdict(),
-                   "reason": p.reason() or None, "agree": p.agree(), "c": _side(p.c), "go": _side(p.go)}
+                   "reason": p.reason() or None, "agree": p.agree(), "c": _side(p.c), "go": _side(p.go),
+                   "extra_go": {v: _side(u) for v, u in p.extra}}
                   for p in pairs],
         "passed": passed, "failed": failed, "skipped": skipped,
     }
@@ -135,7 +151,8 @@ def junit_pairs(master: int, pairs: Sequence, go_version: str) -> bytes:
                            name=f"{p.variant}.against-go"
                            + (f".{p.c.generation}" if p.c.generation != DEFAULT_GENERATION else ""),
                            time=f"{(sum(p.c.times) + sum(p.go.times)) / 1000.0:.3f}")
-        summary = f"C {rate(p.c)}, Go {rate(p.go)}, agree {agree_word(p)}; first line: {first_lines(p)}"
+        extra = "".join(f", Go {v} {rate(u)}" for v, u in p.extra)
+        summary = f"C {rate(p.c)}, Go {rate(p.go)}{extra}, agree {agree_word(p)}; first line: {first_lines(p)}"
         verdict = p.verdict()
         if verdict == FAIL:
             fail = ET.SubElement(tc, "failure", message=_xml_text(p.reason()),

@@ -96,7 +96,8 @@ FAKE_GO = """#!/bin/sh
 here=$(dirname "$0")
 echo "$*" >> "$here/go.log"
 case "$1" in
-  env) echo "{version}"; echo linux; echo amd64; echo 1; echo "$here/cache" ;;
+  env) case "$GOTOOLCHAIN" in go1.*) echo "$GOTOOLCHAIN" ;; *) echo "{version}" ;; esac
+       echo linux; echo amd64; echo 1; echo "$here/cache" ;;
   build|test)
     out= src=
     while [ $# -gt 0 ]; do

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -326,6 +327,44 @@ class GenerationTests(GoTreeTestCase):
         self.assertEqual(len(pairs), 10)
         self.assertEqual(pairs[("clone-while-writing", "bad", "bucket")]["verdict"], "skipped")
         self.assertIn("build-swiss", proc.stdout.splitlines()[1])
+
+    def test_go_extra_adds_a_column_per_go_release(self):
+        build = self.tree.run("--go", "--runs", "1", "--variant", "fixed,control", env=self.env, build=True)
+        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+        js = self.tree.tmp / "a.json"
+        # The fake tree has no CMake project: its C build is made to look up
+        # to date (a cache, and a stamp newer than every source), so that
+        # only the twins are built.
+        (self.tree.root / "build" / "CMakeCache.txt").write_text("")
+        stamp = self.tree.root / "build" / ".runner-built"
+        stamp.write_text("")
+        later = time.time() + 60
+        os.utime(stamp, (later, later))
+        # The launcher (GO126) fetches the release through GOTOOLCHAIN; the
+        # twins it builds land in a directory of their own.
+        proc = self.tree.run("--against-go", "--go-extra", "go1.22.12", "--runs", "2", "--json", str(js),
+                             env=self.env, build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("go1.19.8 (bucket map), go1.22.12 (bucket map)", proc.stdout.splitlines()[0])
+        self.assertRegex(proc.stdout, re.compile(r"^case\s+variant\s+runs\s+C\s+Go\s+Go go1\.22\.12\s+agree", re.M))
+        # Go 1.22 builds the twin that needs Go 1.21, which Go 1.19 skips.
+        self.assertRegex(proc.stdout, re.compile(r"^clone-while-writing\s+bad\s+2\s+2/2\s+skipped\s+2/2\s", re.M))
+        self.assertTrue((self.tree.root / "build" / "go-go1.22.12" / "cases" / "clone-while-writing").is_file())
+        report = json.loads(js.read_text())
+        self.assertEqual(report["go_extra"], ["go1.22.12"])
+        self.assertEqual(report["go_versions"], {"bucket": "go1.19.8"})
+        pair = next(p for p in report["pairs"] if p["case"] == "2.1-read-write-pair" and p["variant"] == "bad")
+        self.assertEqual(pair["extra_go"]["go1.22.12"]["matched"], 2)
+
+    def test_go_extra_is_checked(self):
+        for args, message in ((["--against-go", "--go-extra", "go1.19.8"], "Go 1.21 to 1.23"),
+                              (["--against-go", "--go-extra", "latest"], "not a Go release like go1.22.12"),
+                              (["--go", "--go-extra", "go1.22.12"], "--go-extra goes with --against-go"),
+                              (["--against-go", "--generation", "swiss", "--go-extra", "go1.22.12"],
+                               "--go-extra cannot be combined with --generation swiss")):
+            proc = self.tree.run(*args, env=self.env)
+            self.assertEqual(proc.returncode, 2, args)
+            self.assertIn(message, proc.stderr)
 
     def test_a_go_of_the_other_map_is_refused(self):
         proc = self.tree.run("--go", "--generation", "swiss", env={"GO126": str(self.go), "GO": ""})
