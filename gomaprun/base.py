@@ -24,6 +24,31 @@ EXIT_INTERRUPTED = 130
 
 PROG = "runner.py"
 
+# --------------------------------------------------------------------------
+# Modes, variants and default run counts
+# --------------------------------------------------------------------------
+
+# How a case program runs (its --mode): the overlap made certain through
+# the core's instrumentation points, left to chance, or every ordering up to
+# a preemption bound, explored in one process.
+FORCED = "forced"
+NATURAL = "natural"
+EXPLORE = "explore"
+MODES = (FORCED, NATURAL)  # the seeded modes; --mode both is these two
+
+# A case's variants (its --variant): the trigger, its race-free fix, and a
+# control's one variant.
+BAD = "bad"
+FIXED = "fixed"
+CONTROL = "control"
+VARIANTS = (BAD, FIXED, CONTROL)
+
+# Runs per unit when --runs is not given, per way of running: forced runs
+# always reproduce; natural ones only sometimes, so they get more tries;
+# an exploration is one run; ThreadSanitizer runs are slow; the matrix
+# measures rates; --against-go runs each side this often.
+DEFAULT_RUNS = {FORCED: 100, NATURAL: 200, EXPLORE: 1, "tsan": 100, "matrix": 200, "against-go": 100}
+
 # The core's map generations (GOMAP_GENERATION in CMake): `bucket`, the port
 # of Go 1.19's map, and `swiss`, the port of Go 1.26's Swiss tables. The
 # default is the bucket map: the catalogue's expected files, figures and

@@ -15,22 +15,21 @@ import re
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-from .base import DEFAULT_GENERATION, GENERATIONS, PROG
-from .judges.signature import SignatureJudge
+from .base import EXPLORE, FORCED, MODES, NATURAL, DEFAULT_GENERATION, DEFAULT_RUNS, GENERATIONS, PROG
 from .judges.tsan import DEFAULT_TSAN_RUNS
 from .reports.matrix import DEFAULT_MATRIX_RUNS
 from .runloop.loop import SHOWN_FAILURES
 
 DEFAULT_TIMEOUT = 10.0
 BOTH_GENERATIONS = "both"
+BOTH_MODES = "both"  # --mode both: forced, then natural
 GENERATION_CHOICES = GENERATIONS + (BOTH_GENERATIONS,)
 # Explore mode: an exploration is one process running thousands of
 # schedules with two children of its own, so one at a time, and a timeout
 # for the whole exploration.
 DEFAULT_EXPLORE_TIMEOUT = 300.0
 DEFAULT_EXPLORE_JOBS = 1
-DEFAULT_RUNS = SignatureJudge.DEFAULT_RUNS
-DEFAULT_AGAINST_GO_RUNS = 100
+DEFAULT_AGAINST_GO_RUNS = DEFAULT_RUNS["against-go"]
 ROOT = Path(__file__).resolve().parent.parent
 
 EPILOG = """\
@@ -153,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     sel = p.add_argument_group("selection and modes")
     sel.add_argument("--variant", action="append", metavar="V",
                      help="only these variants: bad, fixed, control (repeat or comma-separate)")
-    sel.add_argument("--mode", choices=("forced", "natural", "both", "explore"),
+    sel.add_argument("--mode", choices=MODES + (BOTH_MODES, EXPLORE),
                      help="forced schedules the overlap, natural leaves it to chance, both is forced+natural; "
                           "explore runs every ordering up to a preemption bound, one exploration per unit "
                           "(docs/explore.md) (default: forced)")
@@ -316,9 +315,9 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--merge cannot be combined with {flag} (a merge runs nothing: the selection, "
                         "modes, runs, seed and judge are the shard reports')")
-    if args.bound is not None and args.mode != "explore" and not args.merge:
+    if args.bound is not None and args.mode != EXPLORE and not args.merge:
         return "--bound goes with --mode explore (the preemption bound of an exploration)"
-    if args.mode == "explore":
+    if args.mode == EXPLORE:
         for name, flag in _NOT_WITH_EXPLORE:
             if _given(args, name):
                 return (f"--mode explore cannot be combined with {flag} (each unit is one exploration of "
@@ -359,7 +358,7 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"{go_flag} cannot be combined with {flag} (the Go twins run real Go, natural mode, no "
                         "sanitizer" + ("; each case beside its twin in one run)" if args.against_go else ")"))
-        if args.mode not in (None, "natural"):
+        if args.mode not in (None, NATURAL):
             return (f"{go_flag} cannot be combined with --mode {args.mode} (Go has no forced mode: "
                     "twins run natural only)")
     return None
@@ -373,10 +372,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if problem is not None:
         parser.error(problem)
     if args.mode is None:
-        args.mode = "natural" if args.go or args.against_go else "forced"
+        args.mode = NATURAL if args.go or args.against_go else FORCED
     args.generations = (list(GENERATIONS) if args.generation == BOTH_GENERATIONS
                         else [args.generation or DEFAULT_GENERATION])
-    explore = args.mode == "explore"
+    explore = args.mode == EXPLORE
     if args.jobs is None:
         args.jobs = DEFAULT_EXPLORE_JOBS if explore else cpu_count()
     if args.timeout is None:

@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 from . import cmdline, gomain
-from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path, exit_status,
-                   now_utc, make_keep_dir, open_output, plural, signal_name)
+from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, MODES, NATURAL,
+                   PROG, UsageError, display_path, exit_status, make_keep_dir, now_utc, open_output, plural,
+                   signal_name)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .catalogue.command import case_argv, case_binary
-from .catalogue.manifest import MODES, load_manifest
+from .catalogue.manifest import load_manifest
 from .catalogue.select import parse_variants, select_cases
 from .judges import Judge
-from .catalogue.command import EXPLORE
+
 from .judges.explore import DEFAULT_BOUND, ExploreJudge
 from .judges.signature import SIGNATURE
 from .judges.tsan import THREAD, TSAN_OPTIONS
@@ -130,14 +131,14 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
                          f"{len(matches)}: {', '.join(c.id for c in matches)}")
     case = matches[0]
     explain(case, root, expected_dir, out)
-    if "bad" in case.variants:
+    if BAD in case.variants:
         binary = case_binary(build_dir_of(args.build_dir, root, SIGNATURE.preset), case.id)
         if not os.access(binary, os.X_OK):
             out.write(format_not_built(binary))
         else:
             out.flush()
             timeout = min(args.timeout, EXPLAIN_TIMEOUT_CAP)
-            unit = Unit(case=case, variant="bad", mode="forced", expect=None, runs=1, binary=binary)
+            unit = Unit(case=case, variant=BAD, mode=FORCED, expect=None, runs=1, binary=binary)
             fin = capture_one(unit, EXPLAIN_SEED, timeout)
             out.write(format_captured_run(unit.replay_text(EXPLAIN_SEED), fin, timeout, color=out.isatty()))
     return EXIT_OK
@@ -178,7 +179,7 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     out, err = sys.stdout, sys.stderr
     selected = select_cases(cases, args.cases)
     variants = parse_variants(args.variant)
-    modes = list(MODES) if args.mode == "both" else [args.mode]
+    modes = list(MODES) if args.mode == cmdline.BOTH_MODES else [args.mode]
     # --mode explore: the judge explores; its units say so in their mode.
     builds, units = generation_units(args, root, selected, expected_dir, judge, variants, modes)
     if not units:
@@ -267,7 +268,8 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
                             build_dir_of(args.build_dir, root, preset_for(judge.preset, generation)), judge,
                             generation)
     if len(units) != facts.selected_units:
-        raise UsageError(f"the shards' run selected {plural(facts.selected_units, 'unit')}, this tree selects {len(units)} "
+        raise UsageError(f"the shards' run selected {plural(facts.selected_units, 'unit')}, "
+                         f"this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")
     merge.fill_units(units, reports, master)
     files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
@@ -299,11 +301,12 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     if not args.no_build:
         ensure_built(root, build_dir, builtin_preset, args.jobs, err,
                      needed=[case_binary(build_dir, c.id) for c in selected])
-        ensure_built(root, tsan_dir, tsan_preset, args.jobs, err, needed=[case_binary(tsan_dir, c.id) for c in selected])
+        ensure_built(root, tsan_dir, tsan_preset, args.jobs, err,
+                     needed=[case_binary(tsan_dir, c.id) for c in selected])
 
-    measured = ["bad", "control"]
-    builtin_units = make_units(selected, measured, ["natural"], runs, expected_dir, build_dir, SIGNATURE, generation)
-    tsan_units = make_units(selected, measured, ["natural"], runs, expected_dir, tsan_dir, THREAD, generation)
+    measured = [BAD, CONTROL]
+    builtin_units = make_units(selected, measured, [NATURAL], runs, expected_dir, build_dir, SIGNATURE, generation)
+    tsan_units = make_units(selected, measured, [NATURAL], runs, expected_dir, tsan_dir, THREAD, generation)
     units = builtin_units + tsan_units
     check_executables((u.binary for u in units), args.no_build)
     for tool_units, directory in ((builtin_units, build_dir), (tsan_units, tsan_dir)):

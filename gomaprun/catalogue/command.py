@@ -22,7 +22,7 @@ import shlex
 from pathlib import Path
 from typing import List, Mapping, Optional
 
-from ..base import display_path
+from ..base import EXPLORE, display_path
 
 
 def case_binary(build_dir: Path, case_id: str) -> Path:
@@ -30,7 +30,6 @@ def case_binary(build_dir: Path, case_id: str) -> Path:
     return build_dir / "cases" / case_id
 
 
-EXPLORE = "explore"
 
 
 def case_argv(binary: Path, variant: str, mode: str, seed: int, bound: Optional[int] = None,

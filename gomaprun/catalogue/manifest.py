@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List
 
-from ..base import UsageError
+from ..base import VARIANTS, UsageError
 
 GROUPS = ("article", "family", "control")
-VARIANTS = ("bad", "fixed", "control")
-MODES = ("forced", "natural")
 
 MANIFEST_COLUMNS = ("id", "group", "section", "variants", "title", "go_article", "go_signature", "traits")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import fnmatch
 from typing import List, Optional, Sequence
 
-from ..base import UsageError
-from .manifest import GROUPS, VARIANTS, Case
+from ..base import VARIANTS, UsageError
+from .manifest import GROUPS, Case
 
 
 def select_cases(cases: Sequence[Case], patterns: Sequence[str]) -> List[Case]:

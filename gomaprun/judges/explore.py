@@ -34,8 +34,8 @@ import json
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import DEFAULT_GENERATION, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
-from ..catalogue.command import EXPLORE, run_environment
+from ..base import DEFAULT_GENERATION, DEFAULT_RUNS, EXPLORE, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
+from ..catalogue.command import run_environment
 from ..catalogue.expect import Expectation, expect_path, load_expectation
 from . import Judge
 from .signature import REPORT_RE
@@ -179,7 +179,7 @@ class ExploreJudge(Judge):
     suite = "gomap-catalogue-explore"
     title = ""
     # Every unit is one exploration; its seeds are the explorer's own.
-    DEFAULT_RUNS = 1
+    DEFAULT_RUNS = DEFAULT_RUNS[EXPLORE]
 
     def __init__(self, bound: int = DEFAULT_BOUND):
         self.bound = bound

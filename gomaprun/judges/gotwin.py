@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..base import DEFAULT_RUNS, FORCED, NATURAL, MATCHED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
 from ..catalogue.command import run_environment
 from ..catalogue.expect import Expectation
 from .signature import REPORT_RE, SignatureJudge, clean_end, report_status, wrong_first_line
@@ -43,7 +43,7 @@ from .signature import REPORT_RE, SignatureJudge, clean_end, report_status, wron
 # A failed check of a Go test: `go test`'s line on stdout, and its exit status.
 GO_TEST_FAIL_PREFIX = "--- FAIL: "
 GO_TEST_FAIL_EXIT = 1
-GO_MODE = "natural"
+GO_MODE = NATURAL
 
 
 def _lines(text: str) -> List[str]:
@@ -93,7 +93,7 @@ class GoTwinJudge(SignatureJudge):
     program = "Go"
     note = ("each case's Go twin, natural mode only (Go has no forced mode), judged by the case's "
             "expected exit status and first line, and its go-contains lines")
-    DEFAULT_RUNS = {"natural": 200, "forced": 200}
+    DEFAULT_RUNS = {NATURAL: DEFAULT_RUNS[NATURAL], FORCED: DEFAULT_RUNS[NATURAL]}
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
         return [GO_MODE]

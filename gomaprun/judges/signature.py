@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import DEFAULT_GENERATION, MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..base import (BAD, DEFAULT_GENERATION, DEFAULT_RUNS, FORCED, MATCHED, NATURAL, NOT_REPRODUCED, TIMEOUT,
+                    UNSEEN_CORRUPTION, WRONG, clip, signal_name)
 from ..catalogue.expect import Expectation, expect_path, load_expectation
 from ..catalogue.command import run_environment
 from . import Judge
@@ -96,15 +97,15 @@ def classify(
             return wrong_status
         first = err_lines[0] if err_lines else ""
         accepted = [exp.first_line]
-        if mode == "natural":
+        if mode == NATURAL:
             accepted += exp.natural_also
         if first not in accepted:
             # A report of a structure broken by racing writers varies with
             # what broke; its content is not the case's signature, so only
             # `absent` applies to it.
-            if mode == "natural" and any(p.regex.fullmatch(first) for p in exp.natural_also_match):
+            if mode == NATURAL and any(p.regex.fullmatch(first) for p in exp.natural_also_match):
                 return MATCHED, ""
-            alternatives = len(accepted) - 1 + (len(exp.natural_also_match) if mode == "natural" else 0)
+            alternatives = len(accepted) - 1 + (len(exp.natural_also_match) if mode == NATURAL else 0)
             return wrong_first_line(first, exp, alternatives)
     else:
         unclean = clean_end(exp, status, bool(report), err_lines, stdout)
@@ -163,9 +164,8 @@ class SignatureJudge(Judge):
     """Runs judged by their expected files; the runner's default."""
 
     name = "signature"
-    # Runs per unit when --runs is not given. Natural runs reproduce only
-    # some of the time, so they get more tries.
-    DEFAULT_RUNS = {"forced": 100, "natural": 200}
+    # Runs per unit when --runs is not given (base.DEFAULT_RUNS).
+    DEFAULT_RUNS = {FORCED: DEFAULT_RUNS[FORCED], NATURAL: DEFAULT_RUNS[NATURAL]}
 
     def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION) -> Expectation:
         return load_expectation(expect_path(expected_dir, case.id, variant), generation)
@@ -177,19 +177,19 @@ class SignatureJudge(Judge):
         return classify(expect, mode, status, signum, stdout, stderr, timed_out)
 
     def policy(self, variant: str, mode: str, expect) -> str:
-        if variant != "bad":
+        if variant != BAD:
             return "every run clean"
-        if mode == "forced":
+        if mode == FORCED:
             return "every run matches"
         return "at least one match, no wrong signature or timeout"
 
     def breaks_policy(self, variant: str, mode: str, expect, outcome: str) -> bool:
-        if variant == "bad" and mode == "natural":
+        if variant == BAD and mode == NATURAL:
             return outcome in (WRONG, TIMEOUT)
         return outcome != MATCHED
 
     def needs_a_match(self, variant: str, mode: str, expect) -> bool:
-        return variant == "bad" and mode == "natural"
+        return variant == BAD and mode == NATURAL
 
     def replay_assignments(self, environ: Mapping[str, str]) -> Dict[str, str]:
         return {"GOMAP_TIMELINE": "1"}

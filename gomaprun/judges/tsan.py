@@ -39,7 +39,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import DEFAULT_GENERATION, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, signal_name
+from ..base import (BAD, DEFAULT_GENERATION, DEFAULT_RUNS, MATCHED, NATURAL, NOT_REPRODUCED, TIMEOUT, WRONG,
+                    signal_name)
 from ..build import TSAN
 from ..catalogue.command import run_environment
 from ..catalogue.expect import expect_path, load_expectation
@@ -63,7 +64,7 @@ from . import Judge
 TSAN_OPTIONS = ("halt_on_error=0 exitcode=66 report_signal_unsafe=0 history_size=4 io_sync=0 "
                 "second_deadlock_stack=1 atexit_sleep_ms=100")
 TSAN_EXIT = 66
-DEFAULT_TSAN_RUNS = 100
+DEFAULT_TSAN_RUNS = DEFAULT_RUNS["tsan"]
 
 
 TRIGGER = "trigger"
@@ -211,7 +212,7 @@ def expectation_kind(case, variant: str, bad_first_line: Optional[str] = None) -
     """
     if case.unchecked_race:
         return LEN
-    if variant == "bad":
+    if variant == BAD:
         if bad_first_line and bad_first_line.startswith("panic:"):
             return NIL_PANIC
         return TRIGGER
@@ -333,13 +334,13 @@ class TsanJudge(Judge):
 
     def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION) -> TsanExpectation:
         bad_first = None
-        if variant == "bad":
-            bad_first = load_expectation(expect_path(expected_dir, case.id, "bad"), generation).first_line
+        if variant == BAD:
+            bad_first = load_expectation(expect_path(expected_dir, case.id, BAD), generation).first_line
         kind = expectation_kind(case, variant, bad_first)
         return TsanExpectation(kind, bad_first if kind == NIL_PANIC else None)
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
-        return ["natural"] if expect.kind in (TRIGGER, LEN) else list(modes)
+        return [NATURAL] if expect.kind in (TRIGGER, LEN) else list(modes)
 
     def default_runs(self, mode: str) -> int:
         return DEFAULT_TSAN_RUNS

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
+from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, MATCHED, NATURAL, NOT_RUN, OUTCOMES, OUTCOME_LABELS, SKIPPED
 from ..runloop.pairs import side_signature
 from .junit import _xml_text
 
@@ -125,7 +125,7 @@ def json_pairs(master: int, runs: int, go_version: str, pairs: Sequence, passed:
                skipped: int, interrupted: bool) -> dict:
     """The --json report of --against-go: both sides' counts per case and variant."""
     return {
-        "seed": master, "runs": runs, "go_version": go_version, "mode": "natural", "interrupted": interrupted,
+        "seed": master, "runs": runs, "go_version": go_version, "mode": NATURAL, "interrupted": interrupted,
         "pairs": [{"case": p.case.id, "group": p.case.group, "variant": p.variant, "generation": p.c.generation,
                    "verdict": p.verdict(),
                    "reason": p.reason() or None, "agree": p.agree(), "c": _side(p.c), "go": _side(p.go),

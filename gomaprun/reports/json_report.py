@@ -18,7 +18,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
-from ..base import DEFAULT_GENERATION, GENERATIONS, OUTCOME_LABELS, OUTCOMES, UsageError, signal_name
+from ..base import DEFAULT_GENERATION, GENERATIONS, OUTCOMES, OUTCOME_LABELS, UsageError, signal_name
 
 
 @dataclass
@@ -142,7 +142,8 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
             })
         entry = {
             "case": u.case.id, "group": u.case.group, "variant": u.variant, "mode": u.mode,
-            "generation": u.generation, "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs, "completed": u.done,
+            "generation": u.generation, "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs,
+            "completed": u.done,
         }
         entry.update({OUTCOME_LABELS[o][2]: u.counts[o] for o in OUTCOMES})
         entry.update({

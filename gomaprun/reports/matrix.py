@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..base import BAD, DEFAULT_RUNS
 from ..judges.tsan import builtin_fired, expectation_kind, tsan_fired
 
-DEFAULT_MATRIX_RUNS = 200
+DEFAULT_MATRIX_RUNS = DEFAULT_RUNS["matrix"]
 
 
 @dataclass
@@ -47,7 +48,7 @@ class MatrixRow:
 def matrix_cases(cases: Sequence) -> List:
     """The cases the matrix covers: every case with a bad variant, and the
     races the detector cannot see (the unchecked-race trait: the len control)."""
-    return [c for c in cases if "bad" in c.variants or c.unchecked_race]
+    return [c for c in cases if BAD in c.variants or c.unchecked_race]
 
 
 def _percent(fired: int, runs: int) -> str:

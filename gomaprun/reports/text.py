@@ -5,7 +5,8 @@ from __future__ import annotations
 import statistics
 from typing import List, Optional, Sequence, Tuple
 
-from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED, display_path, plural, signal_name
+from ..base import (DEFAULT_GENERATION, FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED,
+                    display_path, plural, signal_name)
 from .explore import explore_line, explore_table, is_explore
 from .timeline import format_terminal_timeline
 
@@ -132,7 +133,8 @@ def write_failures(units: Sequence, out) -> None:
             out.write(f"  run {r.index}: {r.outcome}: {r.reason}\n    replay: {u.replay_text(r.seed)}\n")
         if u.failing_total > len(u.failing):
             more = u.failing_total - len(u.failing)
-            out.write(f"  ... and {more} more failing {'run' if more == 1 else 'runs'} (-v shows them all; --json has every run "
+            out.write(f"  ... and {more} more failing {'run' if more == 1 else 'runs'} "
+                      f"(-v shows them all; --json has every run "
                       f"with its replay command, --keep their stderr)\n")
 
 
@@ -159,7 +161,8 @@ def write_closing(units: Sequence, wall: float, interrupted: Optional[int], fail
         out.write(f"\n{plural(total_done, 'run')} in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
     unfinished = sum(1 for u in units if u.verdict() in (INCOMPLETE, NOT_RUN))
     if interrupted is not None:
-        out.write(f"interrupted by {signal_name(interrupted)}: {unfinished} of {plural(len(units), 'unit')} not finished\n")
+        out.write(f"interrupted by {signal_name(interrupted)}: "
+                  f"{unfinished} of {plural(len(units), 'unit')} not finished\n")
     elif failfast_hit and unfinished:
         out.write(f"stopped by --failfast: {unfinished} of {plural(len(units), 'unit')} not finished\n")
     for u in units:

@@ -39,7 +39,8 @@ class Progress:
         explored = getattr(unit, "explored", None)
         if explored is not None:
             line = (f"[{self.units_done:>{len(str(self.total_units))}}/{self.total_units}] {unit.name}: "
-                    f"{plural(explored['schedules'], 'schedule')}{'' if explored['exhausted'] else ' (not exhausted)'}, "
+                    f"{plural(explored['schedules'], 'schedule')}"
+                    f"{'' if explored['exhausted'] else ' (not exhausted)'}, "
                     f"{explored['reported']} reported, {plural(explored['blind_spots'], 'blind spot')}, "
                     f"{explored['other']} other, {explored.get('elapsed_s', 0):.1f}s: {verdict}")
         else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS, SKIPPED
+from ..base import BAD, DEFAULT_GENERATION, FAIL, FORCED, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS, SKIPPED
 from ..catalogue.command import case_argv, case_binary, command_text
 from ..catalogue.manifest import Case
 from ..judges import Judge
@@ -107,7 +107,7 @@ class Unit:
 
     @property
     def is_trigger(self) -> bool:
-        return self.variant == "bad"
+        return self.variant == BAD
 
     @property
     def policy(self) -> str:
@@ -213,7 +213,7 @@ def generation_probe(units: Sequence[Unit]) -> List[str]:
     (a race-free variant when there is one, forced), to ask it its map
     generation (build.check_generation adds --banner)."""
     unit = next((u for u in units if not u.is_trigger), units[0])
-    return case_argv(unit.binary, unit.variant, "forced", 1)
+    return case_argv(unit.binary, unit.variant, FORCED, 1)
 
 
 def shard_units(units: Sequence[Unit], shard: Optional[Tuple[int, int]]) -> List[Unit]:
