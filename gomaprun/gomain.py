@@ -32,13 +32,12 @@ from .judges.gotwin import GO_MODE, GO_TWIN
 from .judges.signature import SIGNATURE
 from .reports import against_go as against_report
 from .reports import html as html_report
-from .reports.json_report import json_report
-from .reports.junit import junit_report
-from .reports.text import closing_line, counts, format_table, plan_line, write_closing, write_failures, \
-    write_verbose
+from .reports.json_report import RunFacts
+from .reports.run_report import write_reports
+from .reports.text import closing_line, plan_line, write_verbose
 from .runloop.loop import LoopOptions, run_units
 from .runloop.pairs import make_pairs, pair_counts
-from .runloop.units import Unit, generation_probe, make_units
+from .runloop.units import Unit, generation_probe, make_units, shard_units
 
 
 def go_build_dir(args, root: Path, tc: Toolchain) -> Path:
@@ -109,17 +108,22 @@ def _open(args):
     return files
 
 
+def go_report_fields(go_versions: Dict[str, str]) -> Dict[str, object]:
+    """The JSON report's top-level fields that name the Go of each generation."""
+    return {"go_version": ", ".join(go_versions.values()), "go_versions": dict(go_versions)}
+
+
 def do_go(args, root: Path, cases, expected_dir: Path) -> int:
-    """--go: the Go twins alone, with the usual policies and reports."""
+    """--go: the Go twins alone, with the usual policies and reports (and
+    shard reports that --merge reads like the C cases')."""
     out, err = sys.stdout, sys.stderr
     selected = select_cases(cases, args.cases)
     files = _open(args)
     units, builds = _go_units(args, root, selected, expected_dir, args.runs)
     if not units:
         raise UsageError("nothing to run: the selected cases have no such variant")
-    if args.shard:
-        i, n = args.shard
-        units = [u for k, u in enumerate(units) if k % n == i - 1]
+    selected_units = len(units)
+    units = shard_units(units, args.shard)
     master = args.seed if args.seed is not None else secrets.randbits(32)
     out.write(f"{toolchains_text(builds)}: "
               + plan_line(GO_TWIN, [u for u in units if u.skipped is None], [GO_MODE],
@@ -129,30 +133,16 @@ def do_go(args, root: Path, cases, expected_dir: Path) -> int:
     opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
                        keep=args.keep)
     result = run_units(units, master, opts, err)
-    shown = [u for u in units if u.done or u.skipped is not None]
     if args.verbose:
-        write_verbose(shown, out)
-    write_failures(shown, out)
-    out.write("\n" + format_table(shown) + "\n")
-    write_closing(units, result.wall, result.interrupted, result.failfast_hit, out)
-    out.flush()
-    passed, failed = counts(units)
-    if files["json"] is not None:
-        with files["json"]:
-            report = json_report(master, units, passed, failed, result.interrupted is not None, GO_TWIN)
-            report["go_version"] = ", ".join(b.toolchain.version for b in builds)
-            report["go_versions"] = {b.toolchain.map_generation: b.toolchain.version for b in builds}
-            files["json"].write(json.dumps(report, indent=1).encode() + b"\n")
-    if files["junit"] is not None:
-        with files["junit"]:
-            files["junit"].write(junit_report(master, units, GO_TWIN.suite))
-    if files["html"] is not None:
-        with files["html"]:
-            meta = {"judged by": f"Go twins ({toolchains_text(builds)})",
-                    "map generation": "+".join(args.generations), "seed": master,
-                    "runs per unit": args.runs or "default", "wall": f"{result.wall:.1f}s", "finished": now_utc()}
-            files["html"].write(html_report.render_units(units, root, expected_dir, meta).encode("utf-8"))
-    return exit_status(result.interrupted, failed)
+        write_verbose([u for u in units if u.done], out)
+    go_versions = {b.toolchain.map_generation: b.toolchain.version for b in builds}
+    facts = RunFacts(judge=GO_TWIN.name, cases=list(args.cases), variants=parse_variants(args.variant),
+                     modes=[GO_MODE], runs=args.runs, timeout=args.timeout, shard=args.shard,
+                     selected_units=selected_units, wall=result.wall, interrupted_by=result.interrupted,
+                     failfast_stopped=result.failfast_hit, generations=list(args.generations),
+                     go_versions=go_versions)
+    return write_reports(units, master, GO_TWIN, facts, root, expected_dir,
+                         (files["json"], files["junit"], files["html"]), out, go_report_fields(go_versions))
 
 
 def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:

@@ -39,13 +39,17 @@ from .catalogue.select import parse_variants, select_cases
 from .judges import Judge
 
 from .judges.explore import DEFAULT_BOUND, ExploreJudge
+from .gobuild import go_dir_name
+from .gomain import go_report_fields
+from .judges.gotwin import GO_TWIN
 from .judges.signature import SIGNATURE
 from .judges.tsan import THREAD, TSAN_OPTIONS
 from .reports import html as html_report
 from .reports import matrix as matrix_report
 from .reports import merge
 from .reports.explain import explain
-from .reports.json_report import RunFacts, json_report
+from .reports.json_report import RunFacts
+from .reports.run_report import write_reports
 from .reports.junit import junit_report
 from .reports.text import (counts, format_table, plan_line, write_closing, write_failures, write_list,
                            write_verbose)
@@ -54,7 +58,7 @@ from .runloop.loop import LoopOptions, capture_one, run_units
 from .runloop.units import Unit, generation_probe, make_units, shard_units
 
 # The judges a report can name (its `run` field), for --merge.
-JUDGES = {j.name: j for j in (SIGNATURE, THREAD)}
+JUDGES = {j.name: j for j in (SIGNATURE, THREAD, GO_TWIN)}
 
 # --explain's run: never longer than this, whatever --timeout says.
 EXPLAIN_TIMEOUT_CAP = 30.0
@@ -211,41 +215,6 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
 
 
-def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path, expected_dir: Path,
-                  files, out) -> int:
-    """The end of a run of the catalogue, or of a merge of its shards: the
-    failures, the table and the closing lines on `out`, then the --json,
-    --junit and --html files; the exit status."""
-    json_file, junit_file, html_file = files
-    shown = [u for u in units if u.done]
-    write_failures(shown, out)
-    out.write("\n" + format_table(shown) + "\n")
-    write_closing(units, facts.wall, facts.interrupted_by, facts.failfast_stopped, out)
-    out.flush()
-    passed, failed = counts(units)
-    interrupted = facts.interrupted_by
-
-    if json_file is not None:
-        with json_file:
-            report = json_report(master, units, passed, failed, interrupted is not None, judge, facts)
-            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
-    if junit_file is not None:
-        with junit_file:
-            junit_file.write(junit_report(master, units, judge.suite))
-    if html_file is not None:
-        with html_file:
-            meta = {"judged by": judge.title} if judge.title else {}
-            if judge.bound is not None:
-                meta["preemption bound"] = judge.bound
-            meta.update({"map generation": "+".join(facts.generations),
-                         "seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
-                         "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
-            if interrupted is not None:
-                meta["interrupted by"] = signal_name(interrupted)
-            html_file.write(html_report.render_units(units, root, expected_dir, meta).encode("utf-8"))
-    return exit_status(interrupted, failed)
-
-
 # --------------------------------------------------------------------------
 # --merge
 # --------------------------------------------------------------------------
@@ -264,9 +233,17 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     variants = parse_variants(facts.variants)
     units = []
     for generation in facts.generations:
+        if judge is GO_TWIN:
+            # The twins' directory is named for the Go that built them (cases/go.md).
+            version = (facts.go_versions or {}).get(generation)
+            if version is None:
+                raise UsageError(f"{reports[0].name}: a report of the Go twins that names no Go for the "
+                                 f"{generation} map (go_versions)")
+            build_dir = ((args.build_dir or root / DEFAULT.build_dir) / go_dir_name(version)).absolute()
+        else:
+            build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
         units += make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
-                            build_dir_of(args.build_dir, root, preset_for(judge.preset, generation)), judge,
-                            generation)
+                            build_dir, judge, generation)
     if len(units) != facts.selected_units:
         raise UsageError(f"the shards' run selected {plural(facts.selected_units, 'unit')}, "
                          f"this tree selects {len(units)} "
@@ -275,7 +252,8 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
     out = sys.stdout
     out.write(merge.merge_line(judge, reports, units, facts, master))
-    return write_reports(units, master, judge, facts, root, expected_dir, files, out)
+    extra = go_report_fields(facts.go_versions) if facts.go_versions else None
+    return write_reports(units, master, judge, facts, root, expected_dir, files, out, extra)
 
 
 # --------------------------------------------------------------------------

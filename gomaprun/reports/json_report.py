@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import statistics
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..base import DEFAULT_GENERATION, GENERATIONS, OUTCOMES, OUTCOME_LABELS, UsageError, signal_name
 
@@ -39,6 +39,8 @@ class RunFacts:
     bound: Optional[int] = None  # --mode explore's preemption bound
     # The core's map generations the run covered (--generation).
     generations: List[str] = field(default_factory=lambda: [DEFAULT_GENERATION])
+    # --go: the Go version that built each generation's twins.
+    go_versions: Optional[Dict[str, str]] = None
 
     def to_json(self) -> dict:
         return {"judge": self.judge, "cases": list(self.cases), "variants": self.variants, "modes": list(self.modes),
@@ -47,7 +49,7 @@ class RunFacts:
                 "selected_units": self.selected_units, "wall_s": round(self.wall, 3),
                 "interrupted_by": signal_name(self.interrupted_by) if self.interrupted_by is not None else None,
                 "stopped_by_failfast": self.failfast_stopped, "bound": self.bound,
-                "generations": list(self.generations)}
+                "generations": list(self.generations), "go_versions": self.go_versions}
 
     @classmethod
     def from_json(cls, d: object, where: str) -> "RunFacts":
@@ -74,7 +76,8 @@ class RunFacts:
                         failfast_stopped=bool(d["stopped_by_failfast"]),
                         bound=None if d.get("bound") is None else whole(d["bound"], "bound"),
                         # A report from before map generations had names ran the default one.
-                        generations=_generations(d.get("generations")))
+                        generations=_generations(d.get("generations")),
+                        go_versions=_go_versions(d.get("go_versions")))
         except KeyError as e:
             raise bad(f"has no {e.args[0]!r}") from None
         except (TypeError, ValueError, AttributeError) as e:
@@ -90,6 +93,14 @@ def _generations(value: object) -> List[str]:
     if not isinstance(value, list) or not value or any(g not in GENERATIONS for g in value):
         raise ValueError(f"generations {value!r} is not a list of map generations ({', '.join(GENERATIONS)})")
     return [str(g) for g in value]
+
+
+def _go_versions(value: object) -> Optional[Dict[str, str]]:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or any(g not in GENERATIONS or not isinstance(v, str) for g, v in value.items()):
+        raise ValueError(f"go_versions {value!r} is not a Go version per map generation")
+    return dict(value)
 
 
 def whole(value: object, what: str) -> int:

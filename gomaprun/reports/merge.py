@@ -100,6 +100,7 @@ _SAME = (("master seed", lambda r: r.seed),
          ("--timeout", lambda r: r.facts.timeout),
          ("--bound", lambda r: r.facts.bound if r.facts.bound is not None else "none"),
          ("map generations", lambda r: "+".join(r.facts.generations)),
+         ("Go versions", lambda r: ", ".join(f"{g} {v}" for g, v in (r.facts.go_versions or {}).items()) or "none"),
          ("number of selected units", lambda r: r.facts.selected_units))
 
 
@@ -212,6 +213,10 @@ def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) ->
         if entry.get(field) != mine:
             raise UsageError(f"{where}: {name}: {field} {entry.get(field)!r} in the report, {mine!r} in this "
                              "tree (merge in the source tree the shards ran from)")
+    # A unit that could not run where its shard ran (a Go twin that needs a
+    # newer Go) says why; it has no runs.
+    if entry.get("skipped") is not None:
+        unit.skipped = str(entry["skipped"])
     # In the order of their indexes: the failing runs kept with their replay
     # commands are then the first ones by index.
     for index in sorted(records):

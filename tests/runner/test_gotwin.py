@@ -287,6 +287,37 @@ class GoModeTests(GoTreeTestCase):
             self.assertEqual(self.go_log(), "", "refused while parsing, before the toolchain is asked")
 
 
+class GoShardTests(GoTreeTestCase):
+    def test_go_shard_reports_merge_like_the_c_cases(self):
+        whole = self.tree.tmp / "whole.json"
+        proc = self.run_go("--go", "--runs", "2", "--seed", "4", "--json", str(whole), build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        shards = []
+        for i in (1, 2):
+            shards.append(self.tree.tmp / f"go{i}.json")
+            proc = self.run_go("--go", "--runs", "2", "--seed", "4", "--shard", f"{i}/2", "--json", str(shards[-1]))
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        merged = self.tree.tmp / "merged.json"
+        proc = self.tree.run("--merge", *map(str, shards), "--json", str(merged))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("Go twins: 2 shard reports merged", proc.stdout)
+        self.assertIn("skipped: clone-while-writing bad natural (Go): needs Go 1.21", proc.stdout)
+        self.assertClosingLine(proc, 3, 0, 2)
+        w, m = json.loads(whole.read_text()), json.loads(merged.read_text())
+        key = lambda e: (e["case"], e["variant"])  # noqa: E731
+        strip = lambda e: {k: v for k, v in e.items() if k not in ("median_ms",)}  # noqa: E731
+        self.assertEqual(sorted(map(strip, m["summary"]), key=key), sorted(map(strip, w["summary"]), key=key))
+        self.assertEqual((m["go_versions"], m["run"]["judge"]), ({"bucket": "go1.19.8"}, "go-twin"))
+        # Shards whose twins another Go built are not one run.
+        other = self.tree.tmp / "other.json"
+        data = json.loads(shards[1].read_text())
+        data["run"]["go_versions"] = {"bucket": "go1.19.13"}
+        other.write_text(json.dumps(data))
+        proc = self.tree.run("--merge", str(shards[0]), str(other))
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("Go versions bucket go1.19.8 in one, bucket go1.19.13 in the other", proc.stderr)
+
+
 class GenerationTests(GoTreeTestCase):
     """Each map generation's twins built by its own Go, beside its own C build."""
 
