@@ -33,12 +33,12 @@ from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_US
                    PROG, UsageError, display_path, exit_status, make_keep_dir, now_utc, open_output, plural,
                    signal_name)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
-from .catalogue.command import case_argv, case_binary
+from .catalogue.command import case_binary
 from .catalogue.manifest import load_manifest
 from .catalogue.select import parse_variants, select_cases
-from .judges import Judge
+from .judges import Judge, make_judge
 
-from .judges.explore import DEFAULT_BOUND, ExploreJudge
+from .judges.explore import ExploreJudge
 from .gobuild import go_dir_name
 from .gomain import go_report_fields
 from .judges.gotwin import GO_TWIN
@@ -58,7 +58,6 @@ from .runloop.loop import LoopOptions, capture_one, run_units
 from .runloop.units import Unit, generation_probe, make_units, shard_units
 
 # The judges a report can name (its `run` field), for --merge.
-JUDGES = {j.name: j for j in (SIGNATURE, THREAD, GO_TWIN)}
 
 # --explain's run: never longer than this, whatever --timeout says.
 EXPLAIN_TIMEOUT_CAP = 30.0
@@ -107,10 +106,9 @@ def dispatch(args) -> int:
     if args.go or args.against_go:
         do = gomain.do_against_go if args.against_go else gomain.do_go
         return do(args, root, cases, expected_dir)
-    if args.mode == EXPLORE:
-        judge: Judge = ExploreJudge(DEFAULT_BOUND if args.bound is None else args.bound)
-    else:
-        judge = THREAD if args.sanitizer else SIGNATURE
+    # The judge by name (judges/__init__.py), made with the facts it needs.
+    name = ExploreJudge.name if args.mode == EXPLORE else THREAD.name if args.sanitizer else SIGNATURE.name
+    judge: Judge = make_judge(name, bound=args.bound)
     return do_catalogue(args, root, cases, expected_dir, judge)
 
 
@@ -208,7 +206,8 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
 
     facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
                      timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
-                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit, bound=judge.bound,
+                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit,
+                     bound=judge.facts().get("bound"),
                      generations=list(args.generations))
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
@@ -224,9 +223,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     """Shard reports of one run as that run's reports; runs and builds nothing."""
     reports = merge.read_reports(args.merge)
     facts = merge.common_facts(reports)
-    judge = JUDGES.get(facts.judge)
-    if facts.judge == ExploreJudge.name:
-        judge = ExploreJudge(DEFAULT_BOUND if facts.bound is None else facts.bound)
+    judge = make_judge(facts.judge, bound=facts.bound)
     if judge is None:
         raise UsageError(f"{reports[0].name}: judged by {facts.judge!r}, which this runner does not know")
     master = reports[0].seed

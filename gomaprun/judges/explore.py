@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..base import DEFAULT_GENERATION, DEFAULT_RUNS, EXPLORE, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
-from ..catalogue.command import run_environment
+from ..catalogue.command import explore_argv, run_environment
 from ..catalogue.expect import Expectation, expect_path, load_expectation
-from . import Judge
+from . import Judge, register
 from .signature import REPORT_RE
 
 DEFAULT_BOUND = 2
@@ -195,6 +195,15 @@ class ExploreJudge(Judge):
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
         return [EXPLORE]
 
+    def argv(self, binary, variant: str, mode: str, seed: int, schedule: Optional[str] = None) -> List[str]:
+        # No seed: an exploration's own fixed seed keeps its counts reproducible.
+        if schedule is not None:
+            return explore_argv(binary, variant, schedule=schedule)
+        return explore_argv(binary, variant, bound=self.bound)
+
+    def facts(self) -> Dict[str, object]:
+        return {"bound": self.bound}
+
     def default_runs(self, mode: str) -> int:
         return self.DEFAULT_RUNS
 
@@ -235,3 +244,6 @@ class ExploreJudge(Judge):
 
     def unit_fields(self, expect) -> Dict[str, object]:
         return {}
+
+
+register(ExploreJudge.name, lambda bound=None, **_: ExploreJudge(DEFAULT_BOUND if bound is None else bound))

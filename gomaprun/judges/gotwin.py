@@ -38,6 +38,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from ..base import DEFAULT_RUNS, FORCED, NATURAL, MATCHED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
 from ..catalogue.command import run_environment
 from ..catalogue.expect import Expectation
+from . import register
 from .signature import REPORT_RE, SignatureJudge, clean_end, report_status, wrong_first_line
 
 # A failed check of a Go test: `go test`'s line on stdout, and its exit status.
@@ -122,3 +123,5 @@ class GoTwinJudge(SignatureJudge):
 
 
 GO_TWIN = GoTwinJudge()
+
+register(GO_TWIN.name, lambda **_: GO_TWIN)

@@ -22,7 +22,7 @@ from ..base import (BAD, DEFAULT_GENERATION, DEFAULT_RUNS, FORCED, MATCHED, NATU
                     UNSEEN_CORRUPTION, WRONG, clip, signal_name)
 from ..catalogue.expect import Expectation, expect_path, load_expectation
 from ..catalogue.command import run_environment
-from . import Judge
+from . import Judge, register
 
 # Any trace of the detector or of a nil-map panic in a run's stderr.
 REPORT_RE = re.compile(r"fatal error|panic:")
@@ -199,3 +199,5 @@ class SignatureJudge(Judge):
 
 
 SIGNATURE = SignatureJudge()
+
+register(SIGNATURE.name, lambda **_: SIGNATURE)

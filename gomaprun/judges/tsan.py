@@ -44,7 +44,7 @@ from ..base import (BAD, DEFAULT_GENERATION, DEFAULT_RUNS, MATCHED, NATURAL, NOT
 from ..build import TSAN
 from ..catalogue.command import run_environment
 from ..catalogue.expect import expect_path, load_expectation
-from . import Judge
+from . import Judge, register
 
 # halt_on_error=0: the run goes on after a report, so the built-in detector's
 #   verdict is seen as well.
@@ -384,3 +384,5 @@ def builtin_fired(kind: str, outcome: str, stderr: str) -> bool:
 def tsan_fired(stderr: str) -> bool:
     """Whether ThreadSanitizer reported a data race naming both accesses."""
     return parse_tsan(stderr).race_both
+
+register(THREAD.name, lambda **_: THREAD)

@@ -177,9 +177,7 @@ class Unit:
 
     def argv(self, seed: int, schedule: Optional[str] = None) -> List[str]:
         """A run's argument vector; with `schedule`, the replay of that ordering."""
-        if schedule is not None:
-            return case_argv(self.binary, self.variant, self.mode, seed, schedule=schedule)
-        return case_argv(self.binary, self.variant, self.mode, seed, bound=self.judge.bound)
+        return self.judge.argv(self.binary, self.variant, self.mode, seed, schedule)
 
     def example_text(self, schedule: str) -> str:
         """The command that replays one ordering of an exploration with its timeline."""
