@@ -10,8 +10,9 @@ date. Build output is shown only when a step fails.
 `cmake --build` on a build with nothing to do still costs seconds (make
 walks every target), so a successful build leaves a stamp in the build
 directory: when no file of the source tree (build directories, hidden
-directories and __pycache__ aside) nor the build's CMakeCache.txt is newer
-than the stamp, and the executables the run needs exist, the build is
+directories and __pycache__ aside, and the Python and Markdown files, which
+no build step compiles) nor the build's CMakeCache.txt is newer than the
+stamp, and the executables the run needs exist, the build is
 up to date and cmake is not called at all.
 
 Each map generation (base.GENERATIONS) has builds of its own: the bucket
@@ -164,6 +165,10 @@ def build_dir_of(given: Optional[Path], root: Path, preset: Preset) -> Path:
 STAMP = ".runner-built"
 # Directories of the source tree whose files are never a build's input.
 _NOT_SOURCES = ("__pycache__", "node_modules")
+# Files no build step compiles: the runner itself, its tests, the documents.
+# (A new tests/runner/test_*.py is registered with ctest by the next
+# cmake --build, which ctest's own workflow runs.)
+_NOT_BUILT = (".py", ".pyc", ".md")
 
 
 def newest_source_ns(root: Path, skip: Iterable[Path] = ()) -> int:
@@ -189,7 +194,7 @@ def newest_source_ns(root: Path, skip: Iterable[Path] = ()) -> int:
                             or (d == top and e.name.startswith("build")):
                         continue
                     stack.append(e.path)
-                else:
+                elif not e.name.endswith(_NOT_BUILT):
                     newest = max(newest, e.stat().st_mtime_ns)
             except OSError:
                 continue

@@ -88,6 +88,12 @@ class BuildTests(fakes.TreeTestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertLess(time.monotonic() - t0, 1.0)
         self.assertNotIn("brought up to date", proc.stderr)
+        # A Python or Markdown file no build step reads changes nothing.
+        time.sleep(0.01)
+        (self.tree.root / "notes.md").write_text("x\n")
+        (self.tree.root / "tool.py").write_text("x = 1\n")
+        proc = self.tree.run("--runs", "1", build=True, env=no_cmake)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         # A source saved since the last build: cmake is called (and here fails).
         time.sleep(0.01)
         self.write_source("DONE")
