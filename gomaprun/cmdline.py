@@ -12,13 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
 from .base import EXPLORE, FORCED, MODES, NATURAL, DEFAULT_GENERATION, DEFAULT_RUNS, GENERATIONS, PROG
 from .judges.tsan import DEFAULT_TSAN_RUNS
 from .reports.matrix import DEFAULT_MATRIX_RUNS
-from .runloop.loop import SHOWN_FAILURES
+from .catalogue.select import parse_variants
+from .runloop.loop import SHOWN_FAILURES, LoopOptions
 
 DEFAULT_TIMEOUT = 10.0
 BOTH_GENERATIONS = "both"
@@ -362,6 +365,32 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             return (f"{go_flag} cannot be combined with --mode {args.mode} (Go has no forced mode: "
                     "twins run natural only)")
     return None
+
+
+@dataclass(frozen=True)
+class Session:
+    """What every command that runs something decides the same way, once,
+    from the parsed command line: the master seed (given, or drawn here and
+    printed by the plan line), the modes and variants, the map generations,
+    and the run loop's options."""
+
+    master: int
+    modes: Tuple[str, ...]
+    variants: Optional[Tuple[str, ...]]  # None: every variant
+    generations: Tuple[str, ...]
+    loop: LoopOptions
+
+
+def session_of(args: argparse.Namespace) -> Session:
+    """The session of a parsed command line; UsageError for an unknown variant."""
+    variants = parse_variants(args.variant)
+    return Session(
+        master=args.seed if args.seed is not None else secrets.randbits(32),
+        modes=MODES if args.mode == BOTH_MODES else (args.mode,),
+        variants=None if variants is None else tuple(variants),
+        generations=tuple(args.generations),
+        loop=LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
+                         keep=args.keep))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

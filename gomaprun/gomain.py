@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 from .base import UsageError, exit_status, make_keep_dir, now_utc, open_output, display_path, plural, signal_name
 from .build import DEFAULT, build_dir_of, check_executables, check_generation, ensure_built, preset_for
-from .cmdline import DEFAULT_AGAINST_GO_RUNS
+from .cmdline import DEFAULT_AGAINST_GO_RUNS, session_of
 from .catalogue.command import case_binary
 from .catalogue.select import parse_variants, select_cases
 from .gobuild import GoBuild, Toolchain, build_twins, find_go, go_dir_name, toolchain
@@ -35,7 +34,7 @@ from .reports import html as html_report
 from .reports.json_report import RunFacts
 from .reports.run_report import write_reports
 from .reports.text import closing_line, plan_line, write_verbose
-from .runloop.loop import LoopOptions, run_units
+from .runloop.loop import run_units
 from .runloop.pairs import make_pairs, pair_counts
 from .runloop.units import Unit, generation_probe, make_units, shard_units
 
@@ -124,22 +123,22 @@ def do_go(args, root: Path, cases, expected_dir: Path) -> int:
         raise UsageError("nothing to run: the selected cases have no such variant")
     selected_units = len(units)
     units = shard_units(units, args.shard)
-    master = args.seed if args.seed is not None else secrets.randbits(32)
+    session = session_of(args)
+    master = session.master
     out.write(f"{toolchains_text(builds)}: "
               + plan_line(GO_TWIN, [u for u in units if u.skipped is None], [GO_MODE],
                           [(b.toolchain.map_generation, b.out_dir.parent) for b in builds],
                           args.jobs, args.timeout, args.shard, master))
     out.flush()
-    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
-                       keep=args.keep)
-    result = run_units(units, master, opts, err)
+    result = run_units(units, master, session.loop, err)
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
     go_versions = {b.toolchain.map_generation: b.toolchain.version for b in builds}
-    facts = RunFacts(judge=GO_TWIN.name, cases=list(args.cases), variants=parse_variants(args.variant),
+    facts = RunFacts(judge=GO_TWIN.name, cases=list(args.cases),
+                     variants=None if session.variants is None else list(session.variants),
                      modes=[GO_MODE], runs=args.runs, timeout=args.timeout, shard=args.shard,
                      selected_units=selected_units, wall=result.wall, interrupted_by=result.interrupted,
-                     failfast_stopped=result.failfast_hit, generations=list(args.generations),
+                     failfast_stopped=result.failfast_hit, generations=list(session.generations),
                      go_versions=go_versions)
     return write_reports(units, master, GO_TWIN, facts, root, expected_dir,
                          (files["json"], files["junit"], files["html"]), out, go_report_fields(go_versions))
@@ -174,7 +173,8 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
     builds += [b for _, b in extra_units.values()]
     units = [u for p in pairs for u in (p.c, p.go, *(e for _, e in p.extra))]  # each C unit, then its twins
 
-    master = args.seed if args.seed is not None else secrets.randbits(32)
+    session = session_of(args)
+    master = session.master
     live = [u for u in units if u.skipped is None]
     out.write(f"C cases against their Go twins ({toolchains_text(builds)}): "
               f"{plural(len(pairs), 'case and variant', 'cases and variants')}, "
@@ -184,9 +184,7 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
               f"Go: {', '.join(display_path(b.out_dir.parent) for b in builds)}; a disagreement in "
               "first line or exit status fails, a rate difference does not\n")
     out.flush()
-    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
-                       keep=args.keep)
-    result = run_units(units, master, opts, err)
+    result = run_units(units, master, session.loop, err)
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
     against_report.write_pair_failures(pairs, out)

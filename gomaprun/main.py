@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 from . import cmdline, gomain
-from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, MODES, NATURAL,
+from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, NATURAL,
                    PROG, UsageError, display_path, exit_status, make_keep_dir, now_utc, open_output, plural,
                    signal_name)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
@@ -54,7 +53,7 @@ from .reports.junit import junit_report
 from .reports.text import (counts, format_table, plan_line, write_closing, write_failures, write_list,
                            write_verbose)
 from .reports.timeline import format_captured_run, format_not_built
-from .runloop.loop import LoopOptions, capture_one, run_units
+from .runloop.loop import capture_one, run_units
 from .runloop.units import Unit, generation_probe, make_units, shard_units
 
 # The judges a report can name (its `run` field), for --merge.
@@ -180,8 +179,9 @@ def bring_up(args, root: Path, judge: Judge, builds, err) -> None:
 def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> int:
     out, err = sys.stdout, sys.stderr
     selected = select_cases(cases, args.cases)
-    variants = parse_variants(args.variant)
-    modes = list(MODES) if args.mode == cmdline.BOTH_MODES else [args.mode]
+    session = cmdline.session_of(args)
+    variants = list(session.variants) if session.variants is not None else None
+    modes = list(session.modes)
     # --mode explore: the judge explores; its units say so in their mode.
     builds, units = generation_units(args, root, selected, expected_dir, judge, variants, modes)
     if not units:
@@ -196,19 +196,17 @@ def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> i
     make_keep_dir(args.keep)
     bring_up(args, root, judge, builds, err)
 
-    master = args.seed if args.seed is not None else secrets.randbits(32)
+    master = session.master
     out.write(plan_line(judge, units, modes, [(g, d) for g, d, _ in builds], args.jobs, args.timeout, args.shard,
                         master))
     out.flush()
-    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
-                       keep=args.keep)
-    result = run_units(units, master, opts, err)
+    result = run_units(units, master, session.loop, err)
 
     facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
                      timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
                      interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit,
                      bound=judge.facts().get("bound"),
-                     generations=list(args.generations))
+                     generations=list(session.generations))
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
     return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
@@ -290,14 +288,14 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
 
     rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article, unchecked_race=c.unchecked_race)
             for c in selected}
-    master = args.seed if args.seed is not None else secrets.randbits(32)
+    session = cmdline.session_of(args)
+    master = session.master
     out.write(f"detection matrix ({generation} map): {plural(len(selected), 'case')}, "
               f"{plural(runs, 'natural run')} per case and tool "
               f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
               f"seed {master} (replay with --seed {master})\n")
     out.flush()
-    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, failfast=args.failfast, keep=args.keep)
-    result = run_units(units, master, opts, err,
+    result = run_units(units, master, session.loop, err,
                        observer=lambda u, rec, so, se: matrix_report.count_run(rows, u, rec, se))
     ordered = [rows[c.id] for c in selected]
     out.write("\n" + matrix_report.format_matrix_text(ordered) + "\n")
