@@ -80,8 +80,10 @@ class RunFacts:
                         go_versions=_go_versions(d.get("go_versions")))
         except KeyError as e:
             raise bad(f"has no {e.args[0]!r}") from None
-        except (TypeError, ValueError, AttributeError) as e:
+        except ValueError as e:  # raised in the runner's own words (whole, number, ...)
             raise bad(f"is malformed: {e}") from None
+        except (TypeError, AttributeError):
+            raise bad("is malformed: a field holds a value of the wrong kind") from None
         return facts
 
 

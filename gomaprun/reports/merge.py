@@ -72,8 +72,10 @@ def read_report(path: Path) -> ShardReport:
         raise UsageError(f"cannot read the shard report {path}: {getattr(e, 'strerror', None) or e}") from None
     try:
         data = json.loads(text)
-    except ValueError as e:
-        raise UsageError(f"{path}: not valid JSON: {e}") from None
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno})") from None
+    except ValueError:
+        raise UsageError(f"{path}: not valid JSON") from None
     where = display_path(path)
     if not isinstance(data, dict) or not all(k in data for k in ("seed", "runs", "summary")):
         raise UsageError(f"{where}: not a report of runner.py --json (no seed, runs and summary)")
@@ -203,8 +205,11 @@ def _record(run: dict, where: str, key: UnitKey) -> RunRecord:
                          ms=number(run["ms"], "ms"))
     except KeyError as e:
         raise UsageError(f"{where}: a run of {_name(key)} has no {e.args[0]!r}") from None
-    except (TypeError, ValueError) as e:
+    except ValueError as e:  # raised in the runner's own words (whole, number, ...)
         raise UsageError(f"{where}: a malformed run of {_name(key)}: {e}") from None
+    except TypeError:
+        raise UsageError(f"{where}: a malformed run of {_name(key)}: a field holds a value of the wrong kind") \
+            from None
 
 
 def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) -> None:
@@ -252,8 +257,13 @@ def _fill_exploration(unit: Unit, entry: dict, where: str) -> None:
                                          status=None if e["exit"] is None else whole(e["exit"], "exit"),
                                          signum=signum_from_name(e["signal"]), first_line=str(e["first_line"]),
                                          stderr=str(e["stderr"]), ok=bool(e["ok"]), problem=e.get("problem") or ""))
-    except (KeyError, TypeError, ValueError) as e:
+    except KeyError as e:
+        raise UsageError(f"{where}: {unit.name}: a replayed ordering has no {e.args[0]!r}") from None
+    except ValueError as e:
         raise UsageError(f"{where}: {unit.name}: a malformed replayed ordering: {e}") from None
+    except TypeError:
+        raise UsageError(f"{where}: {unit.name}: a malformed replayed ordering: a field holds a value of the "
+                         "wrong kind") from None
 
 
 def merge_line(judge, reports: Sequence[ShardReport], units: Sequence[Unit], facts: RunFacts,

@@ -281,7 +281,7 @@ class MergeErrorTests(MergeTestCase):
         self.assertRefused(self.merge(self.path("nowhere.json")), "cannot read the shard report", "nowhere.json")
         bad = self.path("bad.json")
         bad.write_text("{ not json")
-        self.assertRefused(self.merge(bad), "bad.json: not valid JSON")
+        self.assertRefused(self.merge(bad), "bad.json: not valid JSON (line 1, column 3)")
         bad.write_text("[1, 2]")
         self.assertRefused(self.merge(bad), "not a report of runner.py --json")
         bad.write_text(json.dumps({"seed": 1, "runs": [], "summary": []}))
@@ -292,13 +292,15 @@ class MergeErrorTests(MergeTestCase):
     def test_malformed_numbers_are_named_in_the_runners_words(self):
         for change, message in ((lambda d: d["run"].update(runs_per_unit="x"), "runs_per_unit is not a whole number"),
                                 (lambda d: d["run"].update(wall_s="soon"), "wall_s is not a number"),
-                                (lambda d: d["runs"][0].update(index="first"), "index is not a whole number")):
+                                (lambda d: d["runs"][0].update(index="first"), "index is not a whole number"),
+                                (lambda d: d["run"].update(cases=5), "a field holds a value of the wrong kind")):
             shards = self.run_shards()
             self.edit(shards[0], change)
             proc = self.merge(*shards)
             self.assertRefused(proc, message)
             self.assertNotIn("invalid literal", proc.stderr)
             self.assertNotIn("could not convert", proc.stderr)
+            self.assertNotIn("object is not", proc.stderr)
 
     def test_shards_of_different_runs(self):
         shards = self.run_shards()
