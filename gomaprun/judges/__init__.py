@@ -48,9 +48,6 @@ class Judge:
     # The program a unit runs, when it is not the C case ("Go" for its Go
     # twin); reports add it to the unit's mode.
     program = ""
-    # Explore mode's preemption bound, passed on the command line; None for
-    # the judges whose runs are seeded chances.
-    bound: Optional[int] = None
 
     def argv(self, binary, variant: str, mode: str, seed: int, schedule: Optional[str] = None) -> List[str]:
         """The argument vector of one run of a unit (catalogue/command.py

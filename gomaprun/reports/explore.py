@@ -23,8 +23,9 @@ _NUMERIC = {4, 6, 7, 8, 9, 10, 11}
 
 
 def is_explore(units: Sequence) -> bool:
-    """Whether these are explore units (every unit of a run has one judge)."""
-    return bool(units) and all(getattr(u.judge, "bound", None) is not None for u in units)
+    """Whether these are explore units (every unit of a run has one judge):
+    their judge's facts carry a preemption bound."""
+    return bool(units) and all(u.judge.facts().get("bound") is not None for u in units)
 
 
 def explore_numbers(u) -> Optional[dict]:
@@ -65,7 +66,7 @@ def explore_line(u) -> str:
     n = explore_numbers(u)
     if n is None:
         return "no exploration summary"
-    bound = u.judge.bound
+    bound = u.judge.facts().get("bound")
     head = f"{plural(n['schedules'], 'schedule')} at bound {bound}" + ("" if n["exhausted"] else " (NOT exhausted)")
     if n["detected"] is not None:
         return (f"{head}: caught in {n['detected']}, blind spot in {n['blind_spots']}, clean {n['clean']}, "
