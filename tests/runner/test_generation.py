@@ -85,6 +85,26 @@ class GenerationTests(fakes.TreeTestCase):
         self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
         self.assertIn("holds the swiss map, not the bucket map asked for", proc.stderr)
 
+    def test_the_matrix_measures_one_generations_builds(self):
+        self.tree.add_build("swiss")
+        self.tree.add_build("swiss", name="build-tsan-swiss")
+        out = self.tree.tmp / "m.json"
+        proc = self.tree.run("--matrix", "--generation", "swiss", "--runs", "1", "--json", str(out))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertTrue(proc.stdout.startswith("detection matrix (swiss map): 1 case, 1 natural run per case"),
+                        proc.stdout)
+        self.assertIn("build-swiss and ", proc.stdout.splitlines()[0])
+        self.assertIn("build-tsan-swiss", proc.stdout.splitlines()[0])
+        self.assertEqual(json.loads(out.read_text())["generation"], "swiss")
+        # A ThreadSanitizer build of the other map is refused.
+        self.tree.add_build("bucket", name="build-tsan-swiss")
+        proc = self.tree.run("--matrix", "--generation", "swiss", "--runs", "1")
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("build-tsan-swiss holds the bucket map, not the swiss map asked for", proc.stderr)
+        proc = self.tree.run("--matrix", "--generation", "both")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("--matrix cannot be combined with --generation both", proc.stderr)
+
     def test_a_program_without_a_banner_is_named(self):
         exe = self.tree.bin_dir / "control-b"
         exe.write_text(exe.read_text().replace('[ -n "$banner" ] && echo', '[ -n "$banner" ] && true'))
