@@ -105,6 +105,13 @@ class GenerationTests(fakes.TreeTestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("--matrix cannot be combined with --generation both", proc.stderr)
 
+    def test_threadsanitizer_runs_the_swiss_tsan_build(self):
+        self.tree.add_build("swiss", name="build-tsan-swiss")
+        proc = self.tree.run("--sanitizer", "thread", "--generation", "swiss", "--runs", "1", "--variant", "fixed")
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("ThreadSanitizer (", proc.stdout)
+        self.assertIn("build-tsan-swiss: swiss map): 1 unit", proc.stdout.splitlines()[0])
+
     def test_a_program_without_a_banner_is_named(self):
         exe = self.tree.bin_dir / "control-b"
         exe.write_text(exe.read_text().replace('[ -n "$banner" ] && echo', '[ -n "$banner" ] && true'))
