@@ -7,22 +7,25 @@ imports). From the bottom up:
     0 base        exit statuses, UsageError, the outcome names, small helpers
     1 catalogue   the registry (cases/manifest.tsv), selection, the only
                   `.expect` parser, the only builder of a case's command line
-    2 build       CMake presets (default, tsan) and bringing a build up to date
+    2 build       CMake presets (default, tsan; per map generation) and bringing
+                  a build up to date (a stamp, the build's generation checked)
       gobuild     the Go toolchain and the Go twins' build (cases/go.md)
       execution   processes: posix_spawn, process groups, timeouts, output caps
     3 judges      how a finished run is judged: the signature judge (expected/)
                   and the ThreadSanitizer judge; the flight-recorder reader
     4 runloop     units, seeds, policies and the one run loop
     5 reports     text table, JSON, JUnit, HTML, timelines, detection matrix,
-                  --explain, the merge of shard reports; they read results
-                  and never start a process
+                  --explain, the merge of shard reports, the end of a run
+                  (run_report); they read results and never start a process
     6 cmdline     the argument parser and every option-combination check
     7 main        what each command line does, wiring the layers together
       gomain      the Go twins' command lines (--go, --against-go)
 
-A new way of judging a run is a new judge (judges/); a new way of running a
-case (another program, another schedule) is a new judge plus, if it needs
-one, a build preset; the run loop and the reports take any judge.
+A new way of judging a run is a new judge (judges/), registered by name
+(judges.register; main and --merge make it with make_judge); a new way of
+running a case (another program, another schedule) is a new judge that
+builds its own command line (Judge.argv) plus, if it needs one, a build
+preset; the run loop and the reports take any judge.
 """
 
 # The layers, bottom first; modules are named by their first component below

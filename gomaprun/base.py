@@ -24,6 +24,38 @@ EXIT_INTERRUPTED = 130
 
 PROG = "runner.py"
 
+# --------------------------------------------------------------------------
+# Modes, variants and default run counts
+# --------------------------------------------------------------------------
+
+# How a case program runs (its --mode): the overlap made certain through
+# the core's instrumentation points, left to chance, or every ordering up to
+# a preemption bound, explored in one process.
+FORCED = "forced"
+NATURAL = "natural"
+EXPLORE = "explore"
+MODES = (FORCED, NATURAL)  # the seeded modes; --mode both is these two
+
+# A case's variants (its --variant): the trigger, its race-free fix, and a
+# control's one variant.
+BAD = "bad"
+FIXED = "fixed"
+CONTROL = "control"
+VARIANTS = (BAD, FIXED, CONTROL)
+
+# Runs per unit when --runs is not given, per way of running: forced runs
+# always reproduce; natural ones only sometimes, so they get more tries;
+# an exploration is one run; ThreadSanitizer runs are slow; the matrix
+# measures rates; --against-go runs each side this often.
+DEFAULT_RUNS = {FORCED: 100, NATURAL: 200, EXPLORE: 1, "tsan": 100, "matrix": 200, "against-go": 100}
+
+# The core's map generations (GOMAP_GENERATION in CMake): `bucket`, the port
+# of Go 1.19's map, and `swiss`, the port of Go 1.26's Swiss tables. The
+# default is the bucket map: the catalogue's expected files, figures and
+# write-ups were measured on it, and every build and Go twin has it.
+GENERATIONS = ("bucket", "swiss")
+DEFAULT_GENERATION = "bucket"
+
 
 class UsageError(Exception):
     """Bad command line or bad input: printed as one message, exit status 2."""
@@ -131,6 +163,11 @@ def display_path(path: Path) -> str:
     except ValueError:
         return str(path)
     return str(path) if rel.startswith("..") else rel
+
+
+def plural(n: int, noun: str, many: Optional[str] = None) -> str:
+    """`1 unit`, `2 units`: a count with its noun agreeing (`many` for irregular plurals)."""
+    return f"{n} {noun if n == 1 else (many or noun + 's')}"
 
 
 def clip(line: str) -> str:

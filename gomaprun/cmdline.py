@@ -12,23 +12,27 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
-from .base import PROG
-from .judges.signature import SignatureJudge
+from .base import EXPLORE, FORCED, MODES, NATURAL, DEFAULT_GENERATION, DEFAULT_RUNS, GENERATIONS, PROG
 from .judges.tsan import DEFAULT_TSAN_RUNS
 from .reports.matrix import DEFAULT_MATRIX_RUNS
-from .runloop.loop import SHOWN_FAILURES
+from .catalogue.select import parse_variants
+from .runloop.loop import SHOWN_FAILURES, LoopOptions
 
 DEFAULT_TIMEOUT = 10.0
+BOTH_GENERATIONS = "both"
+BOTH_MODES = "both"  # --mode both: forced, then natural
+GENERATION_CHOICES = GENERATIONS + (BOTH_GENERATIONS,)
 # Explore mode: an exploration is one process running thousands of
 # schedules with two children of its own, so one at a time, and a timeout
 # for the whole exploration.
 DEFAULT_EXPLORE_TIMEOUT = 300.0
 DEFAULT_EXPLORE_JOBS = 1
-DEFAULT_RUNS = SignatureJudge.DEFAULT_RUNS
-DEFAULT_AGAINST_GO_RUNS = 100
+DEFAULT_AGAINST_GO_RUNS = DEFAULT_RUNS["against-go"]
 ROOT = Path(__file__).resolve().parent.parent
 
 EPILOG = """\
@@ -70,54 +74,66 @@ examples:
 """
 
 
+def _whole(text: str) -> int:
+    """A whole number written in ASCII digits (int() would also take '1_000',
+    ' 5' and other scripts' digits); the error is the runner's own words."""
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(text)
+
+
 def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    n = _whole(text)
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
     return n
 
 
 def _nonnegative_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    n = _whole(text)
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be at least 0, not {n}")
     return n
 
 
 def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not re.fullmatch(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?", text):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    x = float(text)
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return x
 
 
 def _seed(text: str) -> int:
-    try:
-        n = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}") from None
+    if not re.fullmatch(r"-?[0-9]+", text):
+        raise argparse.ArgumentTypeError(f"not a decimal number: {text!r}")
+    n = int(text)
     if not 0 <= n < 1 << 64:
         raise argparse.ArgumentTypeError(f"must be between 0 and 2**64-1, not {n}")
     return n
 
 
 def _shard(text: str) -> Tuple[int, int]:
-    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    m = re.fullmatch(r"([0-9]+)/([0-9]+)", text.strip())
     if not m:
         raise argparse.ArgumentTypeError(f"expected I/N like 2/4, not {text!r}")
     i, n = int(m.group(1)), int(m.group(2))
     if not 1 <= i <= n:
         raise argparse.ArgumentTypeError(f"need 1 <= I <= N, not {i}/{n}")
     return i, n
+
+
+def _go_release(text: str) -> str:
+    """A Go release as GOTOOLCHAIN names it: go1.22.12 (GOTOOLCHAIN=go1.22.12 also taken)."""
+    value = text.split("=", 1)[1] if text.startswith("GOTOOLCHAIN=") else text
+    m = re.fullmatch(r"go1\.([0-9]+)(\.[0-9]+)?", value)
+    if not m:
+        raise argparse.ArgumentTypeError(f"not a Go release like go1.22.12: {text!r}")
+    if not 21 <= int(m.group(1)) < 24:
+        raise argparse.ArgumentTypeError(f"{value}: --go-extra takes a Go with the bucket map that GOTOOLCHAIN "
+                                         "can fetch, Go 1.21 to 1.23")
+    return value
 
 
 def cpu_count() -> int:
@@ -139,12 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     sel = p.add_argument_group("selection and modes")
     sel.add_argument("--variant", action="append", metavar="V",
                      help="only these variants: bad, fixed, control (repeat or comma-separate)")
-    sel.add_argument("--mode", choices=("forced", "natural", "both", "explore"),
+    sel.add_argument("--mode", choices=MODES + (BOTH_MODES, EXPLORE),
                      help="forced schedules the overlap, natural leaves it to chance, both is forced+natural; "
                           "explore runs every ordering up to a preemption bound, one exploration per unit "
                           "(docs/explore.md) (default: forced)")
     sel.add_argument("--bound", type=_nonnegative_int, metavar="N",
                      help="with --mode explore: preemptions allowed per schedule (default: 2)")
+    sel.add_argument("--generation", choices=GENERATION_CHOICES, metavar="G",
+                     help="the core's map generation: bucket (the port of Go 1.19's map, build/), swiss (the "
+                          "port of Go 1.26's Swiss tables, build-swiss/, configured with GOMAP_GENERATION=swiss) "
+                          "or both, side by side in one report; in every mode, each beside its own Go with "
+                          f"--go and --against-go (bucket: Go 1.19, swiss: Go 1.26) (default: {DEFAULT_GENERATION}, "
+                          "the map the expected files and figures were measured on)")
     sel.add_argument("--runs", type=_positive_int, metavar="N",
                      help=f"runs per case, variant and mode (default: {DEFAULT_RUNS['forced']} forced, "
                           f"{DEFAULT_RUNS['natural']} natural)")
@@ -209,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run each case (natural) and its Go twin the same number of times and compare: "
                           "rates, first lines, and whether they agree; a disagreement in first line or exit "
                           f"status fails (default --runs {DEFAULT_AGAINST_GO_RUNS})")
+    gos.add_argument("--go-extra", action="append", type=_go_release, metavar="GO",
+                     help="with --against-go: also build and run the bucket map's twins with this Go release "
+                          "(go1.21.x to go1.23.x, fetched by a Go 1.21+ launcher through GOTOOLCHAIN and the "
+                          "module proxy), a further column beside Go 1.19's; repeat for more")
 
     tree = p.add_argument_group("source tree and build")
     tree.add_argument("--root", type=Path, metavar="DIR", default=ROOT,
@@ -230,7 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
 _RUN_OPTIONS = (("sanitizer", "--sanitizer"), ("matrix", "--matrix"), ("json", "--json"), ("junit", "--junit"),
                 ("html", "--html"), ("keep", "--keep"), ("runs", "--runs"), ("seed", "--seed"),
                 ("shard", "--shard"), ("variant", "--variant"), ("mode", "--mode"), ("failfast", "--failfast"),
-                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"), ("bound", "--bound"))
+                ("verbose", "-v"), ("go", "--go"), ("against_go", "--against-go"), ("bound", "--bound"),
+                ("generation", "--generation"))
 # What --matrix decides for itself: both tools, bad variants and the len
 # control, natural mode, every case; it writes no JUnit and shows no run.
 _NOT_WITH_MATRIX = (("sanitizer", "--sanitizer"), ("variant", "--variant"), ("shard", "--shard"),
@@ -248,7 +275,8 @@ _NOT_WITH_AGAINST_GO = (("shard", "--shard"),)
 _NOT_WITH_MERGE = (("cases", "case selection"), ("variant", "--variant"), ("mode", "--mode"), ("runs", "--runs"),
                    ("seed", "--seed"), ("shard", "--shard"), ("sanitizer", "--sanitizer"), ("list", "--list"),
                    ("explain", "--explain"), ("matrix", "--matrix"), ("matrix_md", "--matrix-md"),
-                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"), ("bound", "--bound"))
+                   ("keep", "--keep"), ("failfast", "--failfast"), ("verbose", "-v"), ("bound", "--bound"),
+                   ("generation", "--generation"))
 
 
 # What an exploration decides for itself: one exploration per unit (no
@@ -261,16 +289,38 @@ def _given(args: argparse.Namespace, name: str) -> bool:
     return getattr(args, name) not in (None, False, [])
 
 
+# The options that name a file to write; no two may name the same file
+# (the second report would overwrite the first).
+_OUTPUT_FILES = (("json", "--json"), ("junit", "--junit"), ("html", "--html"), ("matrix_md", "--matrix-md"))
+
+
+def _same_output(args: argparse.Namespace) -> Optional[str]:
+    seen = {}
+    for name, flag in _OUTPUT_FILES:
+        path = getattr(args, name, None)
+        if path is None:
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            return (f"{seen[key]} and {flag} name the same file ({path}); "
+                    "each report needs a file of its own")
+        seen[key] = flag
+    return None
+
+
 def check_combinations(args: argparse.Namespace) -> Optional[str]:
     """The first problem with the combination of options, or None."""
+    same = _same_output(args)
+    if same is not None:
+        return same
     if args.merge:
         for name, flag in _NOT_WITH_MERGE:
             if _given(args, name):
                 return (f"--merge cannot be combined with {flag} (a merge runs nothing: the selection, "
                         "modes, runs, seed and judge are the shard reports')")
-    if args.bound is not None and args.mode != "explore" and not args.merge:
+    if args.bound is not None and args.mode != EXPLORE and not args.merge:
         return "--bound goes with --mode explore (the preemption bound of an exploration)"
-    if args.mode == "explore":
+    if args.mode == EXPLORE:
         for name, flag in _NOT_WITH_EXPLORE:
             if _given(args, name):
                 return (f"--mode explore cannot be combined with {flag} (each unit is one exploration of "
@@ -291,6 +341,17 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"--matrix cannot be combined with {flag} (it runs the bad variants and "
                         f"the len control in natural mode, with and without ThreadSanitizer)")
+    if args.generation == BOTH_GENERATIONS and args.build_dir is not None and not args.merge:
+        return ("--generation both cannot be combined with --build-dir (one directory holds one build; "
+                "both generations use their own: build/ and build-swiss/)")
+    if args.matrix and args.generation == BOTH_GENERATIONS:
+        return ("--matrix cannot be combined with --generation both (the matrix measures one generation's "
+                "builds; run it once per generation)")
+    if args.go_extra and not args.against_go:
+        return "--go-extra goes with --against-go (further Go columns beside each bucket-map pair)"
+    if args.go_extra and args.generation == "swiss":
+        return ("--go-extra cannot be combined with --generation swiss (its releases, Go 1.21 to 1.23, run the "
+                "bucket map)")
     if args.go and args.against_go:
         return "--go cannot be combined with --against-go (--against-go runs the Go twins beside the C cases)"
     go_flag = "--go" if args.go else "--against-go" if args.against_go else None
@@ -300,10 +361,36 @@ def check_combinations(args: argparse.Namespace) -> Optional[str]:
             if _given(args, name):
                 return (f"{go_flag} cannot be combined with {flag} (the Go twins run real Go, natural mode, no "
                         "sanitizer" + ("; each case beside its twin in one run)" if args.against_go else ")"))
-        if args.mode not in (None, "natural"):
+        if args.mode not in (None, NATURAL):
             return (f"{go_flag} cannot be combined with --mode {args.mode} (Go has no forced mode: "
                     "twins run natural only)")
     return None
+
+
+@dataclass(frozen=True)
+class Session:
+    """What every command that runs something decides the same way, once,
+    from the parsed command line: the master seed (given, or drawn here and
+    printed by the plan line), the modes and variants, the map generations,
+    and the run loop's options."""
+
+    master: int
+    modes: Tuple[str, ...]
+    variants: Optional[Tuple[str, ...]]  # None: every variant
+    generations: Tuple[str, ...]
+    loop: LoopOptions
+
+
+def session_of(args: argparse.Namespace) -> Session:
+    """The session of a parsed command line; UsageError for an unknown variant."""
+    variants = parse_variants(args.variant)
+    return Session(
+        master=args.seed if args.seed is not None else secrets.randbits(32),
+        modes=MODES if args.mode == BOTH_MODES else (args.mode,),
+        variants=None if variants is None else tuple(variants),
+        generations=tuple(args.generations),
+        loop=LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
+                         keep=args.keep))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -314,8 +401,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if problem is not None:
         parser.error(problem)
     if args.mode is None:
-        args.mode = "natural" if args.go or args.against_go else "forced"
-    explore = args.mode == "explore"
+        args.mode = NATURAL if args.go or args.against_go else FORCED
+    args.generations = (list(GENERATIONS) if args.generation == BOTH_GENERATIONS
+                        else [args.generation or DEFAULT_GENERATION])
+    explore = args.mode == EXPLORE
     if args.jobs is None:
         args.jobs = DEFAULT_EXPLORE_JOBS if explore else cpu_count()
     if args.timeout is None:

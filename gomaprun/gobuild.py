@@ -37,9 +37,11 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from .base import GO_INSTALL_HINT, UsageError, display_path
 from .build import tail
 
-# The twins' build directory below the source tree; executables are
-# <GO_BUILD_DIR>/cases/<id> (catalogue.command.case_binary).
-GO_BUILD_DIR = "build/go"
+# The twins' build directory below a build directory is named for the Go
+# that built them (go_dir_name: build/go-go1.19.8/, build/go-go1.26.0/), so
+# that two toolchains never rebuild each other's twins; executables are
+# <that directory>/cases/<id> (catalogue.command.case_binary).
+GO_DIR_PREFIX = "go-"
 # Built into every twin: the shared command line.
 TWIN_MAIN = "twin_main.go"
 # The plugin twin 4.3 loads, and the name the host opens beside itself.
@@ -56,7 +58,17 @@ STAMP = ".goversion"
 # bucket map the bucket core ports; Go 1.24 and later run Swiss tables.
 GO_FOR_GENERATION = {
     "bucket": ("GO119", ("/usr/lib/go-1.19/bin/go",)),
+    # Go 1.26 (the release the swiss core ports), where it is usually unpacked.
+    "swiss": ("GO126", ("/usr/local/go/bin/go",)),
 }
+# What each generation's Go must be, for messages.
+GO_WANTED = {"bucket": "a Go before 1.24 (Go 1.19: apt-get install golang-1.19-go)",
+             "swiss": "Go 1.24 or newer (Go 1.26, from go.dev/dl, in /usr/local/go)"}
+
+
+def go_dir_name(version: str) -> str:
+    """The directory below a build directory that holds one Go's twins."""
+    return GO_DIR_PREFIX + version
 # The first Go release whose map is Swiss tables.
 SWISS_MAP_MINOR = 24
 
@@ -108,8 +120,8 @@ def missing_toolchain_message(environ: Optional[Mapping[str, str]] = None, gener
     var = GO_FOR_GENERATION[generation][0]
     where = (f"{named[0]}={named[1]} is not an executable" if named
              else f"no `go` on PATH (and neither {var} nor GO is set)")
-    return (f"the Go twins need a Go toolchain: {where}; install it ({GO_INSTALL_HINT}) "
-            f"or set {var}=/path/to/go")
+    return (f"the {generation} generation's Go twins need a Go toolchain: {where}; install "
+            f"{GO_WANTED[generation]}, or set {var}=/path/to/go")
 
 
 def _go_minor(version: str) -> Optional[int]:
@@ -117,12 +129,13 @@ def _go_minor(version: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def toolchain(environ: Optional[Mapping[str, str]] = None) -> Toolchain:
-    """Find the toolchain and ask its version; UsageError (exit 2) when missing or broken."""
+def toolchain(environ: Optional[Mapping[str, str]] = None, generation: str = "bucket") -> Toolchain:
+    """Find a core generation's toolchain and ask its version; UsageError
+    (exit 2) when missing or broken, or when its map is another generation's."""
     environ = dict(os.environ if environ is None else environ)
-    go = find_go(environ)
+    go = find_go(environ, generation)
     if go is None:
-        raise UsageError(missing_toolchain_message(environ))
+        raise UsageError(missing_toolchain_message(environ, generation))
     try:
         proc = subprocess.run([go, "env", "GOVERSION", "GOOS", "GOARCH", "CGO_ENABLED", "GOCACHE"],
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -137,7 +150,14 @@ def toolchain(environ: Optional[Mapping[str, str]] = None) -> Toolchain:
     minor = _go_minor(version)
     if minor is None:
         raise UsageError(f"{go} env GOVERSION printed {version!r}, not a Go version like go1.19.8")
-    return Toolchain(go, version, minor, goos, goarch, cgo == "1", cache in ("", "off"))
+    tc = Toolchain(go, version, minor, goos, goarch, cgo == "1", cache in ("", "off"))
+    if tc.map_generation != generation:
+        named = _named_go(environ, generation)
+        how = f"{named[0]}={named[1]}" if named else go
+        var = GO_FOR_GENERATION[generation][0]
+        raise UsageError(f"{how} is {version}, whose map is the {tc.map_generation} map; the {generation} "
+                         f"generation's Go twins need {GO_WANTED[generation]}: set {var}=/path/to/go")
+    return tc
 
 
 # --------------------------------------------------------------------------
@@ -313,7 +333,8 @@ class GoBuild:
 
 
 def build_twins(root: Path, build_dir: Path, case_ids: Sequence[str], jobs: int, err,
-                no_build: bool = False, environ: Optional[Mapping[str, str]] = None) -> GoBuild:
+                no_build: bool = False, environ: Optional[Mapping[str, str]] = None,
+                tc: Optional[Toolchain] = None) -> GoBuild:
     """Build every twin of `case_ids` that the toolchain can build (at most `jobs` at once).
 
     Twins whose build constraint does not hold are skipped, with the reason;
@@ -321,7 +342,7 @@ def build_twins(root: Path, build_dir: Path, case_ids: Sequence[str], jobs: int,
     With `no_build`, nothing is built; the constraints are still read, so
     skipped twins are reported as such.
     """
-    tc = toolchain(environ)
+    tc = tc or toolchain(environ)
     out_dir = build_dir / "cases"
     skipped: Dict[str, str] = {}
     todo: List[Twin] = []

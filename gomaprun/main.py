@@ -22,38 +22,41 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from . import cmdline, gomain
-from .base import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG, UsageError, display_path, exit_status,
-                   now_utc, make_keep_dir, open_output, signal_name)
-from .build import DEFAULT, TSAN, build_dir_of, check_executables, ensure_built
+from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, NATURAL,
+                   PROG, UsageError, display_path, exit_status, make_keep_dir, now_utc, open_output, plural,
+                   signal_name)
+from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .catalogue.command import case_binary
-from .catalogue.manifest import MODES, load_manifest
+from .catalogue.manifest import load_manifest
 from .catalogue.select import parse_variants, select_cases
-from .judges import Judge
-from .catalogue.command import EXPLORE
-from .judges.explore import DEFAULT_BOUND, ExploreJudge
+from .judges import Judge, make_judge
+
+from .judges.explore import ExploreJudge
+from .gobuild import go_dir_name
+from .gomain import go_report_fields
+from .judges.gotwin import GO_TWIN
 from .judges.signature import SIGNATURE
-from .judges.tsan import LEN_CONTROL, THREAD, TSAN_OPTIONS
+from .judges.tsan import THREAD, TSAN_OPTIONS
 from .reports import html as html_report
 from .reports import matrix as matrix_report
 from .reports import merge
 from .reports.explain import explain
-from .reports.json_report import RunFacts, json_report
+from .reports.json_report import RunFacts
+from .reports.run_report import write_reports
 from .reports.junit import junit_report
 from .reports.text import (counts, format_table, plan_line, write_closing, write_failures, write_list,
                            write_verbose)
 from .reports.timeline import format_captured_run, format_not_built
-from .runloop.loop import LoopOptions, capture_one, run_units
-from .runloop.units import Unit, make_units, shard_units
+from .runloop.loop import capture_one, run_units
+from .runloop.units import Unit, generation_probe, make_units, shard_units
 
 # The judges a report can name (its `run` field), for --merge.
-JUDGES = {j.name: j for j in (SIGNATURE, THREAD)}
 
 # --explain's run: never longer than this, whatever --timeout says.
 EXPLAIN_TIMEOUT_CAP = 30.0
@@ -102,10 +105,9 @@ def dispatch(args) -> int:
     if args.go or args.against_go:
         do = gomain.do_against_go if args.against_go else gomain.do_go
         return do(args, root, cases, expected_dir)
-    if args.mode == EXPLORE:
-        judge: Judge = ExploreJudge(DEFAULT_BOUND if args.bound is None else args.bound)
-    else:
-        judge = THREAD if args.sanitizer else SIGNATURE
+    # The judge by name (judges/__init__.py), made with the facts it needs.
+    name = ExploreJudge.name if args.mode == EXPLORE else THREAD.name if args.sanitizer else SIGNATURE.name
+    judge: Judge = make_judge(name, bound=args.bound)
     return do_catalogue(args, root, cases, expected_dir, judge)
 
 
@@ -130,14 +132,14 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
                          f"{len(matches)}: {', '.join(c.id for c in matches)}")
     case = matches[0]
     explain(case, root, expected_dir, out)
-    if "bad" in case.variants:
+    if BAD in case.variants:
         binary = case_binary(build_dir_of(args.build_dir, root, SIGNATURE.preset), case.id)
         if not os.access(binary, os.X_OK):
             out.write(format_not_built(binary))
         else:
             out.flush()
             timeout = min(args.timeout, EXPLAIN_TIMEOUT_CAP)
-            unit = Unit(case=case, variant="bad", mode="forced", expect=None, runs=1, binary=binary)
+            unit = Unit(case=case, variant=BAD, mode=FORCED, expect=None, runs=1, binary=binary)
             fin = capture_one(unit, EXPLAIN_SEED, timeout)
             out.write(format_captured_run(unit.replay_text(EXPLAIN_SEED), fin, timeout, color=out.isatty()))
     return EXIT_OK
@@ -148,74 +150,66 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
 # --------------------------------------------------------------------------
 
 
+def generation_units(args, root: Path, selected, expected_dir: Path, judge: Judge, variants, modes):
+    """Per map generation asked for (--generation): its build directory, and
+    its units (each with the expectation for its generation), in catalogue
+    order, the generations one after the other."""
+    builds, units = [], []
+    for generation in args.generations:
+        build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
+        mine = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge, generation)
+        builds.append((generation, build_dir, mine))
+        units += mine
+    return builds, units
+
+
+def bring_up(args, root: Path, judge: Judge, builds, err) -> None:
+    """Build each generation's build directory (unless --no-build), check its
+    executables, and check that it holds the generation asked for."""
+    for generation, build_dir, mine in builds:
+        if not mine:
+            continue
+        if not args.no_build:
+            ensure_built(root, build_dir, preset_for(judge.preset, generation), args.jobs, err,
+                         needed=[u.binary for u in mine])
+        check_executables((u.binary for u in mine), args.no_build)
+        check_generation(build_dir, generation, generation_probe(mine))
+
+
 def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> int:
     out, err = sys.stdout, sys.stderr
-    build_dir = build_dir_of(args.build_dir, root, judge.preset)
     selected = select_cases(cases, args.cases)
-    variants = parse_variants(args.variant)
-    modes = list(MODES) if args.mode == "both" else [args.mode]
+    session = cmdline.session_of(args)
+    variants = list(session.variants) if session.variants is not None else None
+    modes = list(session.modes)
     # --mode explore: the judge explores; its units say so in their mode.
-    units = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge)
+    builds, units = generation_units(args, root, selected, expected_dir, judge, variants, modes)
     if not units:
         raise UsageError(f"nothing to run: the selected cases have no variant {', '.join(variants or [])}")
     selected_units = len(units)
     units = shard_units(units, args.shard)
+    builds = [(g, d, [u for u in mine if u in units]) for g, d, mine in builds]
 
     json_file = open_output(args.json, "--json")
     junit_file = open_output(args.junit, "--junit")
     html_file = open_output(args.html, "--html")
     make_keep_dir(args.keep)
-    if not args.no_build:
-        ensure_built(root, build_dir, judge.preset, args.jobs, err)
-    check_executables((u.binary for u in units), args.no_build)
+    bring_up(args, root, judge, builds, err)
 
-    master = args.seed if args.seed is not None else secrets.randbits(32)
-    out.write(plan_line(judge, units, modes, build_dir, args.jobs, args.timeout, args.shard, master))
+    master = session.master
+    out.write(plan_line(judge, units, modes, [(g, d) for g, d, _ in builds], args.jobs, args.timeout, args.shard,
+                        master))
     out.flush()
-    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, verbose=args.verbose, failfast=args.failfast,
-                       keep=args.keep)
-    result = run_units(units, master, opts, err)
+    result = run_units(units, master, session.loop, err)
 
     facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
                      timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
-                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit, bound=judge.bound)
+                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit,
+                     bound=judge.facts().get("bound"),
+                     generations=list(session.generations))
     if args.verbose:
         write_verbose([u for u in units if u.done], out)
     return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
-
-
-def write_reports(units, master: int, judge: Judge, facts: RunFacts, root: Path, expected_dir: Path,
-                  files, out) -> int:
-    """The end of a run of the catalogue, or of a merge of its shards: the
-    failures, the table and the closing lines on `out`, then the --json,
-    --junit and --html files; the exit status."""
-    json_file, junit_file, html_file = files
-    shown = [u for u in units if u.done]
-    write_failures(shown, out)
-    out.write("\n" + format_table(shown) + "\n")
-    write_closing(units, facts.wall, facts.interrupted_by, facts.failfast_stopped, out)
-    out.flush()
-    passed, failed = counts(units)
-    interrupted = facts.interrupted_by
-
-    if json_file is not None:
-        with json_file:
-            report = json_report(master, units, passed, failed, interrupted is not None, judge, facts)
-            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
-    if junit_file is not None:
-        with junit_file:
-            junit_file.write(junit_report(master, units, judge.suite))
-    if html_file is not None:
-        with html_file:
-            meta = {"judged by": judge.title} if judge.title else {}
-            if judge.bound is not None:
-                meta["preemption bound"] = judge.bound
-            meta.update({"seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
-                         "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
-            if interrupted is not None:
-                meta["interrupted by"] = signal_name(interrupted)
-            html_file.write(html_report.render_units(units, root, expected_dir, meta).encode("utf-8"))
-    return exit_status(interrupted, failed)
 
 
 # --------------------------------------------------------------------------
@@ -227,23 +221,34 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
     """Shard reports of one run as that run's reports; runs and builds nothing."""
     reports = merge.read_reports(args.merge)
     facts = merge.common_facts(reports)
-    judge = JUDGES.get(facts.judge)
-    if facts.judge == ExploreJudge.name:
-        judge = ExploreJudge(DEFAULT_BOUND if facts.bound is None else facts.bound)
+    judge = make_judge(facts.judge, bound=facts.bound)
     if judge is None:
         raise UsageError(f"{reports[0].name}: judged by {facts.judge!r}, which this runner does not know")
     master = reports[0].seed
     variants = parse_variants(facts.variants)
-    units = make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
-                       build_dir_of(args.build_dir, root, judge.preset), judge)
+    units = []
+    for generation in facts.generations:
+        if judge is GO_TWIN:
+            # The twins' directory is named for the Go that built them (cases/go.md).
+            version = (facts.go_versions or {}).get(generation)
+            if version is None:
+                raise UsageError(f"{reports[0].name}: a report of the Go twins that names no Go for the "
+                                 f"{generation} map (go_versions)")
+            build_dir = ((args.build_dir or root / DEFAULT.build_dir) / go_dir_name(version)).absolute()
+        else:
+            build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
+        units += make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
+                            build_dir, judge, generation)
     if len(units) != facts.selected_units:
-        raise UsageError(f"the shards' run selected {facts.selected_units} units, this tree selects {len(units)} "
+        raise UsageError(f"the shards' run selected {plural(facts.selected_units, 'unit')}, "
+                         f"this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")
     merge.fill_units(units, reports, master)
     files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
     out = sys.stdout
     out.write(merge.merge_line(judge, reports, units, facts, master))
-    return write_reports(units, master, judge, facts, root, expected_dir, files, out)
+    extra = go_report_fields(facts.go_versions) if facts.go_versions else None
+    return write_reports(units, master, judge, facts, root, expected_dir, files, out, extra)
 
 
 # --------------------------------------------------------------------------
@@ -254,38 +259,47 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
 def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
     """Natural runs of both builds, per case, and the rates side by side."""
     out, err = sys.stdout, sys.stderr
-    build_dir = build_dir_of(args.build_dir, root, SIGNATURE.preset)
-    tsan_dir = (root / TSAN.build_dir).absolute()
+    generation = args.generations[0]  # one: the parser refuses --matrix with both
+    builtin_preset, tsan_preset = preset_for(DEFAULT, generation), preset_for(TSAN, generation)
+    build_dir = build_dir_of(args.build_dir, root, builtin_preset)
+    tsan_dir = (root / tsan_preset.build_dir).absolute()
     selected = matrix_report.matrix_cases(select_cases(cases, args.cases))
     if not selected:
         raise UsageError("nothing to measure: the detection matrix covers cases with a bad variant "
-                         f"and {LEN_CONTROL}")
+                         "and the races it cannot see (the unchecked-race trait in cases/manifest.tsv)")
     runs = args.runs or matrix_report.DEFAULT_MATRIX_RUNS
     html_file = open_output(args.html, "--html")
     json_file = open_output(args.json, "--json")
     make_keep_dir(args.keep)
     if not args.no_build:
-        ensure_built(root, build_dir, DEFAULT, args.jobs, err)
-        ensure_built(root, tsan_dir, TSAN, args.jobs, err)
+        ensure_built(root, build_dir, builtin_preset, args.jobs, err,
+                     needed=[case_binary(build_dir, c.id) for c in selected])
+        ensure_built(root, tsan_dir, tsan_preset, args.jobs, err,
+                     needed=[case_binary(tsan_dir, c.id) for c in selected])
 
-    measured = ["bad", "control"]
-    builtin_units = make_units(selected, measured, ["natural"], runs, expected_dir, build_dir, SIGNATURE)
-    tsan_units = make_units(selected, measured, ["natural"], runs, expected_dir, tsan_dir, THREAD)
+    measured = [BAD, CONTROL]
+    builtin_units = make_units(selected, measured, [NATURAL], runs, expected_dir, build_dir, SIGNATURE, generation)
+    tsan_units = make_units(selected, measured, [NATURAL], runs, expected_dir, tsan_dir, THREAD, generation)
     units = builtin_units + tsan_units
     check_executables((u.binary for u in units), args.no_build)
+    for tool_units, directory in ((builtin_units, build_dir), (tsan_units, tsan_dir)):
+        if tool_units:
+            check_generation(directory, generation, generation_probe(tool_units))
 
-    rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article) for c in selected}
-    master = args.seed if args.seed is not None else secrets.randbits(32)
-    out.write(f"detection matrix: {len(selected)} cases, {runs} natural runs per case and tool "
+    rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article, unchecked_race=c.unchecked_race)
+            for c in selected}
+    session = cmdline.session_of(args)
+    master = session.master
+    out.write(f"detection matrix ({generation} map): {plural(len(selected), 'case')}, "
+              f"{plural(runs, 'natural run')} per case and tool "
               f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
               f"seed {master} (replay with --seed {master})\n")
     out.flush()
-    opts = LoopOptions(jobs=args.jobs, timeout=args.timeout, failfast=args.failfast, keep=args.keep)
-    result = run_units(units, master, opts, err,
+    result = run_units(units, master, session.loop, err,
                        observer=lambda u, rec, so, se: matrix_report.count_run(rows, u, rec, se))
     ordered = [rows[c.id] for c in selected]
     out.write("\n" + matrix_report.format_matrix_text(ordered) + "\n")
-    out.write(f"\n{sum(u.done for u in units)} runs in {result.wall:.1f}s wall\n")
+    out.write(f"\n{plural(sum(u.done for u in units), 'run')} in {result.wall:.1f}s wall\n")
     # The matrix measures rates: its units' verdicts (a natural trigger that
     # never reproduced, a TSan run without a report) are printed for
     # information; the exit status is 0 once every row is measured.
@@ -302,6 +316,7 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
         out.write(f"matrix written to {display_path(args.matrix_md)}\n")
     if json_file is not None:
         report = {"seed": master, "runs": runs, "measured": when, "tsan_options": TSAN_OPTIONS,
+                  "generation": generation,
                   "interrupted": result.interrupted is not None,
                   "matrix": [{"case": r.case_id, "builtin_fired": r.builtin_fired, "builtin_runs": r.builtin_runs,
                               "tsan_fired": r.tsan_fired, "tsan_runs": r.tsan_runs} for r in ordered]}
@@ -309,7 +324,8 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
             json_file.write(json.dumps(report, indent=1).encode() + b"\n")
     if html_file is not None:
         with html_file:
-            meta = {"detection matrix": f"{runs} natural runs per case and tool", "seed": master,
+            meta = {"detection matrix": f"{runs} natural runs per case and tool", "map generation": generation,
+                    "seed": master,
                     "wall": f"{result.wall:.1f}s", "finished": when}
             html_file.write(html_report.render_units(builtin_units, root, expected_dir, meta,
                                                      matrix=matrix_report.matrix_for_html(ordered)).encode("utf-8"))

@@ -22,7 +22,7 @@ import shlex
 from pathlib import Path
 from typing import List, Mapping, Optional
 
-from ..base import display_path
+from ..base import EXPLORE, display_path
 
 
 def case_binary(build_dir: Path, case_id: str) -> Path:
@@ -30,21 +30,23 @@ def case_binary(build_dir: Path, case_id: str) -> Path:
     return build_dir / "cases" / case_id
 
 
-EXPLORE = "explore"
 
 
-def case_argv(binary: Path, variant: str, mode: str, seed: int, bound: Optional[int] = None,
-              schedule: Optional[str] = None) -> List[str]:
-    """The argument vector of one run (in explore mode: one exploration at
-    `bound`, or the replay of one `schedule` of it)."""
-    if mode == EXPLORE:
-        argv = [str(binary), "--variant", variant, "--mode", mode]
-        if bound is not None:
-            argv += ["--bound", str(bound)]
-        if schedule is not None:
-            argv += ["--schedule", schedule]
-        return argv
+def case_argv(binary: Path, variant: str, mode: str, seed: int) -> List[str]:
+    """The argument vector of one seeded run (forced or natural)."""
     return [str(binary), "--variant", variant, "--mode", mode, "--seed", str(seed)]
+
+
+def explore_argv(binary: Path, variant: str, bound: Optional[int] = None,
+                 schedule: Optional[str] = None) -> List[str]:
+    """The argument vector of one exploration at `bound`, or of the replay
+    of one `schedule` of it."""
+    argv = [str(binary), "--variant", variant, "--mode", EXPLORE]
+    if bound is not None:
+        argv += ["--bound", str(bound)]
+    if schedule is not None:
+        argv += ["--schedule", schedule]
+    return argv
 
 
 def command_text(argv: List[str], assignments: Mapping[str, str]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from ..base import UsageError
+from ..base import DEFAULT_GENERATION, GENERATIONS, UsageError
 
 
 @dataclass
@@ -39,6 +39,9 @@ class Expectation:
     # (go-natural-also-match): Go's own map code faulting on a table racing
     # writers broke, which the C core reports as damage instead.
     go_natural_also_match: List[Pattern] = field(default_factory=list)
+    # The map generation the file was read for: lines limited to another
+    # generation (`key[swiss]: ...`) were left out.
+    generation: str = DEFAULT_GENERATION
 
     def summary(self) -> str:
         """The expectation in a few words, for tables and messages."""
@@ -57,11 +60,19 @@ def expect_path(expected_dir: Path, case_id: str, variant: str) -> Path:
     return expected_dir / f"{case_id}.{variant}.expect"
 
 
-def parse_expect_text(text: str, path: Path) -> Expectation:
-    """Parse the text of an expected file; `path` is only used in messages.
+# A repeatable key limited to one map generation: `natural-also[swiss]`.
+_GENERATION_KEY_RE = re.compile(r"([a-z-]+)\[([^\]]*)\]")
+
+
+def parse_expect_text(text: str, path: Path, generation: str = DEFAULT_GENERATION) -> Expectation:
+    """Parse the text of an expected file for one map generation; `path` is
+    only used in messages.
 
     A directive is `key: value`; the value is the rest of the line with
-    surrounding blanks removed. Raises UsageError naming file and line.
+    surrounding blanks removed. A repeatable key may carry a generation in
+    brackets (`natural-also[swiss]: ...`): the line then holds for that
+    generation only, and is checked but left out for the others. Raises
+    UsageError naming file and line.
     """
     single: Dict[str, Tuple[str, int]] = {}
     natural_also: List[str] = []
@@ -81,6 +92,17 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
         value = value.strip()
         if not sep:
             raise UsageError(f"{where}: expected 'key: value', found {stripped!r}")
+        limited = _GENERATION_KEY_RE.fullmatch(key)
+        other_generation = False
+        if limited:
+            key, only = limited.group(1), limited.group(2)
+            if only not in GENERATIONS:
+                raise UsageError(f"{where}: unknown map generation {only!r} in '{key}[{only}]' "
+                                 f"(known: {', '.join(GENERATIONS)})")
+            if key not in _REPEAT_KEYS:
+                raise UsageError(f"{where}: only the repeatable keys ({', '.join(_REPEAT_KEYS)}) can be "
+                                 f"limited to one generation, not '{key}'")
+            other_generation = only != generation
         if key in _SINGLE_KEYS:
             if key in single:
                 raise UsageError(f"{where}: '{key}' given twice (first on line {single[key][1]})")
@@ -88,7 +110,8 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
         elif key == "natural-also":
             if not value:
                 raise UsageError(f"{where}: 'natural-also' needs a first line")
-            natural_also.append(value)
+            if not other_generation:
+                natural_also.append(value)
         elif key in ("contains", "absent", "natural-also-match", "go-contains", "go-natural-also-match"):
             try:
                 regex = re.compile(value)
@@ -96,7 +119,8 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
                 raise UsageError(f"{where}: bad regular expression {value!r}: {e}") from None
             dest = {"contains": contains, "absent": absent, "natural-also-match": natural_also_match,
                     "go-contains": go_contains, "go-natural-also-match": go_natural_also_match}[key]
-            dest.append(Pattern(value, regex, lineno))
+            if not other_generation:
+                dest.append(Pattern(value, regex, lineno))
         else:
             known = ", ".join(_SINGLE_KEYS + _REPEAT_KEYS)
             raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
@@ -114,6 +138,7 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
         absent=absent,
         go_contains=go_contains,
         go_natural_also_match=go_natural_also_match,
+        generation=generation,
     )
     if exp.exit == 2:
         if "first-line" not in single:
@@ -136,12 +161,12 @@ def parse_expect_text(text: str, path: Path) -> Expectation:
     return exp
 
 
-def load_expectation(path: Path) -> Expectation:
-    """Read and parse one expected file; UsageError when missing or malformed."""
+def load_expectation(path: Path, generation: str = DEFAULT_GENERATION) -> Expectation:
+    """Read and parse one expected file for a map generation; UsageError when missing or malformed."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"{path}: expected file not found") from None
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"{path}: cannot read: {e}") from None
-    return parse_expect_text(text, path)
+    return parse_expect_text(text, path, generation)

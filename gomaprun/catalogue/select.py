@@ -5,8 +5,8 @@ from __future__ import annotations
 import fnmatch
 from typing import List, Optional, Sequence
 
-from ..base import UsageError
-from .manifest import GROUPS, VARIANTS, Case
+from ..base import VARIANTS, UsageError
+from .manifest import GROUPS, Case
 
 
 def select_cases(cases: Sequence[Case], patterns: Sequence[str]) -> List[Case]:
@@ -24,8 +24,10 @@ def select_cases(cases: Sequence[Case], patterns: Sequence[str]) -> List[Case]:
             hits = [c.id for c in cases if fnmatch.fnmatchcase(c.id, pat)]
         if not hits:
             known = "\n  ".join(c.id for c in cases) or "(the manifest lists no cases)"
+            what = (f"the pattern {pat!r} matches no case" if any(ch in pat for ch in "*?[")
+                    else f"unknown case {pat!r}")
             raise UsageError(
-                f"unknown case {pat!r}; the known cases are:\n  {known}\n"
+                f"{what}; the known cases are:\n  {known}\n"
                 f"groups: {', '.join(GROUPS)}, all"
             )
         chosen.update(hits)

@@ -25,10 +25,11 @@ its own and let main choose it; nothing above this layer changes.
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED
+from ..base import DEFAULT_GENERATION, MATCHED
 from ..build import DEFAULT, Preset
+from ..catalogue.command import case_argv
 
 
 class Judge:
@@ -47,12 +48,21 @@ class Judge:
     # The program a unit runs, when it is not the C case ("Go" for its Go
     # twin); reports add it to the unit's mode.
     program = ""
-    # Explore mode's preemption bound, passed on the command line; None for
-    # the judges whose runs are seeded chances.
-    bound: Optional[int] = None
 
-    def expectation(self, case, variant: str, expected_dir):
-        """What a run of this variant must do; has summary() for reports."""
+    def argv(self, binary, variant: str, mode: str, seed: int, schedule: Optional[str] = None) -> List[str]:
+        """The argument vector of one run of a unit (catalogue/command.py
+        builds it); `schedule`: the replay of one ordering, for the judges
+        whose runs explore."""
+        return case_argv(binary, variant, mode, seed)
+
+    def facts(self) -> Dict[str, object]:
+        """What a report must record to make this judge again (the explore
+        bound); make_judge takes it back."""
+        return {}
+
+    def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION):
+        """What a run of this variant must do for a map generation (its
+        expected file's lines for that generation); has summary() for reports."""
         raise NotImplementedError
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
@@ -111,3 +121,28 @@ class Judge:
     def example_assignments(self) -> Dict[str, str]:
         """The environment settings of a replayed example."""
         return {}
+
+
+# --------------------------------------------------------------------------
+# The judges by name
+# --------------------------------------------------------------------------
+#
+# A judge module registers its judge's name with a factory taking the
+# facts a report recorded (Judge.facts); the command line and a merge of
+# shard reports make their judge through make_judge.
+
+_FACTORIES: Dict[str, Callable[..., Judge]] = {}
+
+
+def register(name: str, factory: Callable[..., Judge]) -> None:
+    _FACTORIES[name] = factory
+
+
+def make_judge(name: str, **facts) -> Optional[Judge]:
+    """The judge registered as `name`, made with `facts` (None for an unknown name)."""
+    factory = _FACTORIES.get(name)
+    return None if factory is None else factory(**facts)
+
+
+def judge_names() -> List[str]:
+    return sorted(_FACTORIES)

@@ -34,15 +34,13 @@ import json
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
-from ..catalogue.command import EXPLORE, run_environment
+from ..base import DEFAULT_GENERATION, DEFAULT_RUNS, EXPLORE, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
+from ..catalogue.command import explore_argv, run_environment
 from ..catalogue.expect import Expectation, expect_path, load_expectation
-from . import Judge
+from . import Judge, register
 from .signature import REPORT_RE
 
 DEFAULT_BOUND = 2
-# The one control whose overlaps are the point: len never checks the flag.
-OVERLAPS_ALLOWED = ("control-len-while-writing",)
 CLEAN_END = "clean"
 # The examples a trigger's exploration names, replayed for their lane charts.
 DETECTING = "detecting"
@@ -60,6 +58,9 @@ class ExploreExpectation:
     case_id: str
     variant: str
     file: Expectation
+    # A race-free-looking variant whose overlaps are the point (the case's
+    # unchecked-race trait: len never checks the flag).
+    unchecked_race: bool = False
 
     @property
     def is_trigger(self) -> bool:
@@ -67,7 +68,7 @@ class ExploreExpectation:
 
     @property
     def overlaps_allowed(self) -> bool:
-        return not self.is_trigger and self.case_id in OVERLAPS_ALLOWED
+        return not self.is_trigger and self.unchecked_race
 
     def signature(self, end: str) -> bool:
         """Whether an exploration's end is one of this trigger's signatures."""
@@ -182,18 +183,30 @@ class ExploreJudge(Judge):
     suite = "gomap-catalogue-explore"
     title = ""
     # Every unit is one exploration; its seeds are the explorer's own.
-    DEFAULT_RUNS = 1
+    DEFAULT_RUNS = DEFAULT_RUNS[EXPLORE]
 
     def __init__(self, bound: int = DEFAULT_BOUND):
         self.bound = bound
         self.note = (f"explore mode, preemption bound {bound}: every ordering of each variant's scheduling "
                      "points, one exploration per unit")
 
-    def expectation(self, case, variant: str, expected_dir) -> ExploreExpectation:
-        return ExploreExpectation(case.id, variant, load_expectation(expect_path(expected_dir, case.id, variant)))
+    def expectation(self, case, variant: str, expected_dir,
+                    generation: str = DEFAULT_GENERATION) -> ExploreExpectation:
+        return ExploreExpectation(case.id, variant,
+                                  load_expectation(expect_path(expected_dir, case.id, variant), generation),
+                                  case.unchecked_race)
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
         return [EXPLORE]
+
+    def argv(self, binary, variant: str, mode: str, seed: int, schedule: Optional[str] = None) -> List[str]:
+        # No seed: an exploration's own fixed seed keeps its counts reproducible.
+        if schedule is not None:
+            return explore_argv(binary, variant, schedule=schedule)
+        return explore_argv(binary, variant, bound=self.bound)
+
+    def facts(self) -> Dict[str, object]:
+        return {"bound": self.bound}
 
     def default_runs(self, mode: str) -> int:
         return self.DEFAULT_RUNS
@@ -235,3 +248,6 @@ class ExploreJudge(Judge):
 
     def unit_fields(self, expect) -> Dict[str, object]:
         return {}
+
+
+register(ExploreJudge.name, lambda bound=None, **_: ExploreJudge(DEFAULT_BOUND if bound is None else bound))

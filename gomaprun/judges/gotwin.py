@@ -35,15 +35,16 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..base import DEFAULT_RUNS, FORCED, NATURAL, MATCHED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
 from ..catalogue.command import run_environment
 from ..catalogue.expect import Expectation
-from .signature import REPORT_RE, SignatureJudge, clean_end, report_status
+from . import register
+from .signature import REPORT_RE, SignatureJudge, clean_end, report_status, wrong_first_line
 
 # A failed check of a Go test: `go test`'s line on stdout, and its exit status.
 GO_TEST_FAIL_PREFIX = "--- FAIL: "
 GO_TEST_FAIL_EXIT = 1
-GO_MODE = "natural"
+GO_MODE = NATURAL
 
 
 def _lines(text: str) -> List[str]:
@@ -59,7 +60,7 @@ def classify_go(exp: Expectation, status: Optional[int], signum: Optional[int], 
     if timed_out:
         return TIMEOUT, "did not finish in time"
     if signum is not None:
-        return WRONG, f"killed by {signal_name(signum)}"
+        return WRONG, f"killed by {signal_name(signum)}, expected exit status {exp.exit}"
     err_lines = _lines(stderr)
     report = REPORT_RE.search(stderr)
     first = err_lines[0] if err_lines else ""
@@ -74,7 +75,9 @@ def classify_go(exp: Expectation, status: Optional[int], signum: Optional[int], 
         accepted = [exp.first_line] + list(exp.natural_also)
         if first not in accepted and not any(p.regex.fullmatch(first) for p in exp.natural_also_match):
             if not any(p.regex.fullmatch(first) for p in exp.go_natural_also_match):
-                return WRONG, f"first line {clip(first)!r}"
+                alternatives = (len(accepted) - 1 + len(exp.natural_also_match)
+                                + len(exp.go_natural_also_match))
+                return wrong_first_line(first, exp, alternatives)
         for pat in exp.go_contains:
             if not any(pat.regex.search(line) for line in err_lines):
                 return WRONG, f"no stderr line matches go-contains /{pat.text}/"
@@ -91,7 +94,7 @@ class GoTwinJudge(SignatureJudge):
     program = "Go"
     note = ("each case's Go twin, natural mode only (Go has no forced mode), judged by the case's "
             "expected exit status and first line, and its go-contains lines")
-    DEFAULT_RUNS = {"natural": 200, "forced": 200}
+    DEFAULT_RUNS = {NATURAL: DEFAULT_RUNS[NATURAL], FORCED: DEFAULT_RUNS[NATURAL]}
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
         return [GO_MODE]
@@ -120,3 +123,5 @@ class GoTwinJudge(SignatureJudge):
 
 
 GO_TWIN = GoTwinJudge()
+
+register(GO_TWIN.name, lambda **_: GO_TWIN)

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, clip, signal_name
+from ..base import (BAD, DEFAULT_GENERATION, DEFAULT_RUNS, FORCED, MATCHED, NATURAL, NOT_REPRODUCED, TIMEOUT,
+                    UNSEEN_CORRUPTION, WRONG, clip, signal_name)
 from ..catalogue.expect import Expectation, expect_path, load_expectation
 from ..catalogue.command import run_environment
-from . import Judge
+from . import Judge, register
 
 # Any trace of the detector or of a nil-map panic in a run's stderr.
 REPORT_RE = re.compile(r"fatal error|panic:")
@@ -78,7 +79,7 @@ def classify(
     if timed_out:
         return TIMEOUT, "did not finish in time"
     if signum is not None:
-        return WRONG, f"killed by {signal_name(signum)}"
+        return WRONG, f"killed by {signal_name(signum)}, expected exit status {exp.exit}"
     err_lines = _lines(stderr)
     report = REPORT_RE.search(stderr)
     if not report and check_failed(status, err_lines):
@@ -96,15 +97,16 @@ def classify(
             return wrong_status
         first = err_lines[0] if err_lines else ""
         accepted = [exp.first_line]
-        if mode == "natural":
+        if mode == NATURAL:
             accepted += exp.natural_also
         if first not in accepted:
             # A report of a structure broken by racing writers varies with
             # what broke; its content is not the case's signature, so only
             # `absent` applies to it.
-            if mode == "natural" and any(p.regex.fullmatch(first) for p in exp.natural_also_match):
+            if mode == NATURAL and any(p.regex.fullmatch(first) for p in exp.natural_also_match):
                 return MATCHED, ""
-            return WRONG, f"first line {clip(first)!r}"
+            alternatives = len(accepted) - 1 + (len(exp.natural_also_match) if mode == NATURAL else 0)
+            return wrong_first_line(first, exp, alternatives)
     else:
         unclean = clean_end(exp, status, bool(report), err_lines, stdout)
         if unclean:
@@ -125,6 +127,15 @@ def report_status(status: Optional[int], report: bool) -> Optional[Tuple[str, st
         extra = " after printing a report" if report else ""
         return WRONG, f"exit status {status}, expected 2{extra}"
     return None
+
+
+def wrong_first_line(first: str, exp: Expectation, alternatives: int) -> Tuple[str, str]:
+    """A trigger's run that ended with another first line: what was seen and
+    what was expected (with the number of accepted alternatives). The Go
+    twin judge shares it."""
+    also = (f" (or one of its {alternatives} alternatives)" if alternatives > 1
+            else " (or its alternative)" if alternatives == 1 else "")
+    return WRONG, f"first line {clip(first)!r}, expected {clip(exp.first_line or '')!r}{also}"
 
 
 def clean_end(exp: Expectation, status: Optional[int], report: bool, err_lines: Sequence[str],
@@ -153,12 +164,11 @@ class SignatureJudge(Judge):
     """Runs judged by their expected files; the runner's default."""
 
     name = "signature"
-    # Runs per unit when --runs is not given. Natural runs reproduce only
-    # some of the time, so they get more tries.
-    DEFAULT_RUNS = {"forced": 100, "natural": 200}
+    # Runs per unit when --runs is not given (base.DEFAULT_RUNS).
+    DEFAULT_RUNS = {FORCED: DEFAULT_RUNS[FORCED], NATURAL: DEFAULT_RUNS[NATURAL]}
 
-    def expectation(self, case, variant: str, expected_dir) -> Expectation:
-        return load_expectation(expect_path(expected_dir, case.id, variant))
+    def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION) -> Expectation:
+        return load_expectation(expect_path(expected_dir, case.id, variant), generation)
 
     def default_runs(self, mode: str) -> int:
         return self.DEFAULT_RUNS[mode]
@@ -167,19 +177,19 @@ class SignatureJudge(Judge):
         return classify(expect, mode, status, signum, stdout, stderr, timed_out)
 
     def policy(self, variant: str, mode: str, expect) -> str:
-        if variant != "bad":
+        if variant != BAD:
             return "every run clean"
-        if mode == "forced":
+        if mode == FORCED:
             return "every run matches"
         return "at least one match, no wrong signature or timeout"
 
     def breaks_policy(self, variant: str, mode: str, expect, outcome: str) -> bool:
-        if variant == "bad" and mode == "natural":
+        if variant == BAD and mode == NATURAL:
             return outcome in (WRONG, TIMEOUT)
         return outcome != MATCHED
 
     def needs_a_match(self, variant: str, mode: str, expect) -> bool:
-        return variant == "bad" and mode == "natural"
+        return variant == BAD and mode == NATURAL
 
     def replay_assignments(self, environ: Mapping[str, str]) -> Dict[str, str]:
         return {"GOMAP_TIMELINE": "1"}
@@ -189,3 +199,5 @@ class SignatureJudge(Judge):
 
 
 SIGNATURE = SignatureJudge()
+
+register(SIGNATURE.name, lambda **_: SIGNATURE)

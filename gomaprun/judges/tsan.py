@@ -39,11 +39,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, signal_name
+from ..base import (BAD, DEFAULT_GENERATION, DEFAULT_RUNS, MATCHED, NATURAL, NOT_REPRODUCED, TIMEOUT, WRONG,
+                    signal_name)
 from ..build import TSAN
 from ..catalogue.command import run_environment
 from ..catalogue.expect import expect_path, load_expectation
-from . import Judge
+from . import Judge, register
 
 # halt_on_error=0: the run goes on after a report, so the built-in detector's
 #   verdict is seen as well.
@@ -63,8 +64,7 @@ from . import Judge
 TSAN_OPTIONS = ("halt_on_error=0 exitcode=66 report_signal_unsafe=0 history_size=4 io_sync=0 "
                 "second_deadlock_stack=1 atexit_sleep_ms=100")
 TSAN_EXIT = 66
-DEFAULT_TSAN_RUNS = 100
-LEN_CONTROL = "control-len-while-writing"
+DEFAULT_TSAN_RUNS = DEFAULT_RUNS["tsan"]
 
 
 TRIGGER = "trigger"
@@ -203,15 +203,16 @@ def builtin_report(stderr: str) -> Optional[str]:
 # --------------------------------------------------------------------------
 
 
-def expectation_kind(case_id: str, variant: str, bad_first_line: Optional[str] = None) -> str:
+def expectation_kind(case, variant: str, bad_first_line: Optional[str] = None) -> str:
     """Which TSan expectation a case's variant has.
 
-    `bad_first_line` is the first line the bad variant's expected file
-    names; a panic there (nil-map assignment) is no race.
+    A case with the unchecked-race trait (cases/manifest.tsv) is the len
+    control. `bad_first_line` is the first line the bad variant's expected
+    file names; a panic there (nil-map assignment) is no race.
     """
-    if case_id == LEN_CONTROL:
+    if case.unchecked_race:
         return LEN
-    if variant == "bad":
+    if variant == BAD:
         if bad_first_line and bad_first_line.startswith("panic:"):
             return NIL_PANIC
         return TRIGGER
@@ -331,15 +332,15 @@ class TsanJudge(Judge):
     note = ("triggers and the len control run in natural mode (the forced schedule's hand-over is a "
             f"happens-before edge that hides the race from TSan); TSAN_OPTIONS={TSAN_OPTIONS}")
 
-    def expectation(self, case, variant: str, expected_dir) -> TsanExpectation:
+    def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION) -> TsanExpectation:
         bad_first = None
-        if variant == "bad":
-            bad_first = load_expectation(expect_path(expected_dir, case.id, "bad")).first_line
-        kind = expectation_kind(case.id, variant, bad_first)
+        if variant == BAD:
+            bad_first = load_expectation(expect_path(expected_dir, case.id, BAD), generation).first_line
+        kind = expectation_kind(case, variant, bad_first)
         return TsanExpectation(kind, bad_first if kind == NIL_PANIC else None)
 
     def modes(self, case, variant: str, expect, modes: Sequence[str]) -> List[str]:
-        return ["natural"] if expect.kind in (TRIGGER, LEN) else list(modes)
+        return [NATURAL] if expect.kind in (TRIGGER, LEN) else list(modes)
 
     def default_runs(self, mode: str) -> int:
         return DEFAULT_TSAN_RUNS
@@ -383,3 +384,5 @@ def builtin_fired(kind: str, outcome: str, stderr: str) -> bool:
 def tsan_fired(stderr: str) -> bool:
     """Whether ThreadSanitizer reported a data race naming both accesses."""
     return parse_tsan(stderr).race_both
+
+register(THREAD.name, lambda **_: THREAD)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
+from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, MATCHED, NATURAL, NOT_RUN, OUTCOMES, OUTCOME_LABELS, SKIPPED
 from ..runloop.pairs import side_signature
 from .junit import _xml_text
 
@@ -51,17 +51,50 @@ def first_lines(pair) -> str:
     return f"{_first(c)}{cs} | {_first(go)}{gs}"
 
 
-def format_pairs(pairs: Sequence) -> str:
-    rows = [HEADER]
+def _generations(pairs: Sequence) -> List[str]:
+    seen: List[str] = []
     for p in pairs:
-        rows.append((p.case.id, p.variant, str(max(p.c.runs, p.go.runs)), rate(p.c), rate(p.go), agree_word(p),
-                     p.verdict(), first_lines(p)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+        if p.c.generation not in seen:
+            seen.append(p.c.generation)
+    return seen
+
+
+def format_pairs(pairs: Sequence) -> str:
+    """The table; a `generation` column after the variant when the pairs are of several map generations."""
+    several = len(_generations(pairs)) > 1
+    versions = extra_versions(pairs)
+    header = HEADER[:2] + (("generation",) if several else ()) + HEADER[2:5] \
+        + tuple(f"Go {v}" for v in versions) + HEADER[5:]
+    numeric = {i + (1 if several else 0) for i in _NUMERIC} | \
+        {5 + (1 if several else 0) + k for k in range(len(versions))}
+    rows = [header]
+    for p in pairs:
+        extra = dict(p.extra)
+        rows.append((p.case.id, p.variant) + ((p.c.generation,) if several else ())
+                    + (str(max(p.c.runs, p.go.runs)), rate(p.c), rate(p.go))
+                    + tuple(rate(extra[v]) if v in extra else "-" for v in versions)
+                    + (agree_word(p), p.verdict(), first_lines(p)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     out = []
     for r in rows:
-        cells = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         out.append("  ".join(cells).rstrip())
     return "\n".join(out)
+
+
+def extra_versions(pairs: Sequence) -> List[str]:
+    """The --go-extra Go versions of the pairs, in the order given."""
+    seen: List[str] = []
+    for p in pairs:
+        for version, _ in p.extra:
+            if version not in seen:
+                seen.append(version)
+    return seen
+
+
+def pair_name(p) -> str:
+    """`2.1-read-write-pair bad`, `[swiss]` added for another generation than the default."""
+    return f"{p.case.id} {p.variant}" + (f" [{p.c.generation}]" if p.c.generation != DEFAULT_GENERATION else "")
 
 
 def write_pair_failures(pairs: Sequence, out) -> None:
@@ -70,8 +103,8 @@ def write_pair_failures(pairs: Sequence, out) -> None:
     if failing:
         out.write("\nfailures:\n")
         for p in failing:
-            out.write(f"{p.case.id} {p.variant}: {p.reason()}\n")
-            for side, unit in (("C", p.c), ("Go", p.go)):
+            out.write(f"{pair_name(p)}: {p.reason()}\n")
+            for side, unit in (("C", p.c), ("Go", p.go)) + tuple((f"Go {v}", u) for v, u in p.extra):
                 for r in unit.failing:
                     out.write(f"  {side} run {r.index}: {r.outcome}: {r.reason}\n"
                               f"    replay: {unit.replay_text(r.seed)}\n")
@@ -92,9 +125,11 @@ def json_pairs(master: int, runs: int, go_version: str, pairs: Sequence, passed:
                skipped: int, interrupted: bool) -> dict:
     """The --json report of --against-go: both sides' counts per case and variant."""
     return {
-        "seed": master, "runs": runs, "go_version": go_version, "mode": "natural", "interrupted": interrupted,
-        "pairs": [{"case": p.case.id, "group": p.case.group, "variant": p.variant, "verdict": p.verdict(),
-                   "reason": p.reason() or None, "agree": p.agree(), "c": _side(p.c), "go": _side(p.go)}
+        "seed": master, "runs": runs, "go_version": go_version, "mode": NATURAL, "interrupted": interrupted,
+        "pairs": [{"case": p.case.id, "group": p.case.group, "variant": p.variant, "generation": p.c.generation,
+                   "verdict": p.verdict(),
+                   "reason": p.reason() or None, "agree": p.agree(), "c": _side(p.c), "go": _side(p.go),
+                   "extra_go": {v: _side(u) for v, u in p.extra}}
                   for p in pairs],
         "passed": passed, "failed": failed, "skipped": skipped,
     }
@@ -113,9 +148,11 @@ def junit_pairs(master: int, pairs: Sequence, go_version: str) -> bytes:
     ET.SubElement(props, "property", name="go_version", value=go_version)
     for p in pairs:
         tc = ET.SubElement(suite, "testcase", classname=f"{p.case.group}.{p.case.id}",
-                           name=f"{p.variant}.against-go",
+                           name=f"{p.variant}.against-go"
+                           + (f".{p.c.generation}" if p.c.generation != DEFAULT_GENERATION else ""),
                            time=f"{(sum(p.c.times) + sum(p.go.times)) / 1000.0:.3f}")
-        summary = f"C {rate(p.c)}, Go {rate(p.go)}, agree {agree_word(p)}; first line: {first_lines(p)}"
+        extra = "".join(f", Go {v} {rate(u)}" for v, u in p.extra)
+        summary = f"C {rate(p.c)}, Go {rate(p.go)}{extra}, agree {agree_word(p)}; first line: {first_lines(p)}"
         verdict = p.verdict()
         if verdict == FAIL:
             fail = ET.SubElement(tc, "failure", message=_xml_text(p.reason()),
@@ -130,11 +167,15 @@ def junit_pairs(master: int, pairs: Sequence, go_version: str) -> bytes:
 
 
 def html_cells(pairs: Sequence) -> Dict[str, Dict[str, Mapping[str, object]]]:
-    """case id -> variant -> what the HTML card shows beside the C rate."""
+    """case id -> variant -> what the HTML card shows beside the C rate (the
+    first generation's pair when there are several)."""
     cells: Dict[str, Dict[str, Mapping[str, object]]] = {}
     for p in pairs:
+        if p.variant in cells.get(p.case.id, {}):
+            continue
         c, go = p.signatures()
         cells.setdefault(p.case.id, {})[p.variant] = {
+            "generation": p.c.generation,
             "c_rate": rate(p.c), "go_rate": rate(p.go), "c_first": c[1] if c else "",
             "go_first": go[1] if go else "", "agree": p.agree(),
             "note": f"skipped, {p.go.skipped}" if p.go.skipped is not None else "",

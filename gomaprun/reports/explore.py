@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import List, Optional, Sequence, Tuple
 
+from ..base import plural
 from ..judges.explore import detected, unexpected_ends
 
 EXPLORE_HEADER = ("case", "variant", "mode", "expected", "schedules", "exhausted", "detected", "overlap",
@@ -22,8 +23,9 @@ _NUMERIC = {4, 6, 7, 8, 9, 10, 11}
 
 
 def is_explore(units: Sequence) -> bool:
-    """Whether these are explore units (every unit of a run has one judge)."""
-    return bool(units) and all(getattr(u.judge, "bound", None) is not None for u in units)
+    """Whether these are explore units (every unit of a run has one judge):
+    their judge's facts carry a preemption bound."""
+    return bool(units) and all(u.judge.facts().get("bound") is not None for u in units)
 
 
 def explore_numbers(u) -> Optional[dict]:
@@ -53,14 +55,10 @@ def explore_rows(units: Sequence, abbreviate) -> List[Tuple[str, ...]]:
             for u in units]
 
 
-def format_explore_table(units: Sequence, abbreviate) -> str:
-    rows = [EXPLORE_HEADER] + explore_rows(units, abbreviate)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(EXPLORE_HEADER))]
-    out = []
-    for r in rows:
-        cells = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        out.append("  ".join(cells).rstrip())
-    return "\n".join(out)
+def explore_table(units: Sequence, abbreviate):
+    """(header, rows, numeric column indexes) of an exploration's table; the
+    text report lays it out."""
+    return EXPLORE_HEADER, explore_rows(units, abbreviate), _NUMERIC
 
 
 def explore_line(u) -> str:
@@ -68,8 +66,8 @@ def explore_line(u) -> str:
     n = explore_numbers(u)
     if n is None:
         return "no exploration summary"
-    bound = u.judge.bound
-    head = f"{n['schedules']} schedules at bound {bound}" + ("" if n["exhausted"] else " (NOT exhausted)")
+    bound = u.judge.facts().get("bound")
+    head = f"{plural(n['schedules'], 'schedule')} at bound {bound}" + ("" if n["exhausted"] else " (NOT exhausted)")
     if n["detected"] is not None:
         return (f"{head}: caught in {n['detected']}, blind spot in {n['blind_spots']}, clean {n['clean']}, "
                 f"other {n['other']}")

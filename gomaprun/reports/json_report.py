@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import signal
 import statistics
-from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, signal_name
+from ..base import DEFAULT_GENERATION, GENERATIONS, OUTCOMES, OUTCOME_LABELS, UsageError, signal_name
 
 
 @dataclass
@@ -37,6 +37,10 @@ class RunFacts:
     interrupted_by: Optional[int] = None  # the signal that stopped the run
     failfast_stopped: bool = False
     bound: Optional[int] = None  # --mode explore's preemption bound
+    # The core's map generations the run covered (--generation).
+    generations: List[str] = field(default_factory=lambda: [DEFAULT_GENERATION])
+    # --go: the Go version that built each generation's twins.
+    go_versions: Optional[Dict[str, str]] = None
 
     def to_json(self) -> dict:
         return {"judge": self.judge, "cases": list(self.cases), "variants": self.variants, "modes": list(self.modes),
@@ -44,7 +48,8 @@ class RunFacts:
                 "shard": {"index": self.shard[0], "count": self.shard[1]} if self.shard else None,
                 "selected_units": self.selected_units, "wall_s": round(self.wall, 3),
                 "interrupted_by": signal_name(self.interrupted_by) if self.interrupted_by is not None else None,
-                "stopped_by_failfast": self.failfast_stopped, "bound": self.bound}
+                "stopped_by_failfast": self.failfast_stopped, "bound": self.bound,
+                "generations": list(self.generations), "go_versions": self.go_versions}
 
     @classmethod
     def from_json(cls, d: object, where: str) -> "RunFacts":
@@ -57,31 +62,73 @@ class RunFacts:
         try:
             shard = d["shard"]
             if shard is not None:
-                shard = (int(shard["index"]), int(shard["count"]))
+                shard = (whole(shard["index"], "shard index"), whole(shard["count"], "shard count"))
                 if not 1 <= shard[0] <= shard[1]:
                     raise ValueError(f"shard {shard[0]}/{shard[1]}")
             variants = d["variants"]
             facts = cls(judge=str(d["judge"]), cases=[str(c) for c in d["cases"]],
                         variants=None if variants is None else [str(v) for v in variants],
                         modes=[str(m) for m in d["modes"]],
-                        runs=None if d["runs_per_unit"] is None else int(d["runs_per_unit"]),
-                        timeout=float(d["timeout"]), shard=shard, selected_units=int(d["selected_units"]),
-                        wall=float(d["wall_s"]), interrupted_by=signum_from_name(d["interrupted_by"]),
+                        runs=None if d["runs_per_unit"] is None else whole(d["runs_per_unit"], "runs_per_unit"),
+                        timeout=number(d["timeout"], "timeout"), shard=shard,
+                        selected_units=whole(d["selected_units"], "selected_units"),
+                        wall=number(d["wall_s"], "wall_s"), interrupted_by=signum_from_name(d["interrupted_by"]),
                         failfast_stopped=bool(d["stopped_by_failfast"]),
-                        bound=None if d.get("bound") is None else int(d["bound"]))
+                        bound=None if d.get("bound") is None else whole(d["bound"], "bound"),
+                        # A report from before map generations had names ran the default one.
+                        generations=_generations(d.get("generations")),
+                        go_versions=_go_versions(d.get("go_versions")))
         except KeyError as e:
             raise bad(f"has no {e.args[0]!r}") from None
-        except (TypeError, ValueError, AttributeError) as e:
+        except ValueError as e:  # raised in the runner's own words (whole, number, ...)
             raise bad(f"is malformed: {e}") from None
+        except (TypeError, AttributeError):
+            raise bad("is malformed: a field holds a value of the wrong kind") from None
         return facts
+
+
+def _generations(value: object) -> List[str]:
+    """The `generations` of a report's `run` field; absent in a report from
+    before map generations had names, which ran the default one."""
+    if value is None:
+        return [DEFAULT_GENERATION]
+    if not isinstance(value, list) or not value or any(g not in GENERATIONS for g in value):
+        raise ValueError(f"generations {value!r} is not a list of map generations ({', '.join(GENERATIONS)})")
+    return [str(g) for g in value]
+
+
+def _go_versions(value: object) -> Optional[Dict[str, str]]:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or any(g not in GENERATIONS or not isinstance(v, str) for g, v in value.items()):
+        raise ValueError(f"go_versions {value!r} is not a Go version per map generation")
+    return dict(value)
+
+
+def whole(value: object, what: str) -> int:
+    """A whole number read from a report; ValueError in the runner's words
+    (never int()'s) when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)) \
+            or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
+        raise ValueError(f"{what} is not a whole number: {value!r}")
+    return int(value)
+
+
+def number(value: object, what: str) -> float:
+    """A number read from a report; ValueError in the runner's words when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{what} is not a number: {value!r}")
+    return float(value)
 
 
 def signum_from_name(name: Optional[str]) -> Optional[int]:
     """A signal number from the text signal_name gives (SIGINT, signal 99); ValueError otherwise."""
     if name is None:
         return None
+    if not isinstance(name, str):
+        raise ValueError(f"signal {name!r} is not a signal name")
     if name.startswith("signal "):
-        return int(name[len("signal "):])
+        return whole(name[len("signal "):], "signal number")
     try:
         return signal.Signals[name].value
     except KeyError:
@@ -99,7 +146,8 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
     for u in units:
         for r in sorted(u.records, key=lambda rec: rec.index):
             runs.append({
-                "case": u.case.id, "variant": u.variant, "mode": u.mode, "index": r.index, "seed": r.seed,
+                "case": u.case.id, "variant": u.variant, "mode": u.mode, "generation": u.generation,
+                "index": r.index, "seed": r.seed,
                 "outcome": r.outcome, "exit": r.status,
                 "signal": signal_name(r.signum) if r.signum is not None else None,
                 "first_line": r.first_line, "ms": round(r.ms, 3), "reason": r.reason or None,
@@ -107,7 +155,8 @@ def json_report(master_seed: int, units: Sequence, passed: int, failed: int, int
             })
         entry = {
             "case": u.case.id, "group": u.case.group, "variant": u.variant, "mode": u.mode,
-            "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs, "completed": u.done,
+            "generation": u.generation, "expected": u.expect.summary(), "policy": u.policy, "runs": u.runs,
+            "completed": u.done,
         }
         entry.update({OUTCOME_LABELS[o][2]: u.counts[o] for o in OUTCOMES})
         entry.update({

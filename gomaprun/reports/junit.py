@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from typing import Optional, Sequence
 
 from .explore import explore_line
-from ..base import FAIL, INCOMPLETE, NOT_REPRODUCED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
+from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, NOT_REPRODUCED, NOT_RUN, OUTCOME_LABELS, OUTCOMES, SKIPPED
 
 _XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 DEFAULT_SUITE = "gomap-catalogue"
@@ -15,6 +15,12 @@ DEFAULT_SUITE = "gomap-catalogue"
 
 def _xml_text(s: str) -> str:
     return _XML_BAD.sub("?", s)
+
+
+def test_name(u) -> str:
+    """A unit's test name: `bad.forced`, and `.swiss` for another map
+    generation than the default (the default's names predate generations)."""
+    return f"{u.variant}.{u.mode}" + (f".{u.generation}" if u.generation != DEFAULT_GENERATION else "")
 
 
 def junit_report(master_seed: int, units: Sequence, suite_name: Optional[str] = None) -> bytes:
@@ -29,9 +35,14 @@ def junit_report(master_seed: int, units: Sequence, suite_name: Optional[str] = 
                           time=f"{sum(sum(u.times) for u in units) / 1000.0:.3f}")
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="seed", value=str(master_seed))
+    generations = []
+    for u in units:
+        if u.generation not in generations:
+            generations.append(u.generation)
+    ET.SubElement(props, "property", name="map generations", value="+".join(generations) or DEFAULT_GENERATION)
     for u in units:
         tc = ET.SubElement(suite, "testcase", classname=f"{u.case.group}.{u.case.id}",
-                           name=f"{u.variant}.{u.mode}", time=f"{sum(u.times) / 1000.0:.3f}")
+                           name=test_name(u), time=f"{sum(u.times) / 1000.0:.3f}")
         verdict = u.verdict()
         tally = ", ".join(f"{OUTCOME_LABELS[o][1]} {u.counts[o]}" for o in OUTCOMES)
         if u.explored is not None:

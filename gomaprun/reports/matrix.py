@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..judges.tsan import LEN_CONTROL, builtin_fired, expectation_kind, tsan_fired
+from ..base import BAD, DEFAULT_RUNS
+from ..judges.tsan import builtin_fired, expectation_kind, tsan_fired
 
-DEFAULT_MATRIX_RUNS = 200
+DEFAULT_MATRIX_RUNS = DEFAULT_RUNS["matrix"]
 
 
 @dataclass
@@ -29,6 +30,7 @@ class MatrixRow:
     builtin_runs: int = 0
     tsan_fired: int = 0
     tsan_runs: int = 0
+    unchecked_race: bool = False  # the case's trait: a race the detector cannot see
 
     @staticmethod
     def rate(fired: int, runs: int) -> Optional[float]:
@@ -44,8 +46,9 @@ class MatrixRow:
 
 
 def matrix_cases(cases: Sequence) -> List:
-    """The cases the matrix covers: every case with a bad variant, and the len control."""
-    return [c for c in cases if "bad" in c.variants or c.id == LEN_CONTROL]
+    """The cases the matrix covers: every case with a bad variant, and the
+    races the detector cannot see (the unchecked-race trait: the len control)."""
+    return [c for c in cases if BAD in c.variants or c.unchecked_race]
 
 
 def _percent(fired: int, runs: int) -> str:
@@ -90,6 +93,7 @@ def matrix_for_html(rows: Sequence[MatrixRow]) -> Dict[str, Dict[str, object]]:
 
 
 def matrix_markdown_page(rows: Sequence[MatrixRow], runs: int, seed: int, when: str, tsan_options: str) -> str:
+    unchecked = ", ".join(f"`{r.case_id}`" for r in rows if r.unchecked_race) or "the len control"
     return f"""# Detection matrix: the built-in detector and ThreadSanitizer
 
 Per case: how often each tool reports the misuse of the map in **natural
@@ -98,7 +102,7 @@ program).
 
 - **built-in detector**: Go's own best-effort check, ported to the core
   (`build/`); a run counts when it ends with the case's expected report
-  (for `{LEN_CONTROL}`: when any report appears; it never should).
+  (for {unchecked}: when any report appears; it never should).
 - **ThreadSanitizer**: the same programs built with the `tsan` preset
   (`build-tsan/`, clang `-fsanitize=thread`); a run counts when TSan prints
   a `data race` report naming both accesses.
@@ -113,7 +117,7 @@ Measured {when} with `python3 runner.py --matrix --runs {runs} --seed {seed}`:
 {format_matrix_markdown(rows)}
 
 `nil-map-assign` is a panic in a single thread, not a race: only the
-built-in check sees it. `{LEN_CONTROL}` is a race that Go's detector cannot
+built-in check sees it. {unchecked} is a race that Go's detector cannot
 see by design (`len` does not check the write flag): only ThreadSanitizer
 reports it. The built-in detector sees a misuse only when the two
 operations overlap in time, while one of them holds the write flag.
@@ -154,4 +158,4 @@ def count_run(rows: Dict[str, MatrixRow], unit, rec, stderr: str) -> None:
         row.tsan_fired += tsan_fired(stderr)
     else:
         row.builtin_runs += 1
-        row.builtin_fired += builtin_fired(expectation_kind(unit.case.id, unit.variant), rec.outcome, stderr)
+        row.builtin_fired += builtin_fired(expectation_kind(unit.case, unit.variant), rec.outcome, stderr)

@@ -33,12 +33,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from ..base import OUTCOME_LABELS, OUTCOMES, UsageError, display_path
+from ..base import DEFAULT_GENERATION, OUTCOME_LABELS, OUTCOMES, UsageError, display_path, plural
 from ..runloop.loop import SHOWN_FAILURES
-from ..runloop.units import Example, RunRecord, Unit, derive_seed, shard_units
-from .json_report import RunFacts, signum_from_name
+from ..runloop.units import Example, RunRecord, Unit, shard_units
+from .json_report import RunFacts, number, signum_from_name, whole
 
-UnitKey = Tuple[str, str, str]  # (case, variant, mode)
+UnitKey = Tuple[str, str, str, str]  # (case, variant, mode, generation): Unit.key
 
 
 @dataclass
@@ -72,8 +72,10 @@ def read_report(path: Path) -> ShardReport:
         raise UsageError(f"cannot read the shard report {path}: {getattr(e, 'strerror', None) or e}") from None
     try:
         data = json.loads(text)
-    except ValueError as e:
-        raise UsageError(f"{path}: not valid JSON: {e}") from None
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno})") from None
+    except ValueError:
+        raise UsageError(f"{path}: not valid JSON") from None
     where = display_path(path)
     if not isinstance(data, dict) or not all(k in data for k in ("seed", "runs", "summary")):
         raise UsageError(f"{where}: not a report of runner.py --json (no seed, runs and summary)")
@@ -99,6 +101,8 @@ _SAME = (("master seed", lambda r: r.seed),
          ("--runs", lambda r: r.facts.runs if r.facts.runs is not None else "default"),
          ("--timeout", lambda r: r.facts.timeout),
          ("--bound", lambda r: r.facts.bound if r.facts.bound is not None else "none"),
+         ("map generations", lambda r: "+".join(r.facts.generations)),
+         ("Go versions", lambda r: ", ".join(f"{g} {v}" for g, v in (r.facts.go_versions or {}).items()) or "none"),
          ("number of selected units", lambda r: r.facts.selected_units))
 
 
@@ -127,19 +131,22 @@ def common_facts(reports: Sequence[ShardReport]) -> RunFacts:
         raise UsageError(f"missing shard{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(f'{i}/{n}' for i in missing)} (given: {given})")
     interrupted = next((r.facts.interrupted_by for r in reports if r.facts.interrupted_by is not None), None)
-    return replace(first.facts, shard=None, wall=sum(r.facts.wall for r in reports), interrupted_by=interrupted,
+    # The shards ran side by side: the run took as long as its longest shard.
+    return replace(first.facts, shard=None, wall=max(r.facts.wall for r in reports), interrupted_by=interrupted,
                    failfast_stopped=any(r.facts.failfast_stopped for r in reports))
 
 
 def _key(entry: dict, where: str, what: str) -> UnitKey:
     try:
-        return (str(entry["case"]), str(entry["variant"]), str(entry["mode"]))
-    except (KeyError, TypeError):
+        # A report from before map generations had names ran the default one.
+        return (str(entry["case"]), str(entry["variant"]), str(entry["mode"]),
+                str(entry.get("generation", DEFAULT_GENERATION)))
+    except (KeyError, TypeError, AttributeError):
         raise UsageError(f"{where}: {what} without case, variant and mode") from None
 
 
 def _name(key: UnitKey) -> str:
-    return " ".join(key)
+    return " ".join(key[:3]) + (f" [{key[3]}]" if key[3] != DEFAULT_GENERATION else "")
 
 
 def fill_units(units: Sequence[Unit], reports: Sequence[ShardReport], master: int) -> None:
@@ -157,7 +164,7 @@ def fill_units(units: Sequence[Unit], reports: Sequence[ShardReport], master: in
                 raise UsageError(f"unit {_name(key)} is in two shard reports: {holder[key]} and {where}")
             entries[key] = entry
             holder[key] = where
-        mine = {(u.case.id, u.variant, u.mode): u for u in shard_units(units, report.shard)}
+        mine = {u.key: u for u in shard_units(units, report.shard)}
         extra = [k for k in entries if k not in mine]
         if extra:
             raise UsageError(f"{where} (shard {report.shard_text}) holds units that are not in its slice of "
@@ -178,7 +185,7 @@ def fill_units(units: Sequence[Unit], reports: Sequence[ShardReport], master: in
                 raise UsageError(f"{where}: {_name(key)} run {rec.index}: the unit has runs 0 to {unit.runs - 1}")
             if rec.index in records[key]:
                 raise UsageError(f"{where}: {_name(key)} run {rec.index} is listed twice")
-            if rec.seed != derive_seed(master, unit.case.id, unit.variant, unit.mode, rec.index):
+            if rec.seed != unit.run_seed(master, rec.index):
                 raise UsageError(f"{where}: {_name(key)} run {rec.index} has seed {rec.seed}, not the one "
                                  f"master seed {master} gives it")
             records[key][rec.index] = rec
@@ -192,13 +199,17 @@ def _record(run: dict, where: str, key: UnitKey) -> RunRecord:
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown outcome {outcome!r}")
         status = run["exit"]
-        return RunRecord(index=int(run["index"]), seed=int(run["seed"]), outcome=outcome,
-                         reason=run.get("reason") or "", status=None if status is None else int(status),
-                         signum=signum_from_name(run["signal"]), first_line=str(run["first_line"]), ms=float(run["ms"]))
+        return RunRecord(index=whole(run["index"], "index"), seed=whole(run["seed"], "seed"), outcome=outcome,
+                         reason=run.get("reason") or "", status=None if status is None else whole(status, "exit"),
+                         signum=signum_from_name(run["signal"]), first_line=str(run["first_line"]),
+                         ms=number(run["ms"], "ms"))
     except KeyError as e:
         raise UsageError(f"{where}: a run of {_name(key)} has no {e.args[0]!r}") from None
-    except (TypeError, ValueError) as e:
+    except ValueError as e:  # raised in the runner's own words (whole, number, ...)
         raise UsageError(f"{where}: a malformed run of {_name(key)}: {e}") from None
+    except TypeError:
+        raise UsageError(f"{where}: a malformed run of {_name(key)}: a field holds a value of the wrong kind") \
+            from None
 
 
 def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) -> None:
@@ -207,6 +218,10 @@ def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) ->
         if entry.get(field) != mine:
             raise UsageError(f"{where}: {name}: {field} {entry.get(field)!r} in the report, {mine!r} in this "
                              "tree (merge in the source tree the shards ran from)")
+    # A unit that could not run where its shard ran (a Go twin that needs a
+    # newer Go) says why; it has no runs.
+    if entry.get("skipped") is not None:
+        unit.skipped = str(entry["skipped"])
     # In the order of their indexes: the failing runs kept with their replay
     # commands are then the first ones by index.
     for index in sorted(records):
@@ -224,7 +239,7 @@ def _fill(unit: Unit, entry: dict, records: Dict[int, RunRecord], where: str) ->
     sample = entry.get("sample")
     if sample is not None:
         try:
-            rec = records[int(sample["index"])]
+            rec = records[whole(sample["index"], "sample index")]
             unit.sample = (rec, str(sample["stderr"]))
         except (KeyError, TypeError, ValueError):
             raise UsageError(f"{where}: {name}: a sample that names no run of the unit") from None
@@ -239,11 +254,16 @@ def _fill_exploration(unit: Unit, entry: dict, where: str) -> None:
     try:
         for e in entry.get("examples") or ():
             unit.examples.append(Example(kind=str(e["kind"]), schedule=str(e["schedule"]),
-                                         status=None if e["exit"] is None else int(e["exit"]),
+                                         status=None if e["exit"] is None else whole(e["exit"], "exit"),
                                          signum=signum_from_name(e["signal"]), first_line=str(e["first_line"]),
                                          stderr=str(e["stderr"]), ok=bool(e["ok"]), problem=e.get("problem") or ""))
-    except (KeyError, TypeError, ValueError) as e:
+    except KeyError as e:
+        raise UsageError(f"{where}: {unit.name}: a replayed ordering has no {e.args[0]!r}") from None
+    except ValueError as e:
         raise UsageError(f"{where}: {unit.name}: a malformed replayed ordering: {e}") from None
+    except TypeError:
+        raise UsageError(f"{where}: {unit.name}: a malformed replayed ordering: a field holds a value of the "
+                         "wrong kind") from None
 
 
 def merge_line(judge, reports: Sequence[ShardReport], units: Sequence[Unit], facts: RunFacts,
@@ -251,8 +271,8 @@ def merge_line(judge, reports: Sequence[ShardReport], units: Sequence[Unit], fac
     """The first line of a merge: what was merged, and how to replay it."""
     what = f"{judge.title}: " if judge.title else ""
     names = ", ".join(r.name for r in sorted(reports, key=lambda r: r.shard[0]))
-    line = (f"{what}{len(reports)} shard report{'s' if len(reports) > 1 else ''} merged ({names}): "
-            f"{len(units)} units ({'+'.join(facts.modes)}), {sum(u.done for u in units)} runs, "
+    line = (f"{what}{plural(len(reports), 'shard report')} merged ({names}): "
+            f"{plural(len(units), 'unit')} ({'+'.join(facts.modes)}), {plural(sum(u.done for u in units), 'run')}, "
             f"seed {master} (replay with --seed {master})\n")
     if judge.note:
         line += judge.note + "\n"

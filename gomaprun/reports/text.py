@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 from typing import List, Optional, Sequence, Tuple
 
-from ..base import FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED, display_path, signal_name
-from .explore import explore_line, format_explore_table, is_explore
+from ..base import (DEFAULT_GENERATION, FAIL, INCOMPLETE, NOT_RUN, OUTCOME_LABELS, OUTCOMES, PASS, SKIPPED,
+                    display_path, plural, signal_name)
+from .explore import explore_line, explore_table, is_explore
 from .timeline import format_terminal_timeline
 
 TABLE_HEADER = (("case", "variant", "mode", "expected", "runs")
@@ -29,28 +30,61 @@ def table_rows(units: Sequence) -> List[Tuple[str, ...]]:
     return rows
 
 
-def format_table(units: Sequence) -> str:
-    if is_explore(units):
-        return format_explore_table(units, abbreviate)
-    rows = [TABLE_HEADER] + table_rows(units)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(TABLE_HEADER))]
+def generations_of(units: Sequence) -> List[str]:
+    """The map generations of `units`, in the order they first appear."""
+    seen: List[str] = []
+    for u in units:
+        g = getattr(u, "generation", DEFAULT_GENERATION)
+        if g not in seen:
+            seen.append(g)
+    return seen
+
+
+def with_generation_column(header: Tuple[str, ...], rows: List[Tuple[str, ...]], units: Sequence,
+                           numeric: set) -> Tuple[Tuple[str, ...], List[Tuple[str, ...]], set]:
+    """A table of units of several map generations gets a `generation`
+    column after the mode (one generation: the plan line names it)."""
+    if len(generations_of(units)) < 2:
+        return header, rows, numeric
+    rows = [r[:3] + (u.generation,) + r[3:] for r, u in zip(rows, units)]
+    return header[:3] + ("generation",) + header[3:], rows, {i + 1 if i >= 3 else i for i in numeric}
+
+
+def format_columns(header: Tuple[str, ...], rows: List[Tuple[str, ...]], numeric: set) -> str:
+    rows = [header] + rows
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     out = []
     for r in rows:
-        cells = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        cells = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
         out.append("  ".join(cells).rstrip())
     return "\n".join(out)
 
 
-def plan_line(judge, units: Sequence, modes: Sequence[str], build_dir, jobs: int, timeout: float,
+def format_table(units: Sequence) -> str:
+    if is_explore(units):
+        header, rows, numeric = explore_table(units, abbreviate)
+    else:
+        header, rows, numeric = TABLE_HEADER, table_rows(units), _NUMERIC
+    return format_columns(*with_generation_column(header, rows, units, numeric))
+
+
+def plan_line(judge, units: Sequence, modes: Sequence[str], builds, jobs: int, timeout: float,
               shard: Optional[Tuple[int, int]], master: int) -> str:
-    """The first line of a run: what is about to run, and how to replay it."""
+    """The first line of a run: what is about to run, and how to replay it.
+    `builds`: a build directory, or (map generation, build directory) pairs;
+    a generation other than the default alone is named."""
     total_runs = sum(u.runs for u in units)
     shard_text = f", shard {shard[0]}/{shard[1]}" if shard else ""
+    if not isinstance(builds, (list, tuple)):
+        builds = [(DEFAULT_GENERATION, builds)]
+    plain = len(builds) == 1 and builds[0][0] == DEFAULT_GENERATION
     if judge.title:
-        what = f"{judge.title} ({display_path(build_dir)}): {len(units)} units"
+        dirs = ", ".join(display_path(d) if plain else f"{display_path(d)}: {g} map" for g, d in builds)
+        what = f"{judge.title} ({dirs}): {plural(len(units), 'unit')}"
     else:
-        what = f"{len(units)} units ({'+'.join(modes)})"
-    line = (f"{what}, {total_runs} runs, -j {jobs}, timeout {timeout:g}s{shard_text}, seed {master} "
+        where = "" if plain else "; " + ", ".join(f"{g} map: {display_path(d)}" for g, d in builds)
+        what = f"{plural(len(units), 'unit')} ({'+'.join(modes)}{where})"
+    line = (f"{what}, {plural(total_runs, 'run')}, -j {jobs}, timeout {timeout:g}s{shard_text}, seed {master} "
             f"(replay with --seed {master})\n")
     if judge.note:
         line += judge.note + "\n"
@@ -99,7 +133,8 @@ def write_failures(units: Sequence, out) -> None:
             out.write(f"  run {r.index}: {r.outcome}: {r.reason}\n    replay: {u.replay_text(r.seed)}\n")
         if u.failing_total > len(u.failing):
             more = u.failing_total - len(u.failing)
-            out.write(f"  ... and {more} more failing runs (-v shows them all; --json has every run "
+            out.write(f"  ... and {more} more failing {'run' if more == 1 else 'runs'} "
+                      f"(-v shows them all; --json has every run "
                       f"with its replay command, --keep their stderr)\n")
 
 
@@ -123,12 +158,13 @@ def write_closing(units: Sequence, wall: float, interrupted: Optional[int], fail
     with their reasons, and `N passed, N failed` (`, N skipped`)."""
     total_done = sum(u.done for u in units)
     if total_done:
-        out.write(f"\n{total_done} runs in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
+        out.write(f"\n{plural(total_done, 'run')} in {wall:.1f}s wall, {wall * 1000.0 / total_done:.2f} ms per run\n")
     unfinished = sum(1 for u in units if u.verdict() in (INCOMPLETE, NOT_RUN))
     if interrupted is not None:
-        out.write(f"interrupted by {signal_name(interrupted)}: {unfinished} of {len(units)} units not finished\n")
+        out.write(f"interrupted by {signal_name(interrupted)}: "
+                  f"{unfinished} of {plural(len(units), 'unit')} not finished\n")
     elif failfast_hit and unfinished:
-        out.write(f"stopped by --failfast: {unfinished} of {len(units)} units not finished\n")
+        out.write(f"stopped by --failfast: {unfinished} of {plural(len(units), 'unit')} not finished\n")
     for u in units:
         if u.verdict() == SKIPPED:
             out.write(f"skipped: {u.name}: {u.skipped}\n")

@@ -32,7 +32,7 @@ from ..execution import CAPTURE_LIMIT, Executor, Finished, Job
 from ..judges.recorder import has_timeline
 from .progress import Progress
 from ..catalogue.command import run_environment
-from .units import Example, RunRecord, Unit, derive_seed
+from .units import Example, RunRecord, Unit
 
 # How many failing runs per unit are kept (and printed) with their replay command.
 SHOWN_FAILURES = 5
@@ -115,7 +115,7 @@ def run_units(units: Sequence[Unit], master: int, opts: LoopOptions, err,
                 continue
             env = envs[id(u.judge)]
             for k in range(u.runs):
-                seed = derive_seed(master, u.case.id, u.variant, u.mode, k)
+                seed = u.run_seed(master, k)
                 yield Job(u.argv(seed), (u, k, seed), env)
 
     executor = Executor(opts.jobs, opts.timeout, {})

@@ -12,8 +12,12 @@ the two programs did:
     agree             both sides' signatures are equal; unknown when a side
                       has none (never reproduced, or skipped)
 
-Verdict: FAIL when either side fails its own policy or the two disagree (in
-first line or exit status); skipped when the twin cannot run here (it needs
+With --go-extra, a pair also holds the twin built by further Go releases
+with the bucket map (Go 1.21 to 1.23, fetched through GOTOOLCHAIN), each a
+column of its own, judged and compared with the C case like the first Go.
+
+Verdict: FAIL when either side (or an extra Go) fails its own policy or
+disagrees with the C case (in first line or exit status); skipped when the twin cannot run here (it needs
 a newer Go) and the C side passed; pass otherwise. A difference in rates is
 information, never a failure.
 """
@@ -21,8 +25,8 @@ information, never a failure.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, PASS, SKIPPED, TIMEOUT, UNSEEN_CORRUPTION
 from .units import Unit
@@ -55,6 +59,8 @@ def fired(unit: Unit) -> int:
 class Pair:
     c: Unit
     go: Unit
+    # (Go version, the twin's unit built by it): --go-extra's columns.
+    extra: List[Tuple[str, Unit]] = field(default_factory=list)
 
     @property
     def case(self):
@@ -74,9 +80,21 @@ class Pair:
             return None
         return c == go
 
+    def extra_disagreements(self) -> List[str]:
+        """The extra Go versions whose twin's signature differs from the C case's."""
+        c = side_signature(self.c)
+        out = []
+        for version, unit in self.extra:
+            sig = side_signature(unit)
+            if c is not None and sig is not None and sig != c:
+                out.append(version)
+        return out
+
     def verdict(self) -> str:
         cv, gv = self.c.verdict(), self.go.verdict()
         if FAIL in (cv, gv) or self.agree() is False:
+            return FAIL
+        if any(u.verdict() == FAIL for _, u in self.extra) or self.extra_disagreements():
             return FAIL
         if gv == SKIPPED and cv == PASS:
             return SKIPPED
@@ -100,16 +118,32 @@ class Pair:
             if cl != gl:
                 what.append(f"first line {cl!r} (C) against {gl!r} (Go)")
             parts.append("C case and Go twin disagree: " + "; ".join(what))
-        for side, unit in (("C", self.c), ("Go", self.go)):
+        for side, unit in (("C", self.c), ("Go", self.go)) + tuple((f"Go {v}", u) for v, u in self.extra):
             if unit.verdict() == FAIL:
                 parts.append(f"{side}: {unit.failure_reason()}")
+        for version in self.extra_disagreements():
+            unit = dict(self.extra)[version]
+            (cs, cl), (gs, gl) = side_signature(self.c), side_signature(unit)
+            parts.append(f"C case and the twin built by {version} disagree: exit status {cs} against {gs}, "
+                         f"first line {cl!r} against {gl!r}")
         return "; ".join(parts)
 
 
-def make_pairs(c_units: Sequence[Unit], go_units: Sequence[Unit]) -> List[Pair]:
-    """Pair each C unit with the Go unit of the same case and variant, in C order."""
-    by_key = {(u.case.id, u.variant): u for u in go_units}
-    return [Pair(u, by_key[(u.case.id, u.variant)]) for u in c_units if (u.case.id, u.variant) in by_key]
+def make_pairs(c_units: Sequence[Unit], go_units: Sequence[Unit],
+               extra: Optional[Dict[str, Sequence[Unit]]] = None) -> List[Pair]:
+    """Pair each C unit with the Go unit of the same case, variant and map
+    generation (the core's beside its Go's), in C order; `extra`: per further
+    Go version, its twins' units, added to the pairs of their generation."""
+    by_key = {(u.case.id, u.variant, u.generation): u for u in go_units}
+    pairs = [Pair(u, by_key[(u.case.id, u.variant, u.generation)]) for u in c_units
+             if (u.case.id, u.variant, u.generation) in by_key]
+    for version, units in (extra or {}).items():
+        mine = {(u.case.id, u.variant, u.generation): u for u in units}
+        for p in pairs:
+            unit = mine.get((p.c.case.id, p.c.variant, p.c.generation))
+            if unit is not None:
+                p.extra.append((version, unit))
+    return pairs
 
 
 def pair_counts(pairs: Sequence[Pair]) -> Tuple[int, int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ..base import FAIL, MATCHED, NOT_REPRODUCED, PASS, TIMEOUT, UNSEEN_CORRUPTION, WRONG
+from ..base import FAIL, MATCHED, NOT_REPRODUCED, PASS, TIMEOUT, UNSEEN_CORRUPTION, WRONG, plural
 
 
 class Progress:
@@ -39,8 +39,9 @@ class Progress:
         explored = getattr(unit, "explored", None)
         if explored is not None:
             line = (f"[{self.units_done:>{len(str(self.total_units))}}/{self.total_units}] {unit.name}: "
-                    f"{explored['schedules']} schedules{'' if explored['exhausted'] else ' (not exhausted)'}, "
-                    f"{explored['reported']} reported, {explored['blind_spots']} blind spots, "
+                    f"{plural(explored['schedules'], 'schedule')}"
+                    f"{'' if explored['exhausted'] else ' (not exhausted)'}, "
+                    f"{explored['reported']} reported, {plural(explored['blind_spots'], 'blind spot')}, "
                     f"{explored['other']} other, {explored.get('elapsed_s', 0):.1f}s: {verdict}")
         else:
             line = self._line(unit, verdict)

@@ -8,16 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..base import FAIL, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS, SKIPPED
+from ..base import BAD, DEFAULT_GENERATION, FAIL, FORCED, INCOMPLETE, MATCHED, NOT_RUN, OUTCOMES, PASS, SKIPPED
 from ..catalogue.command import case_argv, case_binary, command_text
 from ..catalogue.manifest import Case
 from ..judges import Judge
 from ..judges.signature import SIGNATURE
 
 
-def derive_seed(master: int, case: str, variant: str, mode: str, index: int) -> int:
-    """The seed of one run: a fixed function of the master seed and the run's place."""
-    key = f"{master}\0{case}\0{variant}\0{mode}\0{index}".encode()
+def derive_seed(master: int, case: str, variant: str, mode: str, index: int,
+                generation: str = DEFAULT_GENERATION) -> int:
+    """The seed of one run: a fixed function of the master seed and the run's
+    place (the default map generation's seeds are those of the runs made
+    before generations had names)."""
+    place = f"{master}\0{case}\0{variant}\0{mode}\0{index}"
+    if generation != DEFAULT_GENERATION:
+        place += f"\0{generation}"
+    key = place.encode()
     digest = hashlib.blake2b(key, digest_size=8).digest()
     # Kept below 2**63 so that no parser can mistake it for a negative number.
     return int.from_bytes(digest, "little") & ((1 << 63) - 1)
@@ -63,6 +69,8 @@ class Unit:
     runs: int
     binary: Path
     judge: Judge = SIGNATURE
+    # The core's map generation the binary holds (a Go twin's: its Go's map).
+    generation: str = DEFAULT_GENERATION
     counts: Dict[str, int] = field(default_factory=lambda: {o: 0 for o in OUTCOMES})
     times: List[float] = field(default_factory=list)
     records: List[RunRecord] = field(default_factory=list)
@@ -83,12 +91,23 @@ class Unit:
 
     @property
     def name(self) -> str:
+        """`2.1-read-write-pair bad forced`; `(Go)` for a Go twin, `[swiss]` for another generation than the default."""
         program = self.judge.program
-        return f"{self.case.id} {self.variant} {self.mode}" + (f" ({program})" if program else "")
+        return (f"{self.case.id} {self.variant} {self.mode}" + (f" ({program})" if program else "")
+                + (f" [{self.generation}]" if self.generation != DEFAULT_GENERATION else ""))
+
+    @property
+    def key(self) -> Tuple[str, str, str, str]:
+        """What tells the units of a run apart: (case, variant, mode, generation)."""
+        return (self.case.id, self.variant, self.mode, self.generation)
+
+    def run_seed(self, master: int, index: int) -> int:
+        """The seed of this unit's run `index` under the master seed (derive_seed)."""
+        return derive_seed(master, self.case.id, self.variant, self.mode, index, self.generation)
 
     @property
     def is_trigger(self) -> bool:
-        return self.variant == "bad"
+        return self.variant == BAD
 
     @property
     def policy(self) -> str:
@@ -111,8 +130,14 @@ class Unit:
         failing = self.breaks_policy(rec.outcome)
         if failing:
             self.failing_total += 1
-            if shown_failures is None or len(self.failing) < shown_failures:
-                self.failing.append(rec)
+            # The failing runs with the lowest indexes, whatever order they
+            # finished in: the reports (the first one names the unit's
+            # reason) are then a function of the seed, and a merge of shard
+            # reports says what one run would have said.
+            self.failing.append(rec)
+            self.failing.sort(key=lambda r: r.index)
+            if shown_failures is not None:
+                del self.failing[shown_failures:]
         return failing
 
     def breaks_policy(self, outcome: str) -> bool:
@@ -152,9 +177,7 @@ class Unit:
 
     def argv(self, seed: int, schedule: Optional[str] = None) -> List[str]:
         """A run's argument vector; with `schedule`, the replay of that ordering."""
-        if schedule is not None:
-            return case_argv(self.binary, self.variant, self.mode, seed, schedule=schedule)
-        return case_argv(self.binary, self.variant, self.mode, seed, bound=self.judge.bound)
+        return self.judge.argv(self.binary, self.variant, self.mode, seed, schedule)
 
     def example_text(self, schedule: str) -> str:
         """The command that replays one ordering of an exploration with its timeline."""
@@ -166,19 +189,29 @@ class Unit:
 
 
 def make_units(cases: Sequence[Case], variants: Optional[Sequence[str]], modes: Sequence[str],
-               runs: Optional[int], expected_dir: Path, build_dir: Path, judge: Judge = SIGNATURE) -> List[Unit]:
+               runs: Optional[int], expected_dir: Path, build_dir: Path, judge: Judge = SIGNATURE,
+               generation: str = DEFAULT_GENERATION) -> List[Unit]:
     """Every unit of the selected cases, variants and modes, in catalogue order,
-    each with the judge's expectation (UsageError for a missing or malformed one)."""
+    each with the judge's expectation for the map `generation` (UsageError for
+    a missing or malformed one); `build_dir` holds that generation's build."""
     units = []
     for c in cases:
         for v in c.variants:
             if variants is not None and v not in variants:
                 continue
-            exp = judge.expectation(c, v, expected_dir)
+            exp = judge.expectation(c, v, expected_dir, generation)
             for m in judge.modes(c, v, exp, modes):
                 units.append(Unit(case=c, variant=v, mode=m, expect=exp, runs=runs or judge.default_runs(m),
-                                  binary=case_binary(build_dir, c.id), judge=judge))
+                                  binary=case_binary(build_dir, c.id), judge=judge, generation=generation))
     return units
+
+
+def generation_probe(units: Sequence[Unit]) -> List[str]:
+    """The argument vector of a short run of one of `units`' case programs
+    (a race-free variant when there is one, forced), to ask it its map
+    generation (build.check_generation adds --banner)."""
+    unit = next((u for u in units if not u.is_trigger), units[0])
+    return case_argv(unit.binary, unit.variant, FORCED, 1)
 
 
 def shard_units(units: Sequence[Unit], shard: Optional[Tuple[int, int]]) -> List[Unit]:

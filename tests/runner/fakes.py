@@ -5,6 +5,7 @@ expected/<id>.<variant>.expect, build/cases/<id>) but its cases are tiny
 shell scripts, so the tests do not depend on the real catalogue or on a build.
 """
 
+import io
 import os
 import shutil
 import subprocess
@@ -28,19 +29,26 @@ from gomaprun.judges import recorder, signature, tsan  # noqa: E402
 from gomaprun.reports import html, json_report, junit, matrix, text, timeline  # noqa: E402
 from gomaprun.runloop import units  # noqa: E402
 
-MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\n"
+MANIFEST_HEADER = "id\tgroup\tsection\tvariants\ttitle\tgo_article\tgo_signature\ttraits\n"
+# The case that carries the unchecked-race trait in the real manifest.
+LEN_CONTROL = "control-len-while-writing"
 
-# Parses the shared command line of a case into $variant, $mode and $seed.
+# Parses the shared command line of a case into $variant, $mode and $seed;
+# --banner prints the case programs' banner first, naming the map
+# generation of the line `generation=...` (FakeTree.add_build writes others).
 SCRIPT_PROLOGUE = """#!/bin/sh
-variant=bad mode=forced seed=0
+generation=bucket
+variant=bad mode=forced seed=0 banner=
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift 2 ;;
     --mode) mode=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
+    --banner) banner=1; shift ;;
     *) echo "bad argument $1" >&2; exit 64 ;;
   esac
 done
+[ -n "$banner" ] && echo "case ${0##*/} variant $variant mode $mode seed $seed generation $generation" >&2
 """
 
 # A case that behaves like a good one: bad prints a report and exits 2, the
@@ -88,7 +96,8 @@ FAKE_GO = """#!/bin/sh
 here=$(dirname "$0")
 echo "$*" >> "$here/go.log"
 case "$1" in
-  env) echo "{version}"; echo linux; echo amd64; echo 1; echo "$here/cache" ;;
+  env) case "$GOTOOLCHAIN" in go1.*) echo "$GOTOOLCHAIN" ;; *) echo "{version}" ;; esac
+       echo linux; echo amd64; echo 1; echo "$here/cache" ;;
   build|test)
     out= src=
     while [ $# -gt 0 ]; do
@@ -132,9 +141,12 @@ class FakeTree:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def add_case(self, cid, group="article", variants="bad,fixed", body=GOOD_BODY, expects=None,
-                 title="a fake case", section="-"):
-        """Add a case whose executable is a shell script running `body`."""
-        self.rows.append("\t".join([cid, group, section, variants, title, "-", "-"]) + "\n")
+                 title="a fake case", section="-", traits=None):
+        """Add a case whose executable is a shell script running `body`;
+        `traits` default: unchecked-race for the len control's id, else none."""
+        if traits is None:
+            traits = "unchecked-race" if cid == LEN_CONTROL else "-"
+        self.rows.append("\t".join([cid, group, section, variants, title, "-", "-", traits]) + "\n")
         self.write_manifest()
         if expects is None:
             expects = {}
@@ -162,14 +174,27 @@ class FakeTree:
         (self.cases_dir / name).write_text(head + textwrap.dedent(body))
         (self.cases_dir / "twin_main.go").write_text("package main\n")
 
-    def fake_go(self, version="go1.19.8"):
-        """Write the fake toolchain; return its path (pass it as GO=...)."""
-        d = self.tmp / "toolchain"
+    def fake_go(self, version="go1.19.8", name="toolchain"):
+        """Write the fake toolchain into tmp/<name>; return its path (pass it as GO=...)."""
+        d = self.tmp / name
         d.mkdir(exist_ok=True)
         go = d / "go"
         go.write_text(FAKE_GO.replace("{version}", version))
         go.chmod(0o755)
         return go
+
+    def add_build(self, generation, name=None):
+        """Another build directory (default build-<generation>) holding the
+        cases built so far, its programs naming `generation` in their banner;
+        returns its path."""
+        d = self.root / (name or f"build-{generation}")
+        (d / "cases").mkdir(parents=True, exist_ok=True)
+        for exe in self.bin_dir.iterdir():
+            if exe.is_file():
+                copy = d / "cases" / exe.name
+                copy.write_text(exe.read_text().replace("\ngeneration=bucket\n", f"\ngeneration={generation}\n", 1))
+                copy.chmod(0o755)
+        return d
 
     def write_manifest(self, text=None):
         (self.cases_dir / "manifest.tsv").write_text(text if text is not None else MANIFEST_HEADER + "".join(self.rows))
@@ -178,14 +203,47 @@ class FakeTree:
         """The runner's command line for this tree; --no-build unless `build`."""
         return [sys.executable, str(RUNNER), "--root", str(self.root), *([] if build else ["--no-build"]), *args]
 
-    def run(self, *args, timeout=60, env=None, build=False, **kw):
-        """Run the runner on this tree; return the CompletedProcess (text)."""
+    def run(self, *args, timeout=60, env=None, build=False, subprocess_only=False, **kw):
+        """Run the runner on this tree; return a CompletedProcess (text).
+
+        In this process (entry.main with stdout and stderr captured, `env`
+        set in os.environ for the call), which spares a Python start-up per
+        call; in a child process when `subprocess_only` or other keywords
+        (cwd=...) ask for one. runner.py itself, the shim, is run as a
+        child by the tests that need its process (signals, PATH, the smoke
+        test's command line)."""
         full_env = dict(os.environ)
         full_env.pop("COLUMNS", None)
         if env:
             full_env.update(env)
-        return subprocess.run(self.argv(*args, build=build), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, timeout=timeout, env=full_env, **kw)
+        argv = self.argv(*args, build=build)
+        if subprocess_only or kw:
+            return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, timeout=timeout, env=full_env, **kw)
+        return run_in_process(argv[2:], full_env)
+
+
+def run_in_process(args, environ=None):
+    """runner.py's main() on `args` in this process, as a CompletedProcess:
+    its exit status and what it wrote on stdout and stderr (neither a
+    terminal). os.environ is `environ` during the call, then restored."""
+    out, err = io.StringIO(), io.StringIO()
+    saved_env = dict(os.environ)
+    saved_streams = sys.stdout, sys.stderr
+    try:
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(environ)
+        sys.stdout, sys.stderr = out, err
+        try:
+            status = entry.main(list(args))
+        except SystemExit as e:  # never expected: main() turns argparse's exits into statuses
+            status = e.code
+    finally:
+        sys.stdout, sys.stderr = saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess([str(RUNNER), *args], status, out.getvalue(), err.getvalue())
 
 
 class TreeTestCase(unittest.TestCase):
@@ -233,7 +291,8 @@ def still_alive(pid, patience=3.0):
 # The command line of an exploration and of a replay: also --bound and
 # --schedule, recorded in $bound and $schedule.
 EXPLORE_PROLOGUE = """#!/bin/sh
-variant=bad mode=forced seed=0 bound= schedule=
+generation=bucket
+variant=bad mode=forced seed=0 bound= schedule= banner=
 while [ $# -gt 0 ]; do
   case "$1" in
     --variant) variant=$2; shift 2 ;;
@@ -241,9 +300,11 @@ while [ $# -gt 0 ]; do
     --seed) seed=$2; shift 2 ;;
     --bound) bound=$2; shift 2 ;;
     --schedule) schedule=$2; shift 2 ;;
+    --banner) banner=1; shift ;;
     *) echo "bad argument $1" >&2; exit 64 ;;
   esac
 done
+[ -n "$banner" ] && echo "case ${0##*/} variant $variant mode $mode seed $seed generation $generation" >&2
 """
 
 # A replay's flight-recorder block: a writer and a reader on one map.

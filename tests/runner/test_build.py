@@ -1,6 +1,8 @@
 """The build step: configure a fresh tree, rebuild a stale one, report failures."""
 
+import os
 import shutil
+import time
 import unittest
 
 import fakes
@@ -22,6 +24,9 @@ ONE_C = r"""#include <stdio.h>
 
 int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--banner") == 0)
+			fputs("case one variant fixed mode forced seed 1 generation bucket\n", stderr);
 	for (int i = 1; i + 1 < argc; i++) {
 		if (strcmp(argv[i], "--variant") == 0 && strcmp(argv[i + 1], "bad") == 0) {
 			fputs("fatal error: concurrent map writes\n\nthread 3 \"w\" [running]:\n\n"
@@ -64,6 +69,57 @@ class BuildTests(fakes.TreeTestCase):
         self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
         self.assertIn("no line 'DONE' on stdout", proc.stdout)
         self.assertClosingLine(proc, 1, 1)
+
+    def cmake_that_must_not_run(self):
+        """A PATH whose cmake fails loudly, so that a run which calls it fails."""
+        d = self.tree.tmp / "no-cmake"
+        d.mkdir()
+        fake = d / "cmake"
+        fake.write_text("#!/bin/sh\necho 'cmake was called' >&2\nexit 1\n")
+        fake.chmod(0o755)
+        return {"PATH": f"{d}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def test_an_up_to_date_build_does_not_call_cmake(self):
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        no_cmake = self.cmake_that_must_not_run()
+        t0 = time.monotonic()
+        proc = self.tree.run("--runs", "1", build=True, env=no_cmake)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertLess(time.monotonic() - t0, 1.0)
+        self.assertNotIn("brought up to date", proc.stderr)
+        # A Python or Markdown file no build step reads changes nothing.
+        time.sleep(0.01)
+        (self.tree.root / "notes.md").write_text("x\n")
+        (self.tree.root / "tool.py").write_text("x = 1\n")
+        proc = self.tree.run("--runs", "1", build=True, env=no_cmake)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        # A source saved since the last build: cmake is called (and here fails).
+        time.sleep(0.01)
+        self.write_source("DONE")
+        proc = self.tree.run("--runs", "1", build=True, env=no_cmake)
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("cmake was called", proc.stderr)
+
+    def test_a_missing_executable_is_built_again(self):
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        (self.tree.root / "build" / "cases" / "one").unlink()
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("brought up to date", proc.stderr)
+
+    def test_a_copied_tree_does_not_build_the_original_sources(self):
+        proc = self.tree.run("--runs", "1", build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        copy = self.tree.tmp / "copy"
+        shutil.copytree(self.tree.root, copy, symlinks=True)
+        (copy / "one.c").write_text(ONE_C.replace("%s", "COPY"))
+        proc = fakes.run_in_process(["--root", str(copy), "--runs", "1"])
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn(f"was configured for the source tree {self.tree.root}", proc.stderr)
+        self.assertIn("rm -rf", proc.stderr)
+        self.assertEqual(proc.stdout, "")
 
     def test_the_default_preset_configures_the_default_build_dir(self):
         (self.tree.root / "CMakePresets.json").write_text(PRESETS)

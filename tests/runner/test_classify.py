@@ -162,7 +162,7 @@ class ClassifyCleanTests(unittest.TestCase):
 
 
 def unit(variant, mode, runs=10):
-    case = manifest.Case("c", "article", "-", ["bad", "fixed"], "t", "-", "-")
+    case = manifest.Case("c", "article", "-", ["bad", "fixed"], "t", "-", "-", [])
     exp = BAD if variant == "bad" else FIXED
     return units.Unit(case=case, variant=variant, mode=mode, expect=exp, runs=runs, binary=Path("/x/c"))
 
@@ -209,6 +209,20 @@ class PolicyTests(unittest.TestCase):
         u = unit("bad", "natural", 2)
         feed(u, [self.N, self.N])
         self.assertIn("never reproduced", u.failure_reason())
+
+
+class FailingRunOrderTests(unittest.TestCase):
+    def test_the_lowest_failing_indexes_are_kept_whatever_order_runs_finish_in(self):
+        # Runs finish in any order; the unit keeps (and its reason names) the
+        # failing runs with the lowest indexes, so that its reports are a
+        # function of the seed, in one run and in a merge of its shards.
+        u = unit("bad", "forced", 10)
+        for index in (7, 3, 9, 1, 5, 2, 8, 6):
+            rec = units.RunRecord(index, 100 + index, base.WRONG, f"why {index}", 2, None, "x", 1.0)
+            self.assertTrue(u.add_record(rec, 5))
+        self.assertEqual([r.index for r in u.failing], [1, 2, 3, 5, 6])
+        self.assertEqual(u.failing_total, 8)
+        self.assertIn("first: wrong-signature: why 1", u.failure_reason())
 
 
 class SeedTests(unittest.TestCase):

@@ -87,6 +87,45 @@ class ExpectedFileTests(unittest.TestCase):
     def test_natural_also_goes_only_with_exit_2(self):
         self.assertRejected("exit: 0\nnatural-also: x\n", "only with 'exit: 2'")
 
+    def test_a_line_limited_to_one_generation_holds_for_that_generation_only(self):
+        text = ("exit: 2\nfirst-line: fatal error: concurrent map writes\n"
+                "natural-also[swiss]: fatal error: small map with no empty slot (concurrent map writes?)\n"
+                "natural-also-match[bucket]: fatal error: bad map state\n"
+                "absent[swiss]: ^harness:\n")
+        bucket = expect.parse_expect_text(text, P, "bucket")
+        swiss = expect.parse_expect_text(text, P, "swiss")
+        self.assertEqual(bucket.natural_also, [])
+        self.assertEqual([p.text for p in bucket.natural_also_match], ["fatal error: bad map state"])
+        self.assertEqual(bucket.absent, [])
+        self.assertEqual(swiss.natural_also, ["fatal error: small map with no empty slot (concurrent map writes?)"])
+        self.assertEqual(swiss.natural_also_match, [])
+        self.assertEqual([p.text for p in swiss.absent], ["^harness:"])
+        self.assertEqual((bucket.generation, swiss.generation), ("bucket", "swiss"))
+        # Without a generation, the file is read for the default one.
+        self.assertEqual(parse(text).natural_also, [])
+
+    def test_a_generation_limit_is_checked(self):
+        self.assertRejected("exit: 2\nfirst-line: x\nnatural-also[hash]: y\n", "expected/x.bad.expect:3",
+                            "unknown map generation 'hash'", "bucket, swiss")
+        self.assertRejected("exit: 2\nfirst-line[swiss]: x\n", "expected/x.bad.expect:2",
+                            "limited to one generation, not 'first-line'")
+        # A line for the other generation is still checked.
+        self.assertRejected("exit: 2\nfirst-line: x\nnatural-also-match[swiss]: (\n", "bad regular expression")
+
+    def test_the_swiss_line_is_a_natural_alternative_of_the_racing_writers_cases(self):
+        swiss_line = "fatal error: small map with no empty slot (concurrent map writes?)"
+        files = sorted((fakes.REPO / "expected").glob("*.expect"))
+        racing = [f for f in files if "natural-also-match: fatal error: .+" in f.read_text()]
+        self.assertGreaterEqual(len(racing), 8)
+        named = r"fatal error: small map with no empty slot \(concurrent map writes\?\)"
+        for f in racing:
+            swiss = [p.text for p in expect.load_expectation(f, "swiss").natural_also_match]
+            bucket = [p.text for p in expect.load_expectation(f, "bucket").natural_also_match]
+            self.assertIn(named, swiss, f.name)
+            self.assertNotIn(named, bucket, f.name)
+            self.assertTrue(any(p.regex.fullmatch(swiss_line)
+                                for p in expect.load_expectation(f, "swiss").natural_also_match), f.name)
+
     def test_a_missing_file_is_a_usage_error(self):
         with self.assertRaises(base.UsageError) as cm:
             expect.load_expectation(Path("/nonexistent/dir/a.bad.expect"))
@@ -121,32 +160,38 @@ class ManifestTests(fakes.TreeTestCase):
     def test_rows_come_back_in_file_order_with_comments_skipped(self):
         cases = self.load(
             "# the catalogue\n" + fakes.MANIFEST_HEADER
-            + "2.1-read-write-pair\tarticle\t2.1\tbad,fixed\tone reads, one writes\t0/100\t-\n"
+            + "2.1-read-write-pair\tarticle\t2.1\tbad,fixed\tone reads, one writes\t0/100\t-\t-\n"
             + "# a comment between rows\n\n"
-            + "control-gc-only\tcontrol\t-\tcontrol\tgc never trips it\t-\t-\n")
+            + "control-gc-only\tcontrol\t-\tcontrol\tgc never trips it\t-\t-\tunchecked-race\n")
         self.assertEqual([c.id for c in cases], ["2.1-read-write-pair", "control-gc-only"])
+        self.assertEqual((cases[0].traits, cases[0].unchecked_race), ([], False))
+        self.assertEqual((cases[1].traits, cases[1].unchecked_race), (["unchecked-race"], True))
         self.assertEqual(cases[0].variants, ["bad", "fixed"])
         self.assertEqual((cases[0].section, cases[0].go_article), ("2.1", "0/100"))
         self.assertEqual(cases[1].group, "control")
+
+    def test_an_unknown_trait_is_rejected_with_its_line(self):
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tarticle\t-\tbad,fixed\tt\t-\t-\tfast\n", "manifest.tsv:2",
+                            "traits must be '-' or a comma-separated list of unchecked-race, not 'fast'")
 
     def test_a_wrong_header_is_rejected_with_its_line(self):
         self.assertRejected("# c\nid\tgroup\n", "manifest.tsv:2", "header")
 
     def test_a_short_row_names_its_line(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "a\tarticle\t-\n", "manifest.tsv:2", "7 tab-separated columns, found 3")
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tarticle\t-\n", "manifest.tsv:2", "8 tab-separated columns, found 3")
 
     def test_an_unknown_group_names_its_line(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "a\tnope\t-\tbad,fixed\tt\t-\t-\n", "manifest.tsv:2", "group")
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tnope\t-\tbad,fixed\tt\t-\t-\t-\n", "manifest.tsv:2", "group")
 
     def test_unknown_variants_are_rejected(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "a\tfamily\t-\tbad,good\tt\t-\t-\n", "manifest.tsv:2", "variants")
+        self.assertRejected(fakes.MANIFEST_HEADER + "a\tfamily\t-\tbad,good\tt\t-\t-\t-\n", "manifest.tsv:2", "variants")
 
     def test_a_duplicate_id_names_both_lines(self):
-        row = "a\tfamily\t-\tbad,fixed\tt\t-\t-\n"
+        row = "a\tfamily\t-\tbad,fixed\tt\t-\t-\t-\n"
         self.assertRejected(fakes.MANIFEST_HEADER + row + row, "manifest.tsv:3", "line 2")
 
     def test_an_id_that_is_not_a_plain_name_is_rejected(self):
-        self.assertRejected(fakes.MANIFEST_HEADER + "../x\tfamily\t-\tbad,fixed\tt\t-\t-\n", "manifest.tsv:2", "bad case id")
+        self.assertRejected(fakes.MANIFEST_HEADER + "../x\tfamily\t-\tbad,fixed\tt\t-\t-\t-\n", "manifest.tsv:2", "bad case id")
 
     def test_an_empty_manifest_is_rejected(self):
         self.assertRejected("# nothing\n", "no header")

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -182,10 +183,7 @@ class GoModeTests(GoTreeTestCase):
     def build_then_run(self, *args):
         # The fake tree has no CMake project: --go builds only the twins, so
         # the build step runs without --no-build.
-        full = [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), *args]
-        env = dict(os.environ, GO=str(self.go))
-        return subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, timeout=120, env=env)
+        return fakes.run_in_process(["--root", str(self.tree.root), *args], dict(os.environ, GO=str(self.go)))
 
     def test_twins_are_built_once_and_judged(self):
         js, xml = self.tree.tmp / "go.json", self.tree.tmp / "go.xml"
@@ -195,7 +193,8 @@ class GoModeTests(GoTreeTestCase):
         log = self.go_log()
         self.assertIn("build -trimpath -o", log)
         self.assertNotIn("clone-while-writing", log, "a twin needing Go 1.21 was built")
-        self.assertTrue((self.tree.root / "build" / "go" / "cases" / "2.1-read-write-pair").is_file())
+        # Into a directory named for the Go that built them.
+        self.assertTrue((self.tree.root / "build" / "go-go1.19.8" / "cases" / "2.1-read-write-pair").is_file())
         self.assertRegex(proc.stdout, r"2\.1-read-write-pair\s+bad\s+natural \(Go\)\s.*\s3\s+3\s+0\s+0\s+0\s+0\s.*pass")
         self.assertRegex(proc.stdout, r"clone-while-writing\s+bad\s+natural \(Go\)\s.*skipped")
         self.assertIn("skipped: clone-while-writing bad natural (Go): needs Go 1.21", proc.stdout)
@@ -256,9 +255,8 @@ class GoModeTests(GoTreeTestCase):
             self.assertIn("apt-get install golang-1.19-go", message)
         for env in ({"GO119": str(self.tree.tmp / "no-such-go")}, {"GO": str(self.tree.tmp / "no-such-go")}):
             for option in ("--go", "--against-go"):
-                full = [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), "--no-build", option]
-                proc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, timeout=60, env=dict(os.environ, **env))
+                proc = fakes.run_in_process(["--root", str(self.tree.root), "--no-build", option],
+                                            dict(os.environ, **env))
                 self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
                 self.assertNoTraceback(proc)
                 self.assertIn("apt-get install golang-1.19-go", proc.stderr)
@@ -289,14 +287,130 @@ class GoModeTests(GoTreeTestCase):
             self.assertEqual(self.go_log(), "", "refused while parsing, before the toolchain is asked")
 
 
+class GoShardTests(GoTreeTestCase):
+    def test_go_shard_reports_merge_like_the_c_cases(self):
+        whole = self.tree.tmp / "whole.json"
+        proc = self.run_go("--go", "--runs", "2", "--seed", "4", "--json", str(whole), build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        shards = []
+        for i in (1, 2):
+            shards.append(self.tree.tmp / f"go{i}.json")
+            proc = self.run_go("--go", "--runs", "2", "--seed", "4", "--shard", f"{i}/2", "--json", str(shards[-1]))
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        merged = self.tree.tmp / "merged.json"
+        proc = self.tree.run("--merge", *map(str, shards), "--json", str(merged))
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("Go twins: 2 shard reports merged", proc.stdout)
+        self.assertIn("skipped: clone-while-writing bad natural (Go): needs Go 1.21", proc.stdout)
+        self.assertClosingLine(proc, 3, 0, 2)
+        w, m = json.loads(whole.read_text()), json.loads(merged.read_text())
+        key = lambda e: (e["case"], e["variant"])  # noqa: E731
+        strip = lambda e: {k: v for k, v in e.items() if k not in ("median_ms",)}  # noqa: E731
+        self.assertEqual(sorted(map(strip, m["summary"]), key=key), sorted(map(strip, w["summary"]), key=key))
+        self.assertEqual((m["go_versions"], m["run"]["judge"]), ({"bucket": "go1.19.8"}, "go-twin"))
+        # Shards whose twins another Go built are not one run.
+        other = self.tree.tmp / "other.json"
+        data = json.loads(shards[1].read_text())
+        data["run"]["go_versions"] = {"bucket": "go1.19.13"}
+        other.write_text(json.dumps(data))
+        proc = self.tree.run("--merge", str(shards[0]), str(other))
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn("Go versions bucket go1.19.8 in one, bucket go1.19.13 in the other", proc.stderr)
+
+
+class GenerationTests(GoTreeTestCase):
+    """Each map generation's twins built by its own Go, beside its own C build."""
+
+    def setUp(self):
+        super().setUp()
+        self.go126 = self.tree.fake_go("go1.26.0", name="toolchain-1.26")
+        self.tree.add_build("swiss")
+        # The generations' Go: GO119 and GO126 (GO, the fallback of both, unset).
+        self.env = {"GO119": str(self.go), "GO126": str(self.go126), "GO": ""}
+
+    def test_swiss_twins_are_built_by_go_1_26_into_their_own_directory(self):
+        js = self.tree.tmp / "go.json"
+        proc = self.tree.run("--go", "--generation", "both", "--runs", "1", "--variant", "fixed,control",
+                             "--json", str(js), env=self.env, build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertTrue(proc.stdout.startswith("go1.19.8 (bucket map), go1.26.0 (swiss map): "), proc.stdout)
+        for version in ("go1.19.8", "go1.26.0"):
+            self.assertTrue((self.tree.root / "build" / f"go-{version}" / "cases" / "control-gc-only").is_file())
+        # Go 1.26 builds the twin that needs Go 1.21; Go 1.19 skips it.
+        self.assertIn("clone-while-writing", (self.go126.parent / "go.log").read_text())
+        report = json.loads(js.read_text())
+        self.assertEqual(report["go_versions"], {"bucket": "go1.19.8", "swiss": "go1.26.0"})
+        units = {(u["case"], u["variant"], u["generation"]): u for u in report["summary"]}
+        self.assertEqual(units[("clone-while-writing", "fixed", "bucket")]["verdict"], "skipped")
+        self.assertEqual(units[("clone-while-writing", "fixed", "swiss")]["verdict"], "pass")
+
+    def test_against_go_pairs_each_core_with_its_go(self):
+        build = self.tree.run("--go", "--generation", "both", "--runs", "1", "--variant", "fixed,control",
+                              env=self.env, build=True)
+        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+        js = self.tree.tmp / "a.json"
+        proc = self.tree.run("--against-go", "--generation", "both", "--runs", "2", "--json", str(js),
+                             env=self.env)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertRegex(proc.stdout, re.compile(r"^case\s+variant\s+generation\s+runs", re.M))
+        self.assertRegex(proc.stdout, re.compile(r"^clone-while-writing\s+bad\s+swiss\s+2\s+2/2\s+2/2\s+yes", re.M))
+        pairs = {(p["case"], p["variant"], p["generation"]): p for p in json.loads(js.read_text())["pairs"]}
+        self.assertEqual(len(pairs), 10)
+        self.assertEqual(pairs[("clone-while-writing", "bad", "bucket")]["verdict"], "skipped")
+        self.assertIn("build-swiss", proc.stdout.splitlines()[1])
+
+    def test_go_extra_adds_a_column_per_go_release(self):
+        build = self.tree.run("--go", "--runs", "1", "--variant", "fixed,control", env=self.env, build=True)
+        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+        js = self.tree.tmp / "a.json"
+        # The fake tree has no CMake project: its C build is made to look up
+        # to date (a cache, and a stamp newer than every source), so that
+        # only the twins are built.
+        (self.tree.root / "build" / "CMakeCache.txt").write_text("")
+        stamp = self.tree.root / "build" / ".runner-built"
+        stamp.write_text("")
+        later = time.time() + 60
+        os.utime(stamp, (later, later))
+        # The launcher (GO126) fetches the release through GOTOOLCHAIN; the
+        # twins it builds land in a directory of their own.
+        proc = self.tree.run("--against-go", "--go-extra", "go1.22.12", "--runs", "2", "--json", str(js),
+                             env=self.env, build=True)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertIn("go1.19.8 (bucket map), go1.22.12 (bucket map)", proc.stdout.splitlines()[0])
+        self.assertRegex(proc.stdout, re.compile(r"^case\s+variant\s+runs\s+C\s+Go\s+Go go1\.22\.12\s+agree", re.M))
+        # Go 1.22 builds the twin that needs Go 1.21, which Go 1.19 skips.
+        self.assertRegex(proc.stdout, re.compile(r"^clone-while-writing\s+bad\s+2\s+2/2\s+skipped\s+2/2\s", re.M))
+        self.assertTrue((self.tree.root / "build" / "go-go1.22.12" / "cases" / "clone-while-writing").is_file())
+        report = json.loads(js.read_text())
+        self.assertEqual(report["go_extra"], ["go1.22.12"])
+        self.assertEqual(report["go_versions"], {"bucket": "go1.19.8"})
+        pair = next(p for p in report["pairs"] if p["case"] == "2.1-read-write-pair" and p["variant"] == "bad")
+        self.assertEqual(pair["extra_go"]["go1.22.12"]["matched"], 2)
+
+    def test_go_extra_is_checked(self):
+        for args, message in ((["--against-go", "--go-extra", "go1.19.8"], "Go 1.21 to 1.23"),
+                              (["--against-go", "--go-extra", "latest"], "not a Go release like go1.22.12"),
+                              (["--go", "--go-extra", "go1.22.12"], "--go-extra goes with --against-go"),
+                              (["--against-go", "--generation", "swiss", "--go-extra", "go1.22.12"],
+                               "--go-extra cannot be combined with --generation swiss")):
+            proc = self.tree.run(*args, env=self.env)
+            self.assertEqual(proc.returncode, 2, args)
+            self.assertIn(message, proc.stderr)
+
+    def test_a_go_of_the_other_map_is_refused(self):
+        proc = self.tree.run("--go", "--generation", "swiss", env={"GO126": str(self.go), "GO": ""})
+        self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
+        self.assertIn(f"GO126={self.go} is go1.19.8, whose map is the bucket map; the swiss generation's Go twins "
+                      "need Go 1.24 or newer", proc.stderr)
+
+
 class AgainstGoTests(GoTreeTestCase):
     def against(self, *args):
         # The fake tree has no CMake project, so the C side cannot be built:
         # the twins are built by a --go run first, then --against-go runs
         # with --no-build.
-        build = subprocess.run([sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), "--go",
-                                "--runs", "1", "--variant", "fixed,control"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, timeout=120, env=dict(os.environ, GO=str(self.go)))
+        build = fakes.run_in_process(["--root", str(self.tree.root), "--go", "--runs", "1", "--variant",
+                                      "fixed,control"], dict(os.environ, GO=str(self.go)))
         self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
         return self.run_go("--no-build", "--against-go", *args)
 

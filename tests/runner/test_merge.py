@@ -93,11 +93,11 @@ class MergeMatchesOneRunTests(MergeTestCase):
         self.assertEqual(len(table_rows(whole.stdout)), 18)
         self.assertIn(f"{SHARDS} shard reports merged", merged.stdout.splitlines()[0])
         self.assertRegex(merged.stdout, r"\n108 runs in [0-9.]+s wall")
-        # The failures and their replay commands (in one run they come in the
-        # order the runs finished, in a merge in the order of their indexes).
+        # The failures, their reasons and replay commands, line for line: a
+        # unit names its failing runs with the lowest indexes, whatever
+        # order they finished in, in one run and in a merge alike.
         def failures(out):
-            section = out.split("\nfailures:\n", 1)[1].split("\n\n", 1)[0]
-            return sorted(re.sub(r"; first: .*", "", line) for line in section.splitlines())
+            return out.split("\nfailures:\n", 1)[1].split("\n\n", 1)[0].splitlines()
         self.assertEqual(failures(merged.stdout), failures(whole.stdout))
 
         # JSON: the same summary per unit (times aside), the same runs with
@@ -113,8 +113,9 @@ class MergeMatchesOneRunTests(MergeTestCase):
             self.assertEqual(m[field], w[field], field)
         for field in ("judge", "cases", "variants", "modes", "runs_per_unit", "selected_units", "shard"):
             self.assertEqual(m["run"][field], w["run"][field], field)
-        shard_walls = sum(json.loads(p.read_text())["run"]["wall_s"] for p in shards)
-        self.assertAlmostEqual(m["run"]["wall_s"], shard_walls, places=2)
+        # The shards ran side by side: the merged run took its longest shard's time.
+        shard_walls = [json.loads(p.read_text())["run"]["wall_s"] for p in shards]
+        self.assertAlmostEqual(m["run"]["wall_s"], max(shard_walls), places=2)
         # Unseen corruption and a drawn sample came through the shards.
         unseen = next(e for e in m["summary"] if e["case"] == "4.4-subtests" and e["variant"] == "bad"
                       and e["mode"] == "natural")
@@ -280,13 +281,26 @@ class MergeErrorTests(MergeTestCase):
         self.assertRefused(self.merge(self.path("nowhere.json")), "cannot read the shard report", "nowhere.json")
         bad = self.path("bad.json")
         bad.write_text("{ not json")
-        self.assertRefused(self.merge(bad), "bad.json: not valid JSON")
+        self.assertRefused(self.merge(bad), "bad.json: not valid JSON (line 1, column 3)")
         bad.write_text("[1, 2]")
         self.assertRefused(self.merge(bad), "not a report of runner.py --json")
         bad.write_text(json.dumps({"seed": 1, "runs": [], "summary": []}))
         self.assertRefused(self.merge(bad), "the report's 'run' field is missing")
         bad.write_text(json.dumps({"seed": 1, "runs": [], "summary": [], "run": {"judge": "signature"}}))
         self.assertRefused(self.merge(bad), "the report's 'run' field has no")
+
+    def test_malformed_numbers_are_named_in_the_runners_words(self):
+        for change, message in ((lambda d: d["run"].update(runs_per_unit="x"), "runs_per_unit is not a whole number"),
+                                (lambda d: d["run"].update(wall_s="soon"), "wall_s is not a number"),
+                                (lambda d: d["runs"][0].update(index="first"), "index is not a whole number"),
+                                (lambda d: d["run"].update(cases=5), "a field holds a value of the wrong kind")):
+            shards = self.run_shards()
+            self.edit(shards[0], change)
+            proc = self.merge(*shards)
+            self.assertRefused(proc, message)
+            self.assertNotIn("invalid literal", proc.stderr)
+            self.assertNotIn("could not convert", proc.stderr)
+            self.assertNotIn("object is not", proc.stderr)
 
     def test_shards_of_different_runs(self):
         shards = self.run_shards()

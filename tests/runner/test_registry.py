@@ -87,8 +87,9 @@ def check_registry(root: Path, build_dir: Path) -> List[str]:
         if listed is None or listed.split() != c.variants:
             problems.append(f"variants: {exe} --list-variants prints {listed.split() if listed else listed}, "
                             f"cases/manifest.tsv says {c.variants}")
-        twin = build_dir / gobuild.GO_BUILD_DIR.split("/", 1)[1] / "cases" / c.id
-        if os.access(twin, os.X_OK):
+        for twin in sorted(build_dir.glob(f"{gobuild.GO_DIR_PREFIX}*/cases/{c.id}")):
+            if not os.access(twin, os.X_OK):
+                continue
             listed = _run(twin, "--list-variants")
             if listed is None or listed.split() != c.variants:
                 problems.append(f"variants: {twin} --list-variants prints {listed.split() if listed else listed}, "
@@ -148,8 +149,8 @@ class CheckerTests(unittest.TestCase):
         for d in ("cases", "expected", "build/cases"):
             (self.root / d).mkdir(parents=True)
         (self.root / "cases" / "manifest.tsv").write_text(
-            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n"
-            "control-b\tcontrol\t-\tcontrol\tt\t-\t-\n")
+            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\t-\n"
+            "control-b\tcontrol\t-\tcontrol\tt\t-\t-\t-\n")
         (self.root / "expected" / "FORMAT.md").write_text("# the format\n")
         for cid, variants in (("2.1-a", ("bad", "fixed")), ("control-b", ("control",))):
             (self.root / "cases" / f"{cid}.c").write_text("int main(void) { return 0; }\n")
@@ -178,7 +179,7 @@ class CheckerTests(unittest.TestCase):
 
     def test_a_case_missing_from_the_registry(self):
         (self.root / "cases" / "manifest.tsv").write_text(
-            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n")
+            fakes.MANIFEST_HEADER + "2.1-a\tarticle\t2.1\tbad,fixed\tt\t-\t-\t-\n")
         found = self.problems()
         self.assertTrue(any("cases/control-b.c is not listed" in p for p in found), found)
         self.assertTrue(any("control-b.control.expect belongs to no case" in p for p in found), found)
@@ -222,9 +223,9 @@ class CheckerTests(unittest.TestCase):
         self.assertOneProblem("Go twins: cases/stray.go is not listed")
 
     def test_a_built_twin_with_other_variants(self):
-        (self.build / "go" / "cases").mkdir(parents=True)
-        self.write_exe("2.1-a", ("bad",), name="../go/cases/2.1-a")
-        self.assertOneProblem("variants:", "go/cases/2.1-a --list-variants prints ['bad']")
+        (self.build / "go-go1.26.0" / "cases").mkdir(parents=True)
+        self.write_exe("2.1-a", ("bad",), name="../go-go1.26.0/cases/2.1-a")
+        self.assertOneProblem("variants:", "go-go1.26.0/cases/2.1-a --list-variants prints ['bad']")
 
     def test_variants_that_differ_from_the_registry(self):
         self.write_exe("2.1-a", ("bad",))

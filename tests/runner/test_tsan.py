@@ -293,16 +293,24 @@ class ClassifyTest(unittest.TestCase):
         self.assertEqual(tsan.classify_tsan(kind, 2, None, "", CORE_REPORT, panic_line=line)[0], base.WRONG)
 
     def test_expectation_kind(self):
-        self.assertEqual(tsan.expectation_kind("2.1-read-write-pair", "bad", "fatal error: x"), tsan.TRIGGER)
-        self.assertEqual(tsan.expectation_kind("2.1-read-write-pair", "fixed", "fatal error: x"), tsan.RACE_FREE)
-        self.assertEqual(tsan.expectation_kind("nil-map-assign", "bad", "panic: assignment to entry in nil map"),
+        self.assertEqual(tsan.expectation_kind(_case("2.1-read-write-pair", ["bad", "fixed"]), "bad", "fatal error: x"),
+                         tsan.TRIGGER)
+        self.assertEqual(tsan.expectation_kind(_case("2.1-read-write-pair", ["bad", "fixed"]), "fixed",
+                                               "fatal error: x"), tsan.RACE_FREE)
+        self.assertEqual(tsan.expectation_kind(_case("nil-map-assign", ["bad", "fixed"]), "bad",
+                                               "panic: assignment to entry in nil map"),
                          tsan.NIL_PANIC)
-        self.assertEqual(tsan.expectation_kind("control-gc-only", "control"), tsan.RACE_FREE)
-        self.assertEqual(tsan.expectation_kind(tsan.LEN_CONTROL, "control"), tsan.LEN)
+        self.assertEqual(tsan.expectation_kind(_case("control-gc-only", ["control"]), "control"), tsan.RACE_FREE)
+        # The len control is known by its trait in the registry, not by its id.
+        self.assertEqual(tsan.expectation_kind(_case(fakes.LEN_CONTROL, ["control"]), "control"), tsan.LEN)
+        other = manifest.Case("another-len", "control", "-", ["control"], "t", "-", "-", [manifest.UNCHECKED_RACE])
+        self.assertEqual(tsan.expectation_kind(other, "control"), tsan.LEN)
 
 
 def _case(cid, variants, group="article"):
-    return manifest.Case(cid, group, "-", variants, "title", "-", "-")
+    """A case of the registry; the len control's id carries its trait, as in cases/manifest.tsv."""
+    traits = [manifest.UNCHECKED_RACE] if cid == fakes.LEN_CONTROL else []
+    return manifest.Case(cid, group, "-", variants, "title", "-", "-", traits)
 
 
 class UnitPolicyTest(unittest.TestCase):
@@ -313,7 +321,7 @@ class UnitPolicyTest(unittest.TestCase):
         (self.exp / "a.bad.expect").write_text("exit: 2\nfirst-line: fatal error: concurrent map writes\n")
         (self.exp / "nil.bad.expect").write_text("exit: 2\nfirst-line: panic: assignment to entry in nil map\n")
         self.cases = [_case("a", ["bad", "fixed"]), _case("nil", ["bad", "fixed"], "family"),
-                      _case(tsan.LEN_CONTROL, ["control"], "control"),
+                      _case(fakes.LEN_CONTROL, ["control"], "control"),
                       _case("control-gc-only", ["control"], "control")]
 
     def tearDown(self):
@@ -327,12 +335,12 @@ class UnitPolicyTest(unittest.TestCase):
         self.assertEqual(names, [
             "a bad natural", "a fixed forced", "a fixed natural",
             "nil bad forced", "nil bad natural", "nil fixed forced", "nil fixed natural",
-            f"{tsan.LEN_CONTROL} control natural",
+            f"{fakes.LEN_CONTROL} control natural",
             "control-gc-only control forced", "control-gc-only control natural"])
         kinds = {u.name: u.expect.kind for u in self.units()}
         self.assertEqual(kinds["a bad natural"], tsan.TRIGGER)
         self.assertEqual(kinds["nil bad forced"], tsan.NIL_PANIC)
-        self.assertEqual(kinds[f"{tsan.LEN_CONTROL} control natural"], tsan.LEN)
+        self.assertEqual(kinds[f"{fakes.LEN_CONTROL} control natural"], tsan.LEN)
         self.assertEqual(kinds["control-gc-only control natural"], tsan.RACE_FREE)
         self.assertEqual(self.units(["forced"])[0].mode, "natural")
 
@@ -397,7 +405,7 @@ class UnitPolicyTest(unittest.TestCase):
 class MatrixTest(unittest.TestCase):
     def rows(self):
         return [matrix.MatrixRow("2.2-unsynchronised-goroutines", "article", "39/100", 37, 200, 200, 200),
-                matrix.MatrixRow(tsan.LEN_CONTROL, "control", "-", 0, 200, 199, 200),
+                matrix.MatrixRow(fakes.LEN_CONTROL, "control", "-", 0, 200, 199, 200),
                 matrix.MatrixRow("nil-map-assign", "family", "-", 200, 200, 0, 200),
                 matrix.MatrixRow("unmeasured", "family", "-")]
 
@@ -452,9 +460,9 @@ class MatrixTest(unittest.TestCase):
         self.assertIn("not measured", html)
 
     def test_matrix_cases(self):
-        cases = [_case("a", ["bad", "fixed"]), _case(tsan.LEN_CONTROL, ["control"], "control"),
+        cases = [_case("a", ["bad", "fixed"]), _case(fakes.LEN_CONTROL, ["control"], "control"),
                  _case("control-gc-only", ["control"], "control")]
-        self.assertEqual([c.id for c in matrix.matrix_cases(cases)], ["a", tsan.LEN_CONTROL])
+        self.assertEqual([c.id for c in matrix.matrix_cases(cases)], ["a", fakes.LEN_CONTROL])
 
 
 class CommandLineTest(unittest.TestCase):
@@ -481,8 +489,8 @@ class CommandLineTest(unittest.TestCase):
             (root / "expected").mkdir()
             (root / "build-tsan" / "cases").mkdir(parents=True)
             (root / "cases" / "manifest.tsv").write_text(
-                fakes.MANIFEST_HEADER + "a\tarticle\t2.1\tbad,fixed\tt\t-\t-\n"
-                f"{tsan.LEN_CONTROL}\tcontrol\t-\tcontrol\tt\t-\t-\n")
+                fakes.MANIFEST_HEADER + "a\tarticle\t2.1\tbad,fixed\tt\t-\t-\t-\n"
+                f"{fakes.LEN_CONTROL}\tcontrol\t-\tcontrol\tt\t-\t-\tunchecked-race\n")
             (root / "expected" / "a.bad.expect").write_text(
                 "exit: 2\nfirst-line: fatal error: concurrent map writes\n")
             race = RACE_21.split("fatal error")[0].replace("'", "")
@@ -493,7 +501,7 @@ if [ "$variant" = bad ]; then printf '%s' '{race}' >&2; exit 66; fi
 [ "$mode" = natural ] && [ "$seed" = FAILSEED ] && printf '%s' '{race}' >&2 && exit 66
 echo DONE
 """,
-                tsan.LEN_CONTROL: fakes.SCRIPT_PROLOGUE + f"""printf '%s' '{lrace}' >&2; echo DONE; exit 66
+                fakes.LEN_CONTROL: fakes.SCRIPT_PROLOGUE + f"""printf '%s' '{lrace}' >&2; echo DONE; exit 66
 """,
             }
             for name, body in scripts.items():
@@ -513,7 +521,7 @@ echo DONE
             self.assertEqual(report["sanitizer"], "thread")
             self.assertEqual({(s["case"], s["mode"], s["tsan_expectation"]) for s in report["summary"]},
                              {("a", "natural", tsan.TRIGGER), ("a", "forced", tsan.RACE_FREE),
-                              ("a", "natural", tsan.RACE_FREE), (tsan.LEN_CONTROL, "natural", tsan.LEN)})
+                              ("a", "natural", tsan.RACE_FREE), (fakes.LEN_CONTROL, "natural", tsan.LEN)})
 
             # A fixed run with a report fails its unit, and its replay names TSAN_OPTIONS.
             seed = units.derive_seed(5, "a", "fixed", "natural", 1)
