@@ -10,8 +10,8 @@
  *
  * A key arrives in its caller's form: `int64_t *` for I64, `gomap_str *` for
  * STR, the raw bytes for GENERIC. In a bucket, I64 keys are stored as is,
- * STR keys as a pointer to a string record (internal.h, invariant 6) and
- * GENERIC keys as their bytes.
+ * STR keys as a word holding a string record's address and the key's
+ * length (internal.h, invariant 6) and GENERIC keys as their bytes.
  */
 #ifndef GOMAP_MAP_IMPL_H
 #define GOMAP_MAP_IMPL_H
@@ -38,9 +38,16 @@ GM_INLINE bool key_equal(const gomap *h, int kind, const void *slot, const void 
 		return *(const int64_t *)slot == *(const int64_t *)key;
 	if (kind == GOMAP_KEY_STR) {
 		const gomap_str *s = key;
-		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
-		/* A racing reader may meet a slot a delete has just cleared. */
-		return r != NULL && r->len == s->len && memcmp(r->bytes, s->ptr, s->len) == 0;
+		uint64_t w = gm_strword_load(slot);
+		/* A racing reader may meet a slot a delete has just cleared
+		 * (0). The length in the word rules out keys of another length
+		 * before the record is read (invariant 6). */
+		if (w == 0 ||
+		    (w >> GM_STRREC_BITS) != (s->len < GM_STRLEN_CAP ? s->len : GM_STRLEN_CAP))
+			return false;
+		const gm_strrec *r = gm_strword_rec(w);
+		return (s->len < GM_STRLEN_CAP || GM_LOAD(&r->len) == s->len) &&
+		       memcmp(r->bytes, s->ptr, s->len) == 0;
 	}
 	return h->t->equal(slot, key);
 }
@@ -54,7 +61,7 @@ GM_INLINE void key_store(gomap *h, int kind, void *slot, const void *key)
 		const gomap_str *s = key;
 		gm_strrec *r = gm_str_copy(h, s->ptr, s->len);
 		/* Publish the record only once its bytes are in place. */
-		__atomic_store_n((gm_strrec **)slot, r, __ATOMIC_RELEASE);
+		__atomic_store_n((uint64_t *)slot, gm_strword_make(r, s->len), __ATOMIC_RELEASE);
 	} else if (h->keysize != 0) {
 		memcpy(slot, key, h->keysize); /* a key of size 0 may be NULL */
 	}
@@ -289,7 +296,7 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 			/* Found: clear the slot. A string record stays allocated
 			 * until gomap_free (invariant 2); the slot forgets it. */
 			if (kind == GOMAP_KEY_STR)
-				__atomic_store_n((gm_strrec **)k, NULL, __ATOMIC_RELAXED);
+				__atomic_store_n((uint64_t *)k, 0, __ATOMIC_RELAXED);
 			else
 				slot_zero(k, h->keysize);
 			slot_zero(elem_at(h, b, i), h->elemsize);
