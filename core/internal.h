@@ -144,6 +144,44 @@ GM_INLINE size_t gm_strword_len(uint64_t w)
 	return GM_LIKELY(len < GM_STRLEN_CAP) ? len : GM_LOAD(&gm_strword_rec(w)->len);
 }
 
+/* Short byte strings without a call into the C library. Keys of 8 to 32
+ * bytes (most string keys) are read and written as overlapping 8-byte words
+ * that never reach outside the n bytes (n - 8 wraps around for n < 8, so
+ * one compare picks the range); anything else goes to memcmp and memcpy. */
+GM_INLINE uint64_t gm_word_at(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+GM_INLINE bool gm_bytes_equal(const char *a, const char *b, size_t n)
+{
+	if (GM_LIKELY(n - 8 <= 24)) {
+		uint64_t d = (gm_word_at(a) ^ gm_word_at(b)) |
+		             (gm_word_at(a + n - 8) ^ gm_word_at(b + n - 8));
+		if (n > 16)
+			d |= (gm_word_at(a + 8) ^ gm_word_at(b + 8)) |
+			     (gm_word_at(a + n - 16) ^ gm_word_at(b + n - 16));
+		return d == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+GM_INLINE void gm_bytes_copy(char *dst, const char *src, size_t n)
+{
+	if (GM_LIKELY(n - 8 <= 24)) {
+		uint64_t w0 = gm_word_at(src), w1 = gm_word_at(src + n - 8);
+		if (n > 16) {
+			uint64_t w2 = gm_word_at(src + 8), w3 = gm_word_at(src + n - 16);
+			memcpy(dst + 8, &w2, 8);
+			memcpy(dst + n - 16, &w3, 8);
+		}
+		memcpy(dst, &w0, 8);
+		memcpy(dst + n - 8, &w1, 8);
+		return;
+	}
+	memcpy(dst, src, n);
+}
+
 /* A chunk that string key records are carved from (invariant 2). */
 typedef struct gm_chunk {
 	gm_alloc link;
@@ -300,6 +338,17 @@ extern uint64_t gm_hashkey;
 GM_INLINE uint64_t gm_hash64(uint64_t key, uint64_t seed)
 {
 	return gm_mix(GM_P3 ^ 8, gm_mix(key ^ GM_P1, key ^ seed ^ GM_LOAD(&gm_hashkey) ^ GM_P0));
+}
+
+/* Go: memhash, for keys of 8 to 16 bytes, the common string key: the first
+ * and the last 8 bytes (overlapping when shorter than 16) and the length.
+ * Inline so that the typed string entry points hash without a call;
+ * gomap_memhash takes the same path for these lengths, so the two always
+ * agree. */
+GM_INLINE uint64_t gm_memhash_8to16(const char *p, size_t n, uint64_t seed)
+{
+	seed ^= GM_P0 ^ GM_LOAD(&gm_hashkey);
+	return gm_mix(GM_P1 ^ n, gm_mix(gm_word_at(p) ^ GM_P1, gm_word_at(p + n - 8) ^ seed));
 }
 
 /* ---- shared internals (map.c) ---- */

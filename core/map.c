@@ -238,7 +238,7 @@ gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n)
 	GM_STORE(&c->used, off + need);
 	gm_strrec *r = (gm_strrec *)(c->data + off);
 	GM_STORE(&r->len, n);
-	memcpy(r->bytes, p, n);
+	gm_bytes_copy(r->bytes, p, n);
 	return r;
 }
 

@@ -26,6 +26,8 @@ GM_INLINE uint64_t key_hash(const gomap *h, int kind, const void *key, uint64_t 
 		return gm_hash64((uint64_t) * (const int64_t *)key, seed);
 	if (kind == GOMAP_KEY_STR) {
 		const gomap_str *s = key;
+		if (GM_LIKELY(s->len - 8 <= 8))
+			return gm_memhash_8to16(s->ptr, s->len, seed);
 		return gomap_memhash(s->ptr, s->len, seed);
 	}
 	return h->t->hash(key, seed);
@@ -47,9 +49,16 @@ GM_INLINE bool key_equal(const gomap *h, int kind, const void *slot, const void 
 			return false;
 		const gm_strrec *r = gm_strword_rec(w);
 		return (s->len < GM_STRLEN_CAP || GM_LOAD(&r->len) == s->len) &&
-		       memcmp(r->bytes, s->ptr, s->len) == 0;
+		       gm_bytes_equal(r->bytes, s->ptr, s->len);
 	}
 	return h->t->equal(slot, key);
+}
+
+/* Bytes per key slot: 8 for the core's own kinds (an int64, or a string's
+ * word), known at compile time in the typed entry points. */
+GM_INLINE size_t slot_keysize(const gomap *h, int kind)
+{
+	return kind == GOMAP_KEY_GENERIC ? h->keysize : 8;
 }
 
 /* Store the caller's key into an empty slot. */
@@ -140,8 +149,8 @@ GM_INLINE void *map_find(gomap *h, int kind, const void *key, void **kslot)
 					return NULL;
 				continue;
 			}
-			if (key_equal(h, kind, key_at(b, h->keysize, i), key)) {
-				*kslot = key_at(b, h->keysize, i);
+			if (key_equal(h, kind, key_at(b, slot_keysize(h, kind), i), key)) {
+				*kslot = key_at(b, slot_keysize(h, kind), i);
 				return elem_at(h, b, i);
 			}
 		}
@@ -205,21 +214,21 @@ again:;
 			if (th[i] != top) {
 				if (is_empty(th[i]) && inserti == NULL) {
 					inserti = &th[i];
-					insertk = key_at(b, h->keysize, i);
+					insertk = key_at(b, slot_keysize(h, kind), i);
 					inserte = elem_at(h, b, i);
 				}
 				if (th[i] == EMPTY_REST)
 					goto notfound;
 				continue;
 			}
-			if (!key_equal(h, kind, key_at(b, h->keysize, i), key))
+			if (!key_equal(h, kind, key_at(b, slot_keysize(h, kind), i), key))
 				continue;
 			/* The key is present: overwrite its elem, and the key
 			 * itself when equal keys may differ in their bytes, so
 			 * that m[-0.0] = v after m[+0.0] stores -0 (Go:
 			 * mapassign, t.needkeyupdate()). */
 			if (kind == GOMAP_KEY_GENERIC && h->t->needkeyupdate && h->keysize != 0)
-				memcpy(key_at(b, h->keysize, i), key, h->keysize);
+				memcpy(key_at(b, slot_keysize(h, kind), i), key, h->keysize);
 			elem_copy(h, elem_at(h, b, i), elem);
 			goto done;
 		}
@@ -241,7 +250,7 @@ notfound:
 		/* Every slot of the chain is taken: link a new overflow bucket. */
 		unsigned char *nb = gm_newoverflow(h, b);
 		inserti = &tophash_of(nb)[0];
-		insertk = key_at(nb, h->keysize, 0);
+		insertk = key_at(nb, slot_keysize(h, kind), 0);
 		inserte = elem_at(h, nb, 0);
 	}
 	key_store(h, kind, insertk, key);
@@ -285,20 +294,28 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		for (unsigned i = 0; i < BUCKET_CNT; i++) {
-			if (th[i] != top) {
-				if (th[i] == EMPTY_REST)
-					goto out;
-				continue;
+			void *k = key_at(b, slot_keysize(h, kind), i);
+			if (kind == GOMAP_KEY_I64) {
+				/* Like mapdelete_fast64: the key compare first, as
+				 * in map_find; a cleared slot holds key 0, hence
+				 * the emptiness test. */
+				if (*(const int64_t *)k != *(const int64_t *)key || is_empty(th[i]))
+					continue;
+			} else {
+				if (th[i] != top) {
+					if (th[i] == EMPTY_REST)
+						goto out;
+					continue;
+				}
+				if (!key_equal(h, kind, k, key))
+					continue;
 			}
-			void *k = key_at(b, h->keysize, i);
-			if (!key_equal(h, kind, k, key))
-				continue;
 			/* Found: clear the slot. A string record stays allocated
 			 * until gomap_free (invariant 2); the slot forgets it. */
 			if (kind == GOMAP_KEY_STR)
 				__atomic_store_n((uint64_t *)k, 0, __ATOMIC_RELAXED);
 			else
-				slot_zero(k, h->keysize);
+				slot_zero(k, slot_keysize(h, kind));
 			slot_zero(elem_at(h, b, i), h->elemsize);
 			th[i] = EMPTY_ONE;
 			/* If the chain now ends in emptyOne slots, turn them into
