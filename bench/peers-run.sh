@@ -23,7 +23,8 @@
 # it, builds its Go program once per toolchain and its C peers once, and then
 # drives the kit's binaries itself, the same loop as the kit's run.sh: per
 # (N, key kind) every peer runs back to back, so the cells a ratio divides
-# were measured minutes apart at most. A generation's sources, definitions
+# were measured minutes apart at most, and the order rotates from cell to
+# cell. A generation's sources, definitions
 # and include directories come from CMake (its file API, target `gomap`), so
 # the list is never written down twice.
 #
@@ -203,18 +204,35 @@ run() {
 		echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 		printf '#peer\tworkload\tn\tunit\tmedian\tmin\tmax\n'
 	} >"$RES.part"
+	# Every peer of a cell runs back to back; who goes first rotates from
+	# cell to cell, so that no peer always follows the same one (a process
+	# that has just freed a big map leaves work behind for the kernel).
+	local all=() order=() cell=0 i p
+	for ver in "${gos[@]}"; do all+=("go:$ver"); done
+	for name in "${cs[@]}"; do all+=("c:$name"); done
 	for pass in $(seq 1 "$PASSES"); do
 		[ "$PASSES" = 1 ] || echo "# pass $pass of $PASSES" >>"$RES.part"
 		for n in $NS; do
 			for k in $KINDS; do
-				for ver in "${gos[@]}"; do
-					note "go-map-$ver $k N=$n (pass $pass)"
-					runit "$OUT/go-peers-$ver" single -p "go-map-$ver" -k "$k" -n "$n" -r "$REPS"
+				order=()
+				for i in "${!all[@]}"; do
+					order+=("${all[$(((i + cell) % ${#all[@]}))]}")
 				done
-				for name in "${cs[@]}"; do
-					grep -qw "$k" "$kit/build/peer-$name.caps" || continue
-					note "$name $k N=$n (pass $pass)"
-					runit "${cenv[@]}" "$kit/build/peer-$name" single -p "$name" -k "$k" -n "$n" -r "$REPS"
+				cell=$((cell + 1))
+				for p in "${order[@]}"; do
+					case "$p" in
+					go:*)
+						ver="${p#go:}"
+						note "go-map-$ver $k N=$n (pass $pass)"
+						runit "$OUT/go-peers-$ver" single -p "go-map-$ver" -k "$k" -n "$n" -r "$REPS"
+						;;
+					c:*)
+						name="${p#c:}"
+						grep -qw "$k" "$kit/build/peer-$name.caps" || continue
+						note "$name $k N=$n (pass $pass)"
+						runit "${cenv[@]}" "$kit/build/peer-$name" single -p "$name" -k "$k" -n "$n" -r "$REPS"
+						;;
+					esac
 				done
 			done
 		done
