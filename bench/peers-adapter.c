@@ -1,27 +1,18 @@
-/* clang-format off */
 /*
  * peers-adapter.c -- the map core as one more peer of the peer benchmark kit
  * (../shared/peers: Go's map, abseil, GLib, khash, uthash on identical keys).
  *
- * Run it from a writable copy of the kit:
- *   repo=$PWD && cp -r ../shared/peers /tmp/peers && cd /tmp/peers
- *   EXTRA_ADAPTERS=$repo/bench/peers-adapter.c ./run.sh
- * The kit compiles the core's sources listed below with its own flags
- * (-O2 -DNDEBUG, the same for every C peer), detector compiled in, plus the
- * frame pointers the project builds with. PEER-SRCS must list the sources
- * of GOMAP_SOURCES in core/CMakeLists.txt; like that file, the flags take
- * libdw's headers only (the report loads libdw with dlopen).
- *
- * PEER-NAME: gomap
- * PEER-SRCS: ../core/map.c ../core/map_fast64.c ../core/map_faststr.c ../core/hash.c ../core/instrument.c ../core/timeline.c ../core/thread.c ../core/symbols.c ../core/report.c
- * PEER-CFLAGS: -DGOMAP_DETECTOR=1 -fno-omit-frame-pointer $(pkg-config --cflags libdw)
- * PEER-LIBS: -ldl
- * PEER-CONC: yes
- * (clang-format is off above: each PEER- tag must stay on one line.)
+ * bench/peers-run.sh builds it once per core generation: for each it writes
+ * a small adapter file whose kit tags (PEER-NAME gomap-bucket or
+ * gomap-swiss, the sources, definitions and include directories of CMake's
+ * target gomap for that generation) come from CMake, and which includes this
+ * file. The kit compiles those sources with its own flags (-O2 -DNDEBUG, the
+ * same for every C peer), the detector compiled in as the project builds it,
+ * plus the frame pointers the project keeps; the report loads libdw with
+ * dlopen, hence -ldl.
  */
-/* clang-format on */
-#include "peer.h"          /* the kit's harness/ is on the include path */
-#include "../core/gomap.h" /* relative to this file: the kit runs elsewhere */
+#include "gomap.h" /* core/, on the include path from CMake */
+#include "peer.h"  /* the kit's harness/ is on the include path */
 
 #include <string.h>
 

@@ -56,9 +56,13 @@ uint64_t gomap_hash64(uint64_t key, uint64_t seed)
 }
 
 /* Go: memhash. Bytes are read in 16-byte steps; the tail and short inputs
- * are read as overlapping words, so no byte-by-byte loop is needed. */
+ * are read as overlapping words, so no byte-by-byte loop is needed. Keys of
+ * 8 to 16 bytes take gm_memhash_8to16 (internal.h), which the typed string
+ * entry points inline. */
 uint64_t gomap_memhash(const void *data, size_t n, uint64_t seed)
 {
+	if (n - 8 <= 8) /* 8 to 16 bytes; n - 8 wraps around below 8 */
+		return gm_memhash_8to16(data, n, seed);
 	const unsigned char *p = data;
 	uint64_t a, b;
 	seed ^= GM_P0 ^ GM_LOAD(&gm_hashkey);

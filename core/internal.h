@@ -33,9 +33,11 @@
  *      emptyRest means this slot and every later slot of the chain is empty.
  *  (5) count is the number of live slots in buckets plus the live slots of
  *      old buckets that are not yet evacuated.
- *  (6) A string key slot holds one pointer to an immutable record (length
- *      then bytes) in a map-owned chunk: a racing reader loads it in one go
- *      and can never pair a pointer with another key's length.
+ *  (6) A string key slot holds one 64-bit word: the address of an immutable
+ *      record (length then bytes) in a map-owned chunk in its low 48 bits,
+ *      and the key's length, capped at GM_STRLEN_CAP, in its high 16 bits.
+ *      A racing reader loads the word in one go and can never pair one
+ *      key's bytes with another key's length. Zero is an empty slot.
  */
 #ifndef GOMAP_INTERNAL_H
 #define GOMAP_INTERNAL_H
@@ -108,6 +110,77 @@ typedef struct gm_strrec {
 	size_t len;
 	char bytes[];
 } gm_strrec;
+
+/* The word in a string key slot (invariant 6). Go keeps a string's pointer
+ * and length side by side in the slot; the core keeps one word so that a
+ * racing reader loads both at once, and the length in it lets an iteration
+ * step or a key compare learn the length without reading the record (a
+ * cache miss per entry in a big map). Only a key of GM_STRLEN_CAP bytes or
+ * more sends the reader to the record for its length. Chunks are checked to
+ * lie below 2^48 when they are allocated (gm_str_copy). */
+#define GM_STRREC_BITS 48
+#define GM_STRREC_MASK ((UINT64_C(1) << GM_STRREC_BITS) - 1)
+#define GM_STRLEN_CAP  0xFFFFu
+
+GM_INLINE uint64_t gm_strword_make(const gm_strrec *r, size_t len)
+{
+	uint64_t cap = len < GM_STRLEN_CAP ? len : GM_STRLEN_CAP;
+	return (uint64_t)(uintptr_t)r | cap << GM_STRREC_BITS;
+}
+/* Loads a slot's word; acquire pairs with the release in key_store, so the
+ * record's bytes are visible once its word is. */
+GM_INLINE uint64_t gm_strword_load(const void *slot)
+{
+	return __atomic_load_n((const uint64_t *)slot, __ATOMIC_ACQUIRE);
+}
+GM_INLINE const gm_strrec *gm_strword_rec(uint64_t w)
+{
+	return (const gm_strrec *)(uintptr_t)(w & GM_STRREC_MASK);
+}
+/* The key's length: from the word, or from the record for long keys. */
+GM_INLINE size_t gm_strword_len(uint64_t w)
+{
+	size_t len = (size_t)(w >> GM_STRREC_BITS);
+	return GM_LIKELY(len < GM_STRLEN_CAP) ? len : GM_LOAD(&gm_strword_rec(w)->len);
+}
+
+/* Short byte strings without a call into the C library. Keys of 8 to 32
+ * bytes (most string keys) are read and written as overlapping 8-byte words
+ * that never reach outside the n bytes (n - 8 wraps around for n < 8, so
+ * one compare picks the range); anything else goes to memcmp and memcpy. */
+GM_INLINE uint64_t gm_word_at(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, 8);
+	return w;
+}
+GM_INLINE bool gm_bytes_equal(const char *a, const char *b, size_t n)
+{
+	if (GM_LIKELY(n - 8 <= 24)) {
+		uint64_t d = (gm_word_at(a) ^ gm_word_at(b)) |
+		             (gm_word_at(a + n - 8) ^ gm_word_at(b + n - 8));
+		if (n > 16)
+			d |= (gm_word_at(a + 8) ^ gm_word_at(b + 8)) |
+			     (gm_word_at(a + n - 16) ^ gm_word_at(b + n - 16));
+		return d == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+GM_INLINE void gm_bytes_copy(char *dst, const char *src, size_t n)
+{
+	if (GM_LIKELY(n - 8 <= 24)) {
+		uint64_t w0 = gm_word_at(src), w1 = gm_word_at(src + n - 8);
+		if (n > 16) {
+			uint64_t w2 = gm_word_at(src + 8), w3 = gm_word_at(src + n - 16);
+			memcpy(dst + 8, &w2, 8);
+			memcpy(dst + n - 16, &w3, 8);
+		}
+		memcpy(dst, &w0, 8);
+		memcpy(dst + n - 8, &w1, 8);
+		return;
+	}
+	memcpy(dst, src, n);
+}
 
 /* A chunk that string key records are carved from (invariant 2). */
 typedef struct gm_chunk {
@@ -267,6 +340,17 @@ extern uint64_t gm_hashkey;
 GM_INLINE uint64_t gm_hash64(uint64_t key, uint64_t seed)
 {
 	return gm_mix(GM_P3 ^ 8, gm_mix(key ^ GM_P1, key ^ seed ^ GM_LOAD(&gm_hashkey) ^ GM_P0));
+}
+
+/* Go: memhash, for keys of 8 to 16 bytes, the common string key: the first
+ * and the last 8 bytes (overlapping when shorter than 16) and the length.
+ * Inline so that the typed string entry points hash without a call;
+ * gomap_memhash takes the same path for these lengths, so the two always
+ * agree. */
+GM_INLINE uint64_t gm_memhash_8to16(const char *p, size_t n, uint64_t seed)
+{
+	seed ^= GM_P0 ^ GM_LOAD(&gm_hashkey);
+	return gm_mix(GM_P1 ^ n, gm_mix(gm_word_at(p) ^ GM_P1, gm_word_at(p + n - 8) ^ seed));
 }
 
 /* ---- shared internals (map.c) ---- */

@@ -221,6 +221,14 @@ gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n)
 			fprintf(stderr, "fatal error: out of memory allocating %zu bytes\n", cap);
 			_exit(2);
 		}
+		/* A slot's word keeps 48 bits of a record's address (invariant
+		 * 6). User space on x86-64 and arm64 Linux stays below 2^47
+		 * unless a program maps memory higher on purpose. */
+		if (GM_UNLIKELY(((uintptr_t)c->data + cap - 1) >> GM_STRREC_BITS != 0)) {
+			fprintf(stderr, "fatal error: string key memory above 2^48 at %p\n",
+			        (void *)c);
+			_exit(2);
+		}
 		c->cap = cap;
 		c->used = 0;
 		register_alloc(h, &c->link);
@@ -230,7 +238,7 @@ gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n)
 	GM_STORE(&c->used, off + need);
 	gm_strrec *r = (gm_strrec *)(c->data + off);
 	GM_STORE(&r->len, n);
-	memcpy(r->bytes, p, n);
+	gm_bytes_copy(r->bytes, p, n);
 	return r;
 }
 
@@ -340,8 +348,8 @@ static uint64_t slot_hash(const gomap *h, const void *slot, uint64_t seed)
 	case GOMAP_KEY_I64:
 		return gm_hash64((uint64_t) * (const int64_t *)slot, seed);
 	case GOMAP_KEY_STR: {
-		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
-		return r ? gomap_memhash(r->bytes, r->len, seed) : 0;
+		uint64_t w = gm_strword_load(slot);
+		return w ? gomap_memhash(gm_strword_rec(w)->bytes, gm_strword_len(w), seed) : 0;
 	}
 	default:
 		return h->t->hash(slot, seed);
@@ -515,11 +523,11 @@ bool gm_lookup_slotkey(gomap *h, const void *slotkey, const void **k, const void
 	gomap_str s;
 	const void *key = slotkey;
 	if (h->kind == GOMAP_KEY_STR) {
-		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slotkey, __ATOMIC_ACQUIRE);
-		if (r == NULL)
+		uint64_t w = gm_strword_load(slotkey);
+		if (w == 0)
 			return false;
-		s.ptr = r->bytes;
-		s.len = r->len;
+		s.ptr = gm_strword_rec(w)->bytes;
+		s.len = gm_strword_len(w);
 		key = &s;
 	}
 	void *kslot = NULL;
@@ -593,20 +601,6 @@ void gomap_clear(gomap *m)
 /* ------------------------------------------------------------------------ */
 
 #define NO_CHECK UINT64_MAX
-
-/* A string key lives in its own record (invariant 6), one cache miss per
- * entry when an iteration reads them one by one. Asking for the records of
- * a whole bucket at once lets those misses overlap. */
-GM_INLINE void prefetch_str_records(const gomap *h, unsigned char *b)
-{
-	if (h->kind != GOMAP_KEY_STR)
-		return;
-	for (unsigned i = 0; i < BUCKET_CNT; i++) {
-		const void *r = GM_LOAD((void *const *)key_at(b, 8, i));
-		if (r != NULL)
-			__builtin_prefetch(r);
-	}
-}
 
 /* Suppresses hooks while the core writes to a map of its own making (the
  * copy in gomap_clone), so instrumentation sees only the program's calls. */
@@ -693,7 +687,6 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				it->wrapped = true;
 			}
 			i = 0;
-			prefetch_str_records(h, b);
 			if (GM_UNLIKELY(++it->steps > bound))
 				gm_fatal_damaged(GM_DAMAGE("iteration does not end"), h);
 		}
@@ -744,12 +737,14 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 				continue;
 			}
 			if (h->kind == GOMAP_KEY_STR) {
-				const gm_strrec *r =
-				        __atomic_load_n((gm_strrec *const *)k, __ATOMIC_ACQUIRE);
-				if (r == NULL)
+				/* The word gives the key's address and length
+				 * without reading its record (invariant 6), as
+				 * Go's string header in the slot does. */
+				uint64_t w = gm_strword_load(k);
+				if (w == 0)
 					continue; /* cleared by a racing delete */
-				it->strkey.ptr = r->bytes;
-				it->strkey.len = r->len;
+				it->strkey.ptr = gm_strword_rec(w)->bytes;
+				it->strkey.len = gm_strword_len(w);
 				k = &it->strkey;
 			}
 			it->key = k;
@@ -764,8 +759,6 @@ GM_INLINE bool gm_iter_next(gomap_iter *it, bool check)
 		i = 0;
 		if (b != NULL && GM_UNLIKELY(++it->steps > bound))
 			gm_fatal_damaged(GM_DAMAGE("iteration does not end"), h);
-		if (b != NULL)
-			prefetch_str_records(h, b);
 	}
 }
 

@@ -10,8 +10,8 @@
  *
  * A key arrives in its caller's form: `int64_t *` for I64, `gomap_str *` for
  * STR, the raw bytes for GENERIC. In a bucket, I64 keys are stored as is,
- * STR keys as a pointer to a string record (internal.h, invariant 6) and
- * GENERIC keys as their bytes.
+ * STR keys as a word holding a string record's address and the key's
+ * length (internal.h, invariant 6) and GENERIC keys as their bytes.
  */
 #ifndef GOMAP_MAP_IMPL_H
 #define GOMAP_MAP_IMPL_H
@@ -26,6 +26,8 @@ GM_INLINE uint64_t key_hash(const gomap *h, int kind, const void *key, uint64_t 
 		return gm_hash64((uint64_t) * (const int64_t *)key, seed);
 	if (kind == GOMAP_KEY_STR) {
 		const gomap_str *s = key;
+		if (GM_LIKELY(s->len - 8 <= 8))
+			return gm_memhash_8to16(s->ptr, s->len, seed);
 		return gomap_memhash(s->ptr, s->len, seed);
 	}
 	return h->t->hash(key, seed);
@@ -38,11 +40,25 @@ GM_INLINE bool key_equal(const gomap *h, int kind, const void *slot, const void 
 		return *(const int64_t *)slot == *(const int64_t *)key;
 	if (kind == GOMAP_KEY_STR) {
 		const gomap_str *s = key;
-		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
-		/* A racing reader may meet a slot a delete has just cleared. */
-		return r != NULL && r->len == s->len && memcmp(r->bytes, s->ptr, s->len) == 0;
+		uint64_t w = gm_strword_load(slot);
+		/* A racing reader may meet a slot a delete has just cleared
+		 * (0). The length in the word rules out keys of another length
+		 * before the record is read (invariant 6). */
+		if (w == 0 ||
+		    (w >> GM_STRREC_BITS) != (s->len < GM_STRLEN_CAP ? s->len : GM_STRLEN_CAP))
+			return false;
+		const gm_strrec *r = gm_strword_rec(w);
+		return (s->len < GM_STRLEN_CAP || GM_LOAD(&r->len) == s->len) &&
+		       gm_bytes_equal(r->bytes, s->ptr, s->len);
 	}
 	return h->t->equal(slot, key);
+}
+
+/* Bytes per key slot: 8 for the core's own kinds (an int64, or a string's
+ * word), known at compile time in the typed entry points. */
+GM_INLINE size_t slot_keysize(const gomap *h, int kind)
+{
+	return kind == GOMAP_KEY_GENERIC ? h->keysize : 8;
 }
 
 /* Store the caller's key into an empty slot. */
@@ -54,7 +70,7 @@ GM_INLINE void key_store(gomap *h, int kind, void *slot, const void *key)
 		const gomap_str *s = key;
 		gm_strrec *r = gm_str_copy(h, s->ptr, s->len);
 		/* Publish the record only once its bytes are in place. */
-		__atomic_store_n((gm_strrec **)slot, r, __ATOMIC_RELEASE);
+		__atomic_store_n((uint64_t *)slot, gm_strword_make(r, s->len), __ATOMIC_RELEASE);
 	} else if (h->keysize != 0) {
 		memcpy(slot, key, h->keysize); /* a key of size 0 may be NULL */
 	}
@@ -133,8 +149,8 @@ GM_INLINE void *map_find(gomap *h, int kind, const void *key, void **kslot)
 					return NULL;
 				continue;
 			}
-			if (key_equal(h, kind, key_at(b, h->keysize, i), key)) {
-				*kslot = key_at(b, h->keysize, i);
+			if (key_equal(h, kind, key_at(b, slot_keysize(h, kind), i), key)) {
+				*kslot = key_at(b, slot_keysize(h, kind), i);
 				return elem_at(h, b, i);
 			}
 		}
@@ -198,21 +214,21 @@ again:;
 			if (th[i] != top) {
 				if (is_empty(th[i]) && inserti == NULL) {
 					inserti = &th[i];
-					insertk = key_at(b, h->keysize, i);
+					insertk = key_at(b, slot_keysize(h, kind), i);
 					inserte = elem_at(h, b, i);
 				}
 				if (th[i] == EMPTY_REST)
 					goto notfound;
 				continue;
 			}
-			if (!key_equal(h, kind, key_at(b, h->keysize, i), key))
+			if (!key_equal(h, kind, key_at(b, slot_keysize(h, kind), i), key))
 				continue;
 			/* The key is present: overwrite its elem, and the key
 			 * itself when equal keys may differ in their bytes, so
 			 * that m[-0.0] = v after m[+0.0] stores -0 (Go:
 			 * mapassign, t.needkeyupdate()). */
 			if (kind == GOMAP_KEY_GENERIC && h->t->needkeyupdate && h->keysize != 0)
-				memcpy(key_at(b, h->keysize, i), key, h->keysize);
+				memcpy(key_at(b, slot_keysize(h, kind), i), key, h->keysize);
 			elem_copy(h, elem_at(h, b, i), elem);
 			goto done;
 		}
@@ -234,7 +250,7 @@ notfound:
 		/* Every slot of the chain is taken: link a new overflow bucket. */
 		unsigned char *nb = gm_newoverflow(h, b);
 		inserti = &tophash_of(nb)[0];
-		insertk = key_at(nb, h->keysize, 0);
+		insertk = key_at(nb, slot_keysize(h, kind), 0);
 		inserte = elem_at(h, nb, 0);
 	}
 	key_store(h, kind, insertk, key);
@@ -278,20 +294,28 @@ GM_INLINE void map_delete(gomap *h, int kind, const void *key, const gm_api *api
 			gm_fatal_damaged(GM_DAMAGE("overflow chain loops"), h);
 		uint8_t *th = tophash_of(b);
 		for (unsigned i = 0; i < BUCKET_CNT; i++) {
-			if (th[i] != top) {
-				if (th[i] == EMPTY_REST)
-					goto out;
-				continue;
+			void *k = key_at(b, slot_keysize(h, kind), i);
+			if (kind == GOMAP_KEY_I64) {
+				/* Like mapdelete_fast64: the key compare first, as
+				 * in map_find; a cleared slot holds key 0, hence
+				 * the emptiness test. */
+				if (*(const int64_t *)k != *(const int64_t *)key || is_empty(th[i]))
+					continue;
+			} else {
+				if (th[i] != top) {
+					if (th[i] == EMPTY_REST)
+						goto out;
+					continue;
+				}
+				if (!key_equal(h, kind, k, key))
+					continue;
 			}
-			void *k = key_at(b, h->keysize, i);
-			if (!key_equal(h, kind, k, key))
-				continue;
 			/* Found: clear the slot. A string record stays allocated
 			 * until gomap_free (invariant 2); the slot forgets it. */
 			if (kind == GOMAP_KEY_STR)
-				__atomic_store_n((gm_strrec **)k, NULL, __ATOMIC_RELAXED);
+				__atomic_store_n((uint64_t *)k, 0, __ATOMIC_RELAXED);
 			else
-				slot_zero(k, h->keysize);
+				slot_zero(k, slot_keysize(h, kind));
 			slot_zero(elem_at(h, b, i), h->elemsize);
 			th[i] = EMPTY_ONE;
 			/* If the chain now ends in emptyOne slots, turn them into

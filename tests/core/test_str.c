@@ -127,6 +127,40 @@ Test(str, long_keys_differing_in_their_last_byte)
 	gomap_free(m);
 }
 
+/* A slot keeps a key's length only up to 65534 and reads longer ones from
+ * the key's record (internal.h, invariant 6): keys on both sides of that
+ * cap, and keys that agree in their first 65535 bytes, stay apart. */
+Test(str, keys_around_the_inline_length_cap)
+{
+	static const size_t lens[] = {65534, 65535, 65536, 65537, 200000};
+	enum { NLENS = sizeof lens / sizeof lens[0] };
+	char *a = malloc(200000);
+	memset(a, 'z', 200000);
+	gomap *m = gomap_make(&gomap_type_str_i64, 0);
+	for (int i = 0; i < NLENS; i++)
+		set_str(m, a, lens[i], i);
+	cr_assert(eq(sz, gomap_len(m), NLENS));
+	for (int i = 0; i < NLENS; i++)
+		cr_assert(eq(i64, get(m, a, lens[i]), i));
+	cr_assert(not(has(m, a, 65538)));
+	gomap_iter it;
+	int seen = 0;
+	gomap_iter_init(m, &it);
+	while (gomap_iter_next(&it)) {
+		const gomap_str *k = it.key;
+		int64_t v;
+		memcpy(&v, it.elem, sizeof v);
+		cr_assert(eq(sz, k->len, lens[v]), "iteration gave the wrong length");
+		seen++;
+	}
+	cr_assert(eq(int, seen, NLENS));
+	del_str(m, a, 65536);
+	cr_assert(not(has(m, a, 65536)));
+	cr_assert(eq(i64, get(m, a, 65537), 3));
+	free(a);
+	gomap_free(m);
+}
+
 Test(str, same_bytes_from_another_buffer_overwrite)
 {
 	gomap *m = gomap_make(&gomap_type_str_i64, 0);

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# peers-run.sh -- both core generations against the Go map each one ports,
+# abseil and the other peers of the kit (../shared/peers), in one run.
+#
+#   bench/peers-run.sh                      build into build-bench/peers/, run, print ratios
+#   PASSES=3 bench/peers-run.sh             every cell a median of three passes
+#   GENERATIONS=bucket bench/peers-run.sh   one generation only
+#   bench/peers-run.sh ratios [RESULTS]     re-print the ratios of a saved run
+#
+# Peers (row names in results.tsv):
+#   gomap-bucket   the core built as Go 1.19's bucket map (GOMAP_GENERATION=bucket)
+#   gomap-swiss    the core built as Go 1.26's Swiss-table map (GOMAP_GENERATION=swiss),
+#                  left out, with a note, while core/CMakeLists.txt does not know it
+#   go-map-1.19    the kit's Go program built with Go 1.19 (GO119)
+#   go-map-1.26    the same program built with Go 1.26 (GO126)
+#   absl absl-sv   and any other kit peers named in OTHERS
+#   gomap-bucket@REV  with BASE=REV (a git revision, e.g. main): the bucket
+#                  core of that revision as well, for a before/after in one
+#                  run (`BUCKET=gomap-bucket@REV bench/peers-ratios.sh` shows
+#                  its ratios)
+#
+# The kit is read-only and names its Go rows "go-map", so this script copies
+# it, builds its Go program once per toolchain and its C peers once, and then
+# drives the kit's binaries itself, the same loop as the kit's run.sh: per
+# (N, key kind) every peer runs back to back, so the cells a ratio divides
+# were measured minutes apart at most, and the order rotates from cell to
+# cell. A generation's sources, definitions
+# and include directories come from CMake (its file API, target `gomap`), so
+# the list is never written down twice.
+#
+# Knobs: REPS (5), PASSES (1), NS ("1000000 1000"), KINDS ("i64 str"),
+# GENERATIONS ("bucket swiss"), OTHERS ("absl absl-sv"; "all" = every kit
+# peer), GO119 (/usr/lib/go-1.19/bin/go), GO126 (/usr/local/go/bin/go),
+# KIT (../shared/peers beside the repository), OUT (build-bench/peers),
+# C_HUGEPAGES (1: C peers run with glibc.malloc.hugetlb=1, as the kit does).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KIT="${KIT:-$(cd "$REPO/.." && pwd)/shared/peers}"
+[ -d "$KIT" ] || KIT=/work/shared/peers
+OUT="${OUT:-$REPO/build-bench/peers}"
+REPS="${REPS:-5}"
+PASSES="${PASSES:-1}"
+NS="${NS:-1000000 1000}"
+KINDS="${KINDS:-i64 str}"
+GENERATIONS="${GENERATIONS:-bucket swiss}"
+OTHERS="${OTHERS:-absl absl-sv}"
+GO119="${GO119:-/usr/lib/go-1.19/bin/go}"
+GO126="${GO126:-/usr/local/go/bin/go}"
+C_HUGEPAGES="${C_HUGEPAGES:-1}"
+BASE="${BASE:-}"
+RES="$OUT/results.tsv"
+
+note() { echo "peers-run: $*" >&2; }
+
+if [ "${1:-}" = ratios ]; then
+	exec "$REPO/bench/peers-ratios.sh" "${2:-$RES}"
+fi
+
+# Does this tree build generation $1? The bucket core is the only one a
+# tree without a GOMAP_GENERATION option has.
+has_generation() {
+	[ "$1" = bucket ] && return 0
+	grep -qs GOMAP_GENERATION "$REPO/CMakeLists.txt" "$REPO/core/CMakeLists.txt" &&
+	        grep -qs "$1" "$REPO/CMakeLists.txt" "$REPO/core/CMakeLists.txt"
+}
+
+# Writes $OUT/adapters/$3.c: the kit's tags for generation $1 of the source
+# tree $2 (peer name $3), taken from CMake's view of target `gomap`, then
+# bench/peers-adapter.c itself.
+make_adapter() {
+	local gen="$1" src="$2" name="$3" bdir="$OUT/cmake-$3" q
+	rm -rf "$bdir"
+	q="$bdir/.cmake/api/v1/query"
+	mkdir -p "$q" "$OUT/adapters"
+	: >"$q/codemodel-v2"
+	local genopt=()
+	# The bucket core is the default; name a generation only when it is not.
+	[ "$gen" = bucket ] || genopt=(-DGOMAP_GENERATION="$gen")
+	if ! cmake -S "$src" -B "$bdir" -DCMAKE_BUILD_TYPE=Release "${genopt[@]}" >"$bdir.log" 2>&1; then
+		note "CMake could not configure generation $gen of $src (see $bdir.log)"
+		return 1
+	fi
+	python3 - "$bdir" "$gen" "$REPO/bench/peers-adapter.c" "$name" >"$OUT/adapters/$name.c" <<'EOF'
+import glob, json, os, sys
+bdir, gen, adapter, name = sys.argv[1:]
+reply = os.path.join(bdir, ".cmake/api/v1/reply")
+index = json.load(open(sorted(glob.glob(os.path.join(reply, "index-*.json")))[-1]))
+cm = next(r for r in index["reply"].values() if isinstance(r, dict) and r.get("kind") == "codemodel")
+cm = json.load(open(os.path.join(reply, cm["jsonFile"])))
+src_root = cm["paths"]["source"]
+conf = cm["configurations"][0]
+tref = next(t for t in conf["targets"] if t["name"] == "gomap")
+t = json.load(open(os.path.join(reply, tref["jsonFile"])))
+srcs = [s["path"] for s in t["sources"] if "compileGroupIndex" in s]
+srcs = [p if os.path.isabs(p) else os.path.join(src_root, p) for p in srcs]
+flags = ["-fno-omit-frame-pointer"]
+for g in t.get("compileGroups", []):
+    for d in g.get("defines", []):
+        f = "-D" + d["define"]
+        if f not in flags:
+            flags.append(f)
+    for inc in g.get("includes", []):
+        f = "-I" + inc["path"]
+        if f not in flags:
+            flags.append(f)
+print("/* Generated by bench/peers-run.sh from CMake's target gomap")
+print(" * (GOMAP_GENERATION=%s); the adapter's code is the file included below." % gen)
+print(" * PEER-NAME: %s" % name)
+print(" * PEER-SRCS: %s" % " ".join(srcs))
+print(" * PEER-CFLAGS: %s" % " ".join(flags))
+print(" * PEER-LIBS: -ldl")
+print(" * PEER-CONC: yes")
+print(" */")
+print('#include "%s"' % adapter)
+EOF
+}
+
+build() {
+	rm -rf "$OUT/kit"
+	mkdir -p "$OUT"
+	cp -r "$KIT" "$OUT/kit"
+	chmod -R u+w "$OUT/kit"
+	local kit="$OUT/kit" gen extra=() cpeers=""
+	# The Go program, once per toolchain. The kit builds it only together
+	# with its C peers, so build it first alone (PEERS=go-map builds no
+	# adapter) and keep the binary aside.
+	PEERS=go-map GO="$GO126" "$kit/run.sh" build >"$OUT/build-go126.log" 2>&1 || true
+	if [ -x "$kit/build/go-peers" ]; then
+		mv "$kit/build/go-peers" "$OUT/go-peers-1.26"
+	else
+		note "no Go 1.26 build ($GO126; see $OUT/build-go126.log)"
+		rm -f "$OUT/go-peers-1.26"
+	fi
+	for gen in $GENERATIONS; do
+		if ! has_generation "$gen"; then
+			note "generation $gen: not in this tree (no GOMAP_GENERATION=$gen in CMake), left out"
+			continue
+		fi
+		make_adapter "$gen" "$REPO" "gomap-$gen" || continue
+		extra+=("$OUT/adapters/gomap-$gen.c")
+		cpeers+=" gomap-$gen"
+	done
+	if [ -n "$BASE" ]; then
+		# The tree of revision BASE, unpacked beside the kit.
+		rm -rf "$OUT/base-src"
+		mkdir -p "$OUT/base-src"
+		git -C "$REPO" archive "$BASE" | tar -x -C "$OUT/base-src"
+		if make_adapter bucket "$OUT/base-src" "gomap-bucket@$BASE"; then
+			extra+=("$OUT/adapters/gomap-bucket@$BASE.c")
+			cpeers+=" gomap-bucket@$BASE"
+		fi
+	fi
+	if [ "$OTHERS" = all ]; then
+		PEERS="" EXTRA_ADAPTERS="${extra[*]}" GO="$GO119" "$kit/run.sh" build
+	else
+		PEERS="go-map $OTHERS$cpeers" EXTRA_ADAPTERS="${extra[*]}" GO="$GO119" "$kit/run.sh" build
+	fi
+	if [ -x "$kit/build/go-peers" ]; then
+		mv "$kit/build/go-peers" "$OUT/go-peers-1.19"
+	else
+		note "no Go 1.19 build ($GO119)"
+		rm -f "$OUT/go-peers-1.19"
+	fi
+}
+
+# One harness run, rows appended to the results; a failure is noted, not fatal.
+runit() {
+	if ! "$@" </dev/null >>"$RES.part" 2>>"$OUT/run-errors.log"; then
+		note "run failed: $* (see $OUT/run-errors.log)"
+		echo "# FAILED: $*" >>"$RES.part"
+	fi
+}
+
+run() {
+	local kit="$OUT/kit" cenv=() gos=() cs=() first="" pass n k name ver
+	[ "$C_HUGEPAGES" = 1 ] && cenv=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
+	for ver in 1.19 1.26; do
+		[ -x "$OUT/go-peers-$ver" ] && gos+=("$ver")
+	done
+	while read -r name; do
+		[ -n "$name" ] && cs+=("$name")
+	done <"$kit/build/peers.list"
+	first="${cs[0]:-}"
+	# The kit's key check: Go and C must generate the same keys.
+	for ver in "${gos[@]}"; do
+		[ -n "$first" ] || break
+		for n in $NS; do
+			if [ "$("$OUT/go-peers-$ver" keys -n "$n")" != "$("$kit/build/peer-$first" keys -n "$n")" ]; then
+				note "WARNING: Go $ver and C key sequences differ for N=$n"
+			fi
+		done
+	done
+	: >"$OUT/run-errors.log"
+	local t0=$SECONDS
+	{
+		echo "# peers benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) host=$(uname -n) cpus=$(nproc) REPS=$REPS PASSES=$PASSES (bench/peers-run.sh)"
+		echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+		echo "# CC=gcc -O2 -DNDEBUG ($(gcc --version | head -n1))"
+		[ -x "$OUT/go-peers-1.19" ] && echo "# GO go-map-1.19: $("$GO119" version)"
+		[ -x "$OUT/go-peers-1.26" ] && echo "# GO go-map-1.26: $("$GO126" version)"
+		echo "# core: $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo unknown)"
+		echo "# THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null); C peers run with: ${cenv[*]:-(plain)}"
+		echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+		printf '#peer\tworkload\tn\tunit\tmedian\tmin\tmax\n'
+	} >"$RES.part"
+	# Every peer of a cell runs back to back; who goes first rotates from
+	# cell to cell, so that no peer always follows the same one (a process
+	# that has just freed a big map leaves work behind for the kernel).
+	local all=() order=() cell=0 i p
+	for ver in "${gos[@]}"; do all+=("go:$ver"); done
+	for name in "${cs[@]}"; do all+=("c:$name"); done
+	for pass in $(seq 1 "$PASSES"); do
+		[ "$PASSES" = 1 ] || echo "# pass $pass of $PASSES" >>"$RES.part"
+		for n in $NS; do
+			for k in $KINDS; do
+				order=()
+				for i in "${!all[@]}"; do
+					order+=("${all[$(((i + cell) % ${#all[@]}))]}")
+				done
+				cell=$((cell + 1))
+				for p in "${order[@]}"; do
+					case "$p" in
+					go:*)
+						ver="${p#go:}"
+						note "go-map-$ver $k N=$n (pass $pass)"
+						runit "$OUT/go-peers-$ver" single -p "go-map-$ver" -k "$k" -n "$n" -r "$REPS"
+						;;
+					c:*)
+						name="${p#c:}"
+						grep -qw "$k" "$kit/build/peer-$name.caps" || continue
+						note "$name $k N=$n (pass $pass)"
+						runit "${cenv[@]}" "$kit/build/peer-$name" single -p "$name" -k "$k" -n "$n" -r "$REPS"
+						;;
+					esac
+				done
+			done
+		done
+	done
+	echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg); run took $((SECONDS - t0)) s" >>"$RES.part"
+	mv "$RES.part" "$RES"
+	"$kit/run.sh" table "$RES"
+	echo
+	"$REPO/bench/peers-ratios.sh" "$RES"
+}
+
+case "${1:-all}" in
+build) build ;;
+run) run ;;
+all) build && run ;;
+*)
+	echo "usage: $0 [build|run|all|ratios [RESULTS]]" >&2
+	exit 1
+	;;
+esac
