@@ -48,8 +48,7 @@ def write_reports(units, master: int, judge, facts: RunFacts, root: Path, expect
             meta = {"judged by": judge.title} if judge.title else {}
             if facts.go_versions:
                 meta["judged by"] = f"{judge.title} ({', '.join(facts.go_versions.values())})"
-            if judge.facts().get("bound") is not None:
-                meta["preemption bound"] = judge.facts()["bound"]
+            meta.update(judge.header_facts())
             meta.update({"map generation": "+".join(facts.generations),
                          "seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
                          "wall": f"{facts.wall:.1f}s", "finished": now_utc()})
