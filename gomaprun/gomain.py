@@ -41,10 +41,11 @@ from .runloop.units import Unit, generation_probe, make_units
 NOTHING_TO_RUN = "nothing to run: the selected cases have no such variant"
 
 
-def go_build_dir(args, root: Path, tc: Toolchain) -> Path:
+def go_build_dir(args, root: Path, version: str) -> Path:
     """Where one Go's twins are built: <build dir>/go-<version> (default
-    build/go-go1.19.8), so that two toolchains never rebuild each other's."""
-    return ((args.build_dir or root / DEFAULT.build_dir) / go_dir_name(tc.version)).absolute()
+    build/go-go1.19.8), so that two toolchains never rebuild each other's;
+    a merge of --go shard reports finds them there by the reports' version."""
+    return ((args.build_dir or root / DEFAULT.build_dir) / go_dir_name(version)).absolute()
 
 
 def _twin_units(args, session: Session, root: Path, selected, expected_dir: Path, runs,
@@ -52,7 +53,7 @@ def _twin_units(args, session: Session, root: Path, selected, expected_dir: Path
     """The twins' units of one Go for one generation, in a directory of their
     own, and how to build them (a twin whose build constraint needs a newer
     Go becomes a skipped unit)."""
-    gdir = go_build_dir(args, root, tc)
+    gdir = go_build_dir(args, root, tc.version)
     variants = None if session.variants is None else list(session.variants)
     units = make_units(selected, variants, [GO_MODE], runs, expected_dir, gdir, GO_TWIN, generation)
 
@@ -121,7 +122,7 @@ def go_plan(args, session: Session, root: Path, cases, expected_dir: Path) -> Pl
     def heading(mine, master: int) -> str:
         return (f"{toolchains_text(toolchains)}: "
                 + plan_line(GO_TWIN, [u for u in mine if u.skipped is None], [GO_MODE],
-                            [(tc.map_generation, go_build_dir(args, root, tc)) for tc in toolchains],
+                            [(tc.map_generation, go_build_dir(args, root, tc.version)) for tc in toolchains],
                             args.jobs, args.timeout, args.shard, master))
 
     return Plan(units=units, nothing=NOTHING_TO_RUN, bring_up=lambda mine: [build() for build in builds], heading=heading,
@@ -170,7 +171,7 @@ def against_go_plan(args, session: Session, root: Path, cases, expected_dir: Pat
                 f"{plural(runs, 'natural run')} per side, {plural(sum(u.runs for u in live), 'run')}, "
                 f"-j {args.jobs}, timeout {args.timeout:g}s, seed {master} (replay with --seed {master})\n"
                 f"C: {', '.join(display_path(d) for _, _, d, _ in c_builds)}, "
-                f"Go: {', '.join(display_path(go_build_dir(args, root, tc)) for tc in toolchains)}; "
+                f"Go: {', '.join(display_path(go_build_dir(args, root, tc.version)) for tc in toolchains)}; "
                 "a disagreement in first line or exit status fails, a rate difference does not\n")
 
     def report(ran: Ran) -> int:

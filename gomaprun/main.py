@@ -34,19 +34,18 @@ from typing import Optional, Sequence
 
 from . import cmdline, gomain
 from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, NATURAL,
-                   PROG, UsageError, display_path, exit_status, open_output, plural)
+                   PROG, UsageError, display_path, exit_status, plural)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .catalogue.command import case_binary
 from .catalogue.manifest import load_manifest
 from .catalogue.select import parse_variants, select_cases
 from .cmdline import Session
-from .gobuild import go_dir_name
 from .judges import Judge, make_judge
 from .judges.explore import ExploreJudge
 from .judges.gotwin import GO_TWIN
 from .judges.signature import SIGNATURE
 from .judges.tsan import THREAD, TSAN_OPTIONS
-from .pipeline import Plan, Ran, catalogue_report, run_plan
+from .pipeline import Plan, Ran, catalogue_report, open_report_files, run_plan
 from .reports import html as html_report
 from .reports import matrix as matrix_report
 from .reports import merge
@@ -213,7 +212,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
             if version is None:
                 raise UsageError(f"{reports[0].name}: a report of the Go twins that names no Go for the "
                                  f"{generation} map (go_versions)")
-            build_dir = ((args.build_dir or root / DEFAULT.build_dir) / go_dir_name(version)).absolute()
+            build_dir = gomain.go_build_dir(args, root, version)
         else:
             build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
         units += make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
@@ -223,7 +222,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
                          f"this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")
     merge.fill_units(units, reports, master)
-    files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
+    files = open_report_files(args)
     out = sys.stdout
     out.write(merge.merge_line(judge, reports, units, facts, master))
     return write_reports(units, master, judge, facts, root, expected_dir, files, out)

@@ -65,6 +65,11 @@ class Plan:
     observer: Optional[Observer] = None
 
 
+def open_report_files(args) -> ReportFiles:
+    """--json, --junit and --html opened for writing (UsageError saying why not)."""
+    return ReportFiles(*(open_output(getattr(args, name), f"--{name}") for name in ReportFiles._fields))
+
+
 def run_plan(args, session: Session, plan: Plan, out=None, err=None) -> int:
     """Run a command's plan: the one path from its units to its report."""
     out = out or sys.stdout
@@ -72,7 +77,7 @@ def run_plan(args, session: Session, plan: Plan, out=None, err=None) -> int:
     if not plan.units:
         raise UsageError(plan.nothing)
     units = shard_units(plan.units, args.shard)
-    files = ReportFiles(*(open_output(getattr(args, name), f"--{name}") for name in ("json", "junit", "html")))
+    files = open_report_files(args)
     make_keep_dir(session.loop.keep)
     plan.bring_up(units)
     out.write(plan.heading(units, session.master))
