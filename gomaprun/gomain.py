@@ -17,13 +17,12 @@ skipped unit, never a passed one.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
-from .base import UsageError, display_path, exit_status, now_utc, plural, signal_name
+from .base import UsageError, display_path, plural
 from .build import DEFAULT, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .catalogue.command import case_binary
 from .catalogue.select import select_cases
@@ -33,9 +32,8 @@ from .judges.gotwin import GO_MODE, GO_TWIN
 from .judges.signature import SIGNATURE
 from .pipeline import Plan, Ran, catalogue_report
 from .reports import against_go as against_report
-from .reports import html as html_report
-from .reports.text import closing_line, plan_line
-from .runloop.pairs import make_pairs, pair_counts
+from .reports.text import plan_line
+from .runloop.pairs import make_pairs
 from .runloop.units import Unit, generation_probe, make_units
 
 NOTHING_TO_RUN = "nothing to run: the selected cases have no such variant"
@@ -175,37 +173,10 @@ def against_go_plan(args, session: Session, root: Path, cases, expected_dir: Pat
                 "a disagreement in first line or exit status fails, a rate difference does not\n")
 
     def report(ran: Ran) -> int:
-        result, master, files = ran.result, session.master, ran.files
-        against_report.write_pair_failures(pairs, out)
-        out.write("\n" + against_report.format_pairs(pairs) + "\n")
-        total = sum(u.done for u in units)
-        if total:
-            out.write(f"\n{plural(total, 'run')} in {result.wall:.1f}s wall\n")
-        if result.interrupted is not None:
-            out.write(f"interrupted by {signal_name(result.interrupted)}\n")
-        passed, failed, skipped = pair_counts(pairs)
-        out.write(closing_line(passed, failed, skipped) + "\n")
-        out.flush()
-        if files.json is not None:
-            with files.json:
-                report = against_report.json_pairs(master, runs, versions, pairs, passed, failed, skipped,
-                                                   result.interrupted is not None)
-                report["go_versions"] = go_versions
-                report["go_extra"] = list(extra_units)
-                files.json.write(json.dumps(report, indent=1).encode() + b"\n")
-        if files.junit is not None:
-            with files.junit:
-                files.junit.write(against_report.junit_pairs(master, pairs, versions))
-        if files.html is not None:
-            with files.html:
-                # The page's totals count units; the pairs' verdicts (disagreements included) lead.
-                meta = {"C cases against their Go twins": toolchains_text(toolchains),
-                        "map generation": "+".join(session.generations),
-                        "cases and variants": closing_line(passed, failed, skipped), "seed": master,
-                        "runs per side": runs, "wall": f"{result.wall:.1f}s", "finished": now_utc()}
-                files.html.write(html_report.render_units(
-                    units, root, expected_dir, meta, go_twins=against_report.html_cells(pairs)).encode("utf-8"))
-        return exit_status(result.interrupted, failed)
+        return against_report.write_pair_reports(
+            pairs, ran.units, session.master, runs, versions, toolchains_text(toolchains), go_versions,
+            list(extra_units), session.generations, ran.result.wall, ran.result.interrupted, ran.files, root,
+            expected_dir, out)
 
     return Plan(units=units, nothing=NOTHING_TO_RUN,
                 bring_up=bring_up, heading=heading, report=report)

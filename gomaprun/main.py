@@ -25,16 +25,14 @@ hands the results to that report step.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from . import cmdline, gomain
 from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, NATURAL,
-                   PROG, UsageError, display_path, exit_status, plural)
+                   PROG, UsageError, display_path, plural)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .catalogue.command import case_binary
 from .catalogue.manifest import load_manifest
@@ -44,14 +42,13 @@ from .judges import Judge, make_judge
 from .judges.explore import ExploreJudge
 from .judges.gotwin import GO_TWIN
 from .judges.signature import SIGNATURE
-from .judges.tsan import THREAD, TSAN_OPTIONS
+from .judges.tsan import THREAD
 from .pipeline import Plan, Ran, catalogue_report, open_report_files, run_plan
-from .reports import html as html_report
 from .reports import matrix as matrix_report
 from .reports import merge
 from .reports.explain import explain
 from .reports.run_report import write_reports
-from .reports.text import counts, plan_line, write_list
+from .reports.text import plan_line, write_list
 from .reports.timeline import format_captured_run, format_not_built
 from .runloop.loop import capture_one
 from .runloop.units import Unit, generation_probe, make_units
@@ -272,44 +269,9 @@ def matrix_plan(args, session: Session, root: Path, cases, expected_dir: Path) -
                 f"seed {master} (replay with --seed {master})\n")
 
     def report(ran: Ran) -> int:
-        out = sys.stdout
-        units, result, master = ran.units, ran.result, session.master
-        ordered = [rows[c.id] for c in selected]
-        out.write("\n" + matrix_report.format_matrix_text(ordered) + "\n")
-        out.write(f"\n{plural(sum(u.done for u in units), 'run')} in {result.wall:.1f}s wall\n")
-        # The matrix measures rates: its units' verdicts (a natural trigger that
-        # never reproduced, a TSan run without a report) are printed for
-        # information; the exit status is 0 once every row is measured.
-        passed, failed = counts(units)
-        out.write(f"{passed} passed, {failed} failed\n")
-        out.flush()
-        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        if args.matrix_md is not None and result.interrupted is None:
-            try:
-                matrix_report.write_matrix_md(args.matrix_md, matrix_report.matrix_markdown_page(
-                    ordered, runs, master, when, TSAN_OPTIONS))
-            except OSError as e:
-                raise UsageError(f"cannot write {args.matrix_md}: {e.strerror or e}") from None
-            out.write(f"matrix written to {display_path(args.matrix_md)}\n")
-        if ran.files.json is not None:
-            report = {"seed": master, "runs": runs, "measured": when, "tsan_options": TSAN_OPTIONS,
-                      "generation": generation,
-                      "interrupted": result.interrupted is not None,
-                      "matrix": [{"case": r.case_id, "builtin_fired": r.builtin_fired,
-                                  "builtin_runs": r.builtin_runs, "tsan_fired": r.tsan_fired,
-                                  "tsan_runs": r.tsan_runs} for r in ordered]}
-            with ran.files.json:
-                ran.files.json.write(json.dumps(report, indent=1).encode() + b"\n")
-        if ran.files.html is not None:
-            with ran.files.html:
-                meta = {"detection matrix": f"{runs} natural runs per case and tool", "map generation": generation,
-                        "seed": master, "wall": f"{result.wall:.1f}s", "finished": when}
-                ran.files.html.write(html_report.render_units(builtin_units, root, expected_dir, meta,
-                                                              matrix=matrix_report.matrix_for_html(ordered))
-                                     .encode("utf-8"))
-        if result.interrupted is not None:
-            return exit_status(result.interrupted, 0)
-        return EXIT_OK if all(r.builtin_runs and r.tsan_runs for r in ordered) else EXIT_FAILED
+        return matrix_report.write_matrix_reports(
+            [rows[c.id] for c in selected], ran.units, builtin_units, runs, session.master, generation,
+            ran.result.wall, ran.result.interrupted, ran.files, args.matrix_md, root, expected_dir, sys.stdout)
 
     return Plan(units=builtin_units + tsan_units, nothing="nothing to measure", bring_up=bring_up_both,
                 heading=heading, report=report,
