@@ -138,7 +138,7 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
 
 
 # --------------------------------------------------------------------------
-# The catalogue under one judge (the default; --sanitizer thread)
+# The catalogue under one judge (the default; --mode explore; --sanitizer thread)
 # --------------------------------------------------------------------------
 
 
