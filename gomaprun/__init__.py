@@ -18,8 +18,11 @@ imports). From the bottom up:
                   --explain, the merge of shard reports, the end of a run
                   (run_report); they read results and never start a process
     6 cmdline     the argument parser and every option-combination check
-    7 main        what each command line does, wiring the layers together
-      gomain      the Go twins' command lines (--go, --against-go)
+    7 pipeline    the one path of every command that runs something: its
+                  plan's units, builds, plan line, the run loop, its report
+      main        what each command line does: a plan of units under their
+                  judges, or --explain, --list, --merge
+      gomain      the Go twins' plans (--go, --against-go)
 
 A new way of judging a run is a new judge (judges/), registered by name
 (judges.register; main and --merge make it with make_judge); a new way of
@@ -38,5 +41,5 @@ LAYERS = (
     ("runloop",),
     ("reports",),
     ("cmdline",),
-    ("main", "gomain"),
+    ("pipeline", "main", "gomain"),
 )

@@ -1,62 +1,57 @@
 """Layer 7: what each command line does.
 
-main() parses the command line (gomaprun.cmdline) and picks one of five
-things to do; each wires the layers below together and owns nothing else:
+main() parses the command line (gomaprun.cmdline) and picks one of six
+things to do. Every one that runs something makes the session
+(cmdline.Session) once, then a plan: the units it chooses under their
+judges, how their builds come up, its heading and its report step; the
+one path, pipeline.run_plan, shards, builds, runs the one run loop and
+hands the results to that report step.
 
     explain     --explain CASE: the case's texts, and the timeline of one
                 forced run the run loop captures for it
     list        --list: the selected cases
-    catalogue   the default, and --sanitizer thread: units of the selected
-                cases under one judge, through the run loop, then the reports
-    matrix      --matrix: the same run loop over two sets of units (the
-                signature judge on build/, the ThreadSanitizer judge on
-                build-tsan/), counted by the matrix report's observer
+    catalogue   the default, --mode explore and --sanitizer thread: units of
+                the selected cases under one judge chosen by name, then the
+                reports of reports/run_report.py
+    matrix      --matrix: two sets of units (the signature judge on build/,
+                the ThreadSanitizer judge on build-tsan/), counted by the
+                matrix report's observer
     merge       --merge: the JSON reports of a run's shards read back into
                 the units of the whole run (gomaprun.reports.merge), then
-                the catalogue's reports; nothing runs
+                the same reports as the run; nothing runs
     go          --go and --against-go: the Go twins, alone or beside the C
                 cases (gomain.py)
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from . import cmdline, gomain
 from .base import (BAD, CONTROL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, EXPLORE, FORCED, NATURAL,
-                   PROG, UsageError, display_path, exit_status, make_keep_dir, now_utc, open_output, plural,
-                   signal_name)
+                   PROG, UsageError, display_path, plural)
 from .build import DEFAULT, TSAN, build_dir_of, check_executables, check_generation, ensure_built, preset_for
 from .catalogue.command import case_binary
 from .catalogue.manifest import load_manifest
 from .catalogue.select import parse_variants, select_cases
+from .cmdline import Session
 from .judges import Judge, make_judge
-
 from .judges.explore import ExploreJudge
-from .gobuild import go_dir_name
-from .gomain import go_report_fields
 from .judges.gotwin import GO_TWIN
 from .judges.signature import SIGNATURE
-from .judges.tsan import THREAD, TSAN_OPTIONS
-from .reports import html as html_report
+from .judges.tsan import THREAD
+from .pipeline import Plan, Ran, catalogue_report, open_report_files, run_plan
 from .reports import matrix as matrix_report
 from .reports import merge
 from .reports.explain import explain
-from .reports.json_report import RunFacts
 from .reports.run_report import write_reports
-from .reports.junit import junit_report
-from .reports.text import (counts, format_table, plan_line, write_closing, write_failures, write_list,
-                           write_verbose)
+from .reports.text import plan_line, write_list
 from .reports.timeline import format_captured_run, format_not_built
-from .runloop.loop import capture_one, run_units
-from .runloop.units import Unit, generation_probe, make_units, shard_units
-
-# The judges a report can name (its `run` field), for --merge.
+from .runloop.loop import capture_one
+from .runloop.units import Unit, generation_probe, make_units
 
 # --explain's run: never longer than this, whatever --timeout says.
 EXPLAIN_TIMEOUT_CAP = 30.0
@@ -98,25 +93,22 @@ def dispatch(args) -> int:
     if args.list:
         write_list(select_cases(cases, args.cases), sys.stdout)
         return EXIT_OK
-    if args.matrix:
-        return do_matrix(args, root, cases, expected_dir)
     if args.merge:
         return do_merge(args, root, cases, expected_dir)
-    if args.go or args.against_go:
-        do = gomain.do_against_go if args.against_go else gomain.do_go
-        return do(args, root, cases, expected_dir)
-    # The judge by name (judges/__init__.py), made with the facts it needs.
-    name = ExploreJudge.name if args.mode == EXPLORE else THREAD.name if args.sanitizer else SIGNATURE.name
-    judge: Judge = make_judge(name, bound=args.bound)
-    return do_catalogue(args, root, cases, expected_dir, judge)
-
-
-
-
-
-
-
-
+    # Every other command line runs something: one session, a plan of units
+    # under their judges, and the one path (pipeline.run_plan).
+    session = cmdline.session_of(args)
+    if args.matrix:
+        plan = matrix_plan(args, session, root, cases, expected_dir)
+    elif args.against_go:
+        plan = gomain.against_go_plan(args, session, root, cases, expected_dir)
+    elif args.go:
+        plan = gomain.go_plan(args, session, root, cases, expected_dir)
+    else:
+        # The judge by name (judges/__init__.py), made with the facts it needs.
+        name = ExploreJudge.name if args.mode == EXPLORE else THREAD.name if args.sanitizer else SIGNATURE.name
+        plan = catalogue_plan(args, session, root, cases, expected_dir, make_judge(name, bound=args.bound))
+    return run_plan(args, session, plan)
 
 
 # --------------------------------------------------------------------------
@@ -146,27 +138,32 @@ def do_explain(args, root: Path, cases, expected_dir: Path) -> int:
 
 
 # --------------------------------------------------------------------------
-# The catalogue under one judge (the default; --sanitizer thread)
+# The catalogue under one judge (the default; --mode explore; --sanitizer thread)
 # --------------------------------------------------------------------------
 
 
-def generation_units(args, root: Path, selected, expected_dir: Path, judge: Judge, variants, modes):
+def generation_units(args, session: Session, root: Path, selected, expected_dir: Path, judge: Judge):
     """Per map generation asked for (--generation): its build directory, and
     its units (each with the expectation for its generation), in catalogue
     order, the generations one after the other."""
     builds, units = [], []
-    for generation in args.generations:
+    variants = None if session.variants is None else list(session.variants)
+    for generation in session.generations:
         build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
-        mine = make_units(selected, variants, modes, args.runs, expected_dir, build_dir, judge, generation)
+        mine = make_units(selected, variants, list(session.modes), args.runs, expected_dir, build_dir, judge,
+                          generation)
         builds.append((generation, build_dir, mine))
         units += mine
     return builds, units
 
 
-def bring_up(args, root: Path, judge: Judge, builds, err) -> None:
-    """Build each generation's build directory (unless --no-build), check its
-    executables, and check that it holds the generation asked for."""
+def bring_up(args, root: Path, judge: Judge, builds, units, err) -> None:
+    """Build each generation's build directory that `units` need (unless
+    --no-build), check its executables, and check that it holds the
+    generation asked for."""
+    running = {id(u) for u in units}
     for generation, build_dir, mine in builds:
+        mine = [u for u in mine if id(u) in running]
         if not mine:
             continue
         if not args.no_build:
@@ -176,40 +173,18 @@ def bring_up(args, root: Path, judge: Judge, builds, err) -> None:
         check_generation(build_dir, generation, generation_probe(mine))
 
 
-def do_catalogue(args, root: Path, cases, expected_dir: Path, judge: Judge) -> int:
-    out, err = sys.stdout, sys.stderr
-    selected = select_cases(cases, args.cases)
-    session = cmdline.session_of(args)
-    variants = list(session.variants) if session.variants is not None else None
+def catalogue_plan(args, session: Session, root: Path, cases, expected_dir: Path, judge: Judge) -> Plan:
+    """The selected cases' units under one judge (--mode explore: the judge
+    explores; its units say so in their mode), the reports of run_report."""
+    builds, units = generation_units(args, session, root, select_cases(cases, args.cases), expected_dir, judge)
     modes = list(session.modes)
-    # --mode explore: the judge explores; its units say so in their mode.
-    builds, units = generation_units(args, root, selected, expected_dir, judge, variants, modes)
-    if not units:
-        raise UsageError(f"nothing to run: the selected cases have no variant {', '.join(variants or [])}")
-    selected_units = len(units)
-    units = shard_units(units, args.shard)
-    builds = [(g, d, [u for u in mine if u in units]) for g, d, mine in builds]
-
-    json_file = open_output(args.json, "--json")
-    junit_file = open_output(args.junit, "--junit")
-    html_file = open_output(args.html, "--html")
-    make_keep_dir(args.keep)
-    bring_up(args, root, judge, builds, err)
-
-    master = session.master
-    out.write(plan_line(judge, units, modes, [(g, d) for g, d, _ in builds], args.jobs, args.timeout, args.shard,
-                        master))
-    out.flush()
-    result = run_units(units, master, session.loop, err)
-
-    facts = RunFacts(judge=judge.name, cases=list(args.cases), variants=variants, modes=modes, runs=args.runs,
-                     timeout=args.timeout, shard=args.shard, selected_units=selected_units, wall=result.wall,
-                     interrupted_by=result.interrupted, failfast_stopped=result.failfast_hit,
-                     bound=judge.facts().get("bound"),
-                     generations=list(session.generations))
-    if args.verbose:
-        write_verbose([u for u in units if u.done], out)
-    return write_reports(units, master, judge, facts, root, expected_dir, (json_file, junit_file, html_file), out)
+    return Plan(
+        units=units,
+        nothing=f"nothing to run: the selected cases have no variant {', '.join(session.variants or [])}",
+        bring_up=lambda mine: bring_up(args, root, judge, builds, mine, sys.stderr),
+        heading=lambda mine, master: plan_line(judge, mine, modes, [(g, d) for g, d, _ in builds], args.jobs,
+                                               args.timeout, args.shard, master),
+        report=catalogue_report(args, session, judge, modes, root, expected_dir))
 
 
 # --------------------------------------------------------------------------
@@ -234,7 +209,7 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
             if version is None:
                 raise UsageError(f"{reports[0].name}: a report of the Go twins that names no Go for the "
                                  f"{generation} map (go_versions)")
-            build_dir = ((args.build_dir or root / DEFAULT.build_dir) / go_dir_name(version)).absolute()
+            build_dir = gomain.go_build_dir(args, root, version)
         else:
             build_dir = build_dir_of(args.build_dir, root, preset_for(judge.preset, generation))
         units += make_units(select_cases(cases, facts.cases), variants, facts.modes, facts.runs, expected_dir,
@@ -244,11 +219,10 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
                          f"this tree selects {len(units)} "
                          "for it (merge in the source tree the shards ran from)")
     merge.fill_units(units, reports, master)
-    files = (open_output(args.json, "--json"), open_output(args.junit, "--junit"), open_output(args.html, "--html"))
+    files = open_report_files(args)
     out = sys.stdout
     out.write(merge.merge_line(judge, reports, units, facts, master))
-    extra = go_report_fields(facts.go_versions) if facts.go_versions else None
-    return write_reports(units, master, judge, facts, root, expected_dir, files, out, extra)
+    return write_reports(units, master, judge, facts, root, expected_dir, files, out)
 
 
 # --------------------------------------------------------------------------
@@ -256,10 +230,12 @@ def do_merge(args, root: Path, cases, expected_dir: Path) -> int:
 # --------------------------------------------------------------------------
 
 
-def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
-    """Natural runs of both builds, per case, and the rates side by side."""
-    out, err = sys.stdout, sys.stderr
-    generation = args.generations[0]  # one: the parser refuses --matrix with both
+def matrix_plan(args, session: Session, root: Path, cases, expected_dir: Path) -> Plan:
+    """Natural runs of both builds, per case (the signature judge on build/,
+    the ThreadSanitizer judge on build-tsan/), counted by the matrix
+    report's observer, and the rates side by side."""
+    err = sys.stderr
+    generation = session.generations[0]  # one: the parser refuses --matrix with both
     builtin_preset, tsan_preset = preset_for(DEFAULT, generation), preset_for(TSAN, generation)
     build_dir = build_dir_of(args.build_dir, root, builtin_preset)
     tsan_dir = (root / tsan_preset.build_dir).absolute()
@@ -268,67 +244,35 @@ def do_matrix(args, root: Path, cases, expected_dir: Path) -> int:
         raise UsageError("nothing to measure: the detection matrix covers cases with a bad variant "
                          "and the races it cannot see (the unchecked-race trait in cases/manifest.tsv)")
     runs = args.runs or matrix_report.DEFAULT_MATRIX_RUNS
-    html_file = open_output(args.html, "--html")
-    json_file = open_output(args.json, "--json")
-    make_keep_dir(args.keep)
-    if not args.no_build:
-        ensure_built(root, build_dir, builtin_preset, args.jobs, err,
-                     needed=[case_binary(build_dir, c.id) for c in selected])
-        ensure_built(root, tsan_dir, tsan_preset, args.jobs, err,
-                     needed=[case_binary(tsan_dir, c.id) for c in selected])
-
     measured = [BAD, CONTROL]
     builtin_units = make_units(selected, measured, [NATURAL], runs, expected_dir, build_dir, SIGNATURE, generation)
     tsan_units = make_units(selected, measured, [NATURAL], runs, expected_dir, tsan_dir, THREAD, generation)
-    units = builtin_units + tsan_units
-    check_executables((u.binary for u in units), args.no_build)
-    for tool_units, directory in ((builtin_units, build_dir), (tsan_units, tsan_dir)):
-        if tool_units:
-            check_generation(directory, generation, generation_probe(tool_units))
+
+    def bring_up_both(units) -> None:
+        if not args.no_build:
+            ensure_built(root, build_dir, builtin_preset, args.jobs, err,
+                         needed=[case_binary(build_dir, c.id) for c in selected])
+            ensure_built(root, tsan_dir, tsan_preset, args.jobs, err,
+                         needed=[case_binary(tsan_dir, c.id) for c in selected])
+        check_executables((u.binary for u in units), args.no_build)
+        for tool_units, directory in ((builtin_units, build_dir), (tsan_units, tsan_dir)):
+            if tool_units:
+                check_generation(directory, generation, generation_probe(tool_units))
 
     rows = {c.id: matrix_report.MatrixRow(c.id, c.group, c.go_article, unchecked_race=c.unchecked_race)
             for c in selected}
-    session = cmdline.session_of(args)
-    master = session.master
-    out.write(f"detection matrix ({generation} map): {plural(len(selected), 'case')}, "
-              f"{plural(runs, 'natural run')} per case and tool "
-              f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
-              f"seed {master} (replay with --seed {master})\n")
-    out.flush()
-    result = run_units(units, master, session.loop, err,
-                       observer=lambda u, rec, so, se: matrix_report.count_run(rows, u, rec, se))
-    ordered = [rows[c.id] for c in selected]
-    out.write("\n" + matrix_report.format_matrix_text(ordered) + "\n")
-    out.write(f"\n{plural(sum(u.done for u in units), 'run')} in {result.wall:.1f}s wall\n")
-    # The matrix measures rates: its units' verdicts (a natural trigger that
-    # never reproduced, a TSan run without a report) are printed for
-    # information; the exit status is 0 once every row is measured.
-    passed, failed = counts(units)
-    out.write(f"{passed} passed, {failed} failed\n")
-    out.flush()
-    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    if args.matrix_md is not None and result.interrupted is None:
-        try:
-            matrix_report.write_matrix_md(args.matrix_md, matrix_report.matrix_markdown_page(
-                ordered, runs, master, when, TSAN_OPTIONS))
-        except OSError as e:
-            raise UsageError(f"cannot write {args.matrix_md}: {e.strerror or e}") from None
-        out.write(f"matrix written to {display_path(args.matrix_md)}\n")
-    if json_file is not None:
-        report = {"seed": master, "runs": runs, "measured": when, "tsan_options": TSAN_OPTIONS,
-                  "generation": generation,
-                  "interrupted": result.interrupted is not None,
-                  "matrix": [{"case": r.case_id, "builtin_fired": r.builtin_fired, "builtin_runs": r.builtin_runs,
-                              "tsan_fired": r.tsan_fired, "tsan_runs": r.tsan_runs} for r in ordered]}
-        with json_file:
-            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
-    if html_file is not None:
-        with html_file:
-            meta = {"detection matrix": f"{runs} natural runs per case and tool", "map generation": generation,
-                    "seed": master,
-                    "wall": f"{result.wall:.1f}s", "finished": when}
-            html_file.write(html_report.render_units(builtin_units, root, expected_dir, meta,
-                                                     matrix=matrix_report.matrix_for_html(ordered)).encode("utf-8"))
-    if result.interrupted is not None:
-        return exit_status(result.interrupted, 0)
-    return EXIT_OK if all(r.builtin_runs and r.tsan_runs for r in ordered) else EXIT_FAILED
+
+    def heading(units, master: int) -> str:
+        return (f"detection matrix ({generation} map): {plural(len(selected), 'case')}, "
+                f"{plural(runs, 'natural run')} per case and tool "
+                f"({display_path(build_dir)} and {display_path(tsan_dir)}), -j {args.jobs}, "
+                f"seed {master} (replay with --seed {master})\n")
+
+    def report(ran: Ran) -> int:
+        return matrix_report.write_matrix_reports(
+            [rows[c.id] for c in selected], ran.units, builtin_units, runs, session.master, generation,
+            ran.result.wall, ran.result.interrupted, ran.files, args.matrix_md, root, expected_dir, sys.stdout)
+
+    return Plan(units=builtin_units + tsan_units, nothing="nothing to measure", bring_up=bring_up_both,
+                heading=heading, report=report,
+                observer=lambda u, rec, so, se: matrix_report.count_run(rows, u, rec, se))

@@ -32,6 +32,11 @@ from ..build import DEFAULT, Preset
 from ..catalogue.command import case_argv
 
 
+# How the reports lay out a judge's units (Judge.table).
+TABLE_RUNS = "runs"  # one row of outcome counts per unit
+TABLE_EXPLORE = "explore"  # one row of an exploration's numbers per unit (reports/explore.py)
+
+
 class Judge:
     """The interface every judge implements (the defaults suit most)."""
 
@@ -59,6 +64,15 @@ class Judge:
         """What a report must record to make this judge again (the explore
         bound); make_judge takes it back."""
         return {}
+
+    def header_facts(self) -> Dict[str, object]:
+        """The facts the HTML page's header shows, by label (the explore
+        bound as "preemption bound")."""
+        return {}
+
+    # How the reports lay out this judge's units (TABLE_RUNS, TABLE_EXPLORE);
+    # every unit of a run has one judge.
+    table = TABLE_RUNS
 
     def expectation(self, case, variant: str, expected_dir, generation: str = DEFAULT_GENERATION):
         """What a run of this variant must do for a map generation (its

@@ -37,7 +37,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 from ..base import DEFAULT_GENERATION, DEFAULT_RUNS, EXPLORE, MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG, clip, signal_name
 from ..catalogue.command import explore_argv, run_environment
 from ..catalogue.expect import Expectation, expect_path, load_expectation
-from . import Judge, register
+from . import TABLE_EXPLORE, Judge, register
 from .signature import REPORT_RE
 
 DEFAULT_BOUND = 2
@@ -182,6 +182,7 @@ class ExploreJudge(Judge):
     name = "explore"
     suite = "gomap-catalogue-explore"
     title = ""
+    table = TABLE_EXPLORE
     # Every unit is one exploration; its seeds are the explorer's own.
     DEFAULT_RUNS = DEFAULT_RUNS[EXPLORE]
 
@@ -242,6 +243,9 @@ class ExploreJudge(Judge):
 
     def example_assignments(self) -> Dict[str, str]:
         return {"GOMAP_TIMELINE": "1"}
+
+    def header_facts(self) -> Dict[str, object]:
+        return {"preemption bound": self.bound}
 
     def report_fields(self) -> Dict[str, object]:
         return {"bound": self.bound}

@@ -3,18 +3,23 @@
 Per case and variant (a runloop.pairs.Pair): both sides' rates (matched
 runs of the runs made), the most common first line of each, whether they
 agree, and the pair's verdict, as a text table, a JSON-ready dict, JUnit
-XML, and the per-case cells the HTML cards show ("real Go, same program").
-Like every report, it reads results and runs nothing.
+XML, and the per-case cells the HTML cards show ("real Go, same program");
+write_pair_reports is --against-go's report step. Like every report, it reads results and runs nothing.
 """
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from ..base import DEFAULT_GENERATION, FAIL, INCOMPLETE, MATCHED, NATURAL, NOT_RUN, OUTCOMES, OUTCOME_LABELS, SKIPPED
-from ..runloop.pairs import side_signature
+from ..base import (DEFAULT_GENERATION, FAIL, INCOMPLETE, MATCHED, NATURAL, NOT_RUN, OUTCOMES, OUTCOME_LABELS,
+                    SKIPPED, exit_status, now_utc, plural, signal_name)
+from ..runloop.pairs import pair_counts, side_signature
+from . import html as html_report
 from .junit import _xml_text
+from .text import closing_line
 
 HEADER = ("case", "variant", "runs", "C", "Go", "agree", "verdict", "first line, most common (C | Go)")
 _NUMERIC = {2, 3, 4}
@@ -181,3 +186,42 @@ def html_cells(pairs: Sequence) -> Dict[str, Dict[str, Mapping[str, object]]]:
             "note": f"skipped, {p.go.skipped}" if p.go.skipped is not None else "",
         }
     return cells
+
+
+def write_pair_reports(pairs: Sequence, units: Sequence, master: int, runs: int, versions: str, toolchains: str,
+                       go_versions: Mapping[str, str], go_extra: Sequence[str], generations: Sequence[str],
+                       wall: float, interrupted: Optional[int], files, root: Path, expected_dir: Path, out) -> int:
+    """The pairs' failures, table and closing lines on `out`, then the
+    --json, --junit and --html files (`files`: json, junit, html; None: not
+    asked for); the exit status. `versions`: every Go that built twins
+    (`go1.19.8, go1.26.0`); `toolchains`: the same as the header names them
+    (`go1.19.8 (bucket map)`)."""
+    write_pair_failures(pairs, out)
+    out.write("\n" + format_pairs(pairs) + "\n")
+    total = sum(u.done for u in units)
+    if total:
+        out.write(f"\n{plural(total, 'run')} in {wall:.1f}s wall\n")
+    if interrupted is not None:
+        out.write(f"interrupted by {signal_name(interrupted)}\n")
+    passed, failed, skipped = pair_counts(pairs)
+    out.write(closing_line(passed, failed, skipped) + "\n")
+    out.flush()
+    json_file, junit_file, html_file = files
+    if json_file is not None:
+        with json_file:
+            report = json_pairs(master, runs, versions, pairs, passed, failed, skipped, interrupted is not None)
+            report["go_versions"] = dict(go_versions)
+            report["go_extra"] = list(go_extra)
+            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
+    if junit_file is not None:
+        with junit_file:
+            junit_file.write(junit_pairs(master, pairs, versions))
+    if html_file is not None:
+        with html_file:
+            # The page's totals count units; the pairs' verdicts (disagreements included) lead.
+            meta = {"C cases against their Go twins": toolchains, "map generation": "+".join(generations),
+                    "cases and variants": closing_line(passed, failed, skipped), "seed": master,
+                    "runs per side": runs, "wall": f"{wall:.1f}s", "finished": now_utc()}
+            html_file.write(html_report.render_units(units, root, expected_dir, meta,
+                                                     go_twins=html_cells(pairs)).encode("utf-8"))
+    return exit_status(interrupted, failed)

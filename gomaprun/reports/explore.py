@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import List, Optional, Sequence, Tuple
 
 from ..base import plural
+from ..judges import TABLE_EXPLORE
 from ..judges.explore import detected, unexpected_ends
 
 EXPLORE_HEADER = ("case", "variant", "mode", "expected", "schedules", "exhausted", "detected", "overlap",
@@ -23,9 +24,9 @@ _NUMERIC = {4, 6, 7, 8, 9, 10, 11}
 
 
 def is_explore(units: Sequence) -> bool:
-    """Whether these are explore units (every unit of a run has one judge):
-    their judge's facts carry a preemption bound."""
-    return bool(units) and all(u.judge.facts().get("bound") is not None for u in units)
+    """Whether these units are laid out as explorations: their judge says so
+    (Judge.table; every unit of a run has one judge)."""
+    return bool(units) and all(u.judge.table == TABLE_EXPLORE for u in units)
 
 
 def explore_numbers(u) -> Optional[dict]:

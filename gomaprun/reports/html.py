@@ -21,7 +21,7 @@ from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, U
 from ..catalogue.expect import expect_path, load_expectation
 from ..catalogue.sources import read_writeup
 from ..judges.recorder import parse_timeline
-from .explore import EXPLORE_HEADER, explore_cells, explore_line
+from .explore import EXPLORE_HEADER, explore_cells, explore_line, is_explore
 from .text import TABLE_HEADER
 from .timeline import ends_at_overlap, svg_timeline
 
@@ -615,7 +615,7 @@ def from_units(units: Sequence[object], root: Path, expected_dir: Path) -> Tuple
             u.counts[WRONG], u.counts[TIMEOUT],
             statistics.median(u.times) if u.times else None, u.verdict(), dict(first_lines),
             u.counts[UNSEEN_CORRUPTION],
-            explore_cells(u) if getattr(u.judge, "bound", None) is not None else None,
+            explore_cells(u) if is_explore([u]) else None,
             explore_line(u) if explored is not None else ""))
         if c.id not in cards:
             cards[c.id] = CaseCard(c.id, c.group, c.section, c.title, c.go_article, c.go_signature,

@@ -6,17 +6,21 @@ runs of build-tsan/ judged by the ThreadSanitizer judge; count_run (the run
 loop's observer) tallies, per row, the runs in which each tool caught the
 misuse (gomaprun.judges.tsan.builtin_fired and tsan_fired). This module
 prints the rows, writes them as markdown (--matrix-md) and gives the HTML
-page its cells.
+page its cells; write_matrix_reports is the matrix's report step.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..base import BAD, DEFAULT_RUNS
-from ..judges.tsan import builtin_fired, expectation_kind, tsan_fired
+from ..base import BAD, DEFAULT_RUNS, EXIT_FAILED, EXIT_OK, UsageError, display_path, exit_status, plural
+from ..judges.tsan import TSAN_OPTIONS, builtin_fired, expectation_kind, tsan_fired
+from . import html as html_report
+from .text import counts
 
 DEFAULT_MATRIX_RUNS = DEFAULT_RUNS["matrix"]
 
@@ -159,3 +163,44 @@ def count_run(rows: Dict[str, MatrixRow], unit, rec, stderr: str) -> None:
     else:
         row.builtin_runs += 1
         row.builtin_fired += builtin_fired(expectation_kind(unit.case, unit.variant), rec.outcome, stderr)
+
+
+def write_matrix_reports(ordered: Sequence[MatrixRow], units: Sequence, builtin_units: Sequence, runs: int,
+                         master: int, generation: str, wall: float, interrupted: Optional[int], files,
+                         matrix_md: Optional[Path], root: Path, expected_dir: Path, out) -> int:
+    """The matrix's table and closing lines on `out`, then --matrix-md, the
+    --json and --html files (`files`: json, junit, html; None: not asked
+    for); the exit status."""
+    out.write("\n" + format_matrix_text(ordered) + "\n")
+    out.write(f"\n{plural(sum(u.done for u in units), 'run')} in {wall:.1f}s wall\n")
+    # The matrix measures rates: its units' verdicts (a natural trigger that
+    # never reproduced, a TSan run without a report) are printed for
+    # information; the exit status is 0 once every row is measured.
+    passed, failed = counts(units)
+    out.write(f"{passed} passed, {failed} failed\n")
+    out.flush()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if matrix_md is not None and interrupted is None:
+        try:
+            write_matrix_md(matrix_md, matrix_markdown_page(ordered, runs, master, when, TSAN_OPTIONS))
+        except OSError as e:
+            raise UsageError(f"cannot write {matrix_md}: {e.strerror or e}") from None
+        out.write(f"matrix written to {display_path(matrix_md)}\n")
+    json_file, _, html_file = files
+    if json_file is not None:
+        report = {"seed": master, "runs": runs, "measured": when, "tsan_options": TSAN_OPTIONS,
+                  "generation": generation,
+                  "interrupted": interrupted is not None,
+                  "matrix": [{"case": r.case_id, "builtin_fired": r.builtin_fired, "builtin_runs": r.builtin_runs,
+                              "tsan_fired": r.tsan_fired, "tsan_runs": r.tsan_runs} for r in ordered]}
+        with json_file:
+            json_file.write(json.dumps(report, indent=1).encode() + b"\n")
+    if html_file is not None:
+        with html_file:
+            meta = {"detection matrix": f"{runs} natural runs per case and tool", "map generation": generation,
+                    "seed": master, "wall": f"{wall:.1f}s", "finished": when}
+            html_file.write(html_report.render_units(builtin_units, root, expected_dir, meta,
+                                                     matrix=matrix_for_html(ordered)).encode("utf-8"))
+    if interrupted is not None:
+        return exit_status(interrupted, 0)
+    return EXIT_OK if all(r.builtin_runs and r.tsan_runs for r in ordered) else EXIT_FAILED

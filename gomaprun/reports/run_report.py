@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Dict, Mapping
 
 from ..base import exit_status, now_utc, signal_name
 from . import html as html_report
@@ -20,12 +20,16 @@ from .junit import junit_report
 from .text import counts, format_table, write_closing, write_failures
 
 
-def write_reports(units, master: int, judge, facts: RunFacts, root: Path, expected_dir: Path,
-                  files, out, extra_json: Optional[Mapping[str, object]] = None) -> int:
+def go_report_fields(go_versions: Mapping[str, str]) -> Dict[str, object]:
+    """The JSON report's top-level fields that name the Go of each generation."""
+    return {"go_version": ", ".join(go_versions.values()), "go_versions": dict(go_versions)}
+
+
+def write_reports(units, master: int, judge, facts: RunFacts, root: Path, expected_dir: Path, files, out) -> int:
     """The failures, the table and the closing lines on `out`, then the
-    --json (with `extra_json`'s top-level fields), --junit and --html files
-    (None: not asked for); the exit status. Units that ran, and units that
-    could not run here (skipped), are shown."""
+    --json (with the Go versions' top-level fields when the facts name
+    them), --junit and --html files (None: not asked for); the exit status.
+    Units that ran, and units that could not run here (skipped), are shown."""
     json_file, junit_file, html_file = files
     shown = [u for u in units if u.done or u.skipped is not None]
     write_failures(shown, out)
@@ -38,7 +42,8 @@ def write_reports(units, master: int, judge, facts: RunFacts, root: Path, expect
     if json_file is not None:
         with json_file:
             report = json_report(master, units, passed, failed, interrupted is not None, judge, facts)
-            report.update(extra_json or {})
+            if facts.go_versions:
+                report.update(go_report_fields(facts.go_versions))
             json_file.write(json.dumps(report, indent=1).encode() + b"\n")
     if junit_file is not None:
         with junit_file:
@@ -48,8 +53,7 @@ def write_reports(units, master: int, judge, facts: RunFacts, root: Path, expect
             meta = {"judged by": judge.title} if judge.title else {}
             if facts.go_versions:
                 meta["judged by"] = f"{judge.title} ({', '.join(facts.go_versions.values())})"
-            if judge.facts().get("bound") is not None:
-                meta["preemption bound"] = judge.facts()["bound"]
+            meta.update(judge.header_facts())
             meta.update({"map generation": "+".join(facts.generations),
                          "seed": master, "runs per unit": facts.runs or "default", "modes": "+".join(facts.modes),
                          "wall": f"{facts.wall:.1f}s", "finished": now_utc()})

@@ -9,12 +9,15 @@ import re
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from types import SimpleNamespace
 
 import fakes
 from fakes import add_explore_case, explore_summary
 from gomaprun.base import MATCHED, NOT_REPRODUCED, TIMEOUT, WRONG
 from gomaprun.catalogue.expect import parse_expect_text
 from gomaprun.judges import explore
+from gomaprun.judges.signature import SIGNATURE
+from gomaprun.reports import explore as report_explore
 
 TRIGGER = parse_expect_text("exit: 2\nfirst-line: fatal error: concurrent map writes\n"
                             "natural-also: fatal error: concurrent map read and map write\n"
@@ -259,6 +262,25 @@ class ExploreRunTests(fakes.TreeTestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("(forced+natural)", p.stdout)
         self.assertNotIn("explore", p.stdout)
+
+
+class JudgeFactsTests(unittest.TestCase):
+    """The reports ask a unit's judge how to lay it out and what its page's
+    header shows; they never infer explore mode from the facts."""
+
+    def test_the_table_is_the_judges_choice_not_a_bound_among_its_facts(self):
+        class BoundedSignature(type(SIGNATURE)):
+            def facts(self):
+                return {"bound": 3}
+
+        self.assertTrue(report_explore.is_explore([SimpleNamespace(judge=explore.ExploreJudge(2))]))
+        self.assertFalse(report_explore.is_explore([SimpleNamespace(judge=BoundedSignature())]))
+        self.assertFalse(report_explore.is_explore([SimpleNamespace(judge=explore.ExploreJudge(2)),
+                                                    SimpleNamespace(judge=SIGNATURE)]))
+
+    def test_the_explore_judge_shows_its_bound_in_the_header_and_others_nothing(self):
+        self.assertEqual(explore.ExploreJudge(4).header_facts(), {"preemption bound": 4})
+        self.assertEqual(SIGNATURE.header_facts(), {})
 
 
 REAL_BUILD = Path(os.environ.get("RUNNER_BUILD_DIR", fakes.REPO / "build"))
