@@ -272,10 +272,11 @@ static void move_to_table(gomap *h, void *arg, void *k, void *e)
 	unchecked_put_slot(h, nt, sw_slot_hash(h, h->kind, k, GM_LOAD(&h->seed)), k, e);
 }
 
-/* Go: growToTable. The full small group becomes a table of 16 slots. */
-void gm_sw_grow_to_table(gomap *h)
+/* Go: growToTable. The full small group of `small` (the holder the caller
+ * saw, not a reload: a racing writer may have published a directory since)
+ * becomes a table of 16 slots. */
+void gm_sw_grow_to_table(gomap *h, sw_dir *small)
 {
-	sw_dir *small = GM_LOAD(&h->dirPtr);
 	sw_table *t = new_table(h, 2 * SW_GROUP_SLOTS, 0, 0);
 	each_full_slot(h, small->small->data, move_to_table, t);
 	sw_dir *d = new_dir(h, 1, 0);
