@@ -285,7 +285,8 @@ void gm_sw_grow_to_table(gomap *h, sw_dir *small)
 	__atomic_store_n(&h->dirPtr, d, __ATOMIC_RELEASE);
 }
 
-/* Go: replaceTable. Points every directory entry the table covers at it. */
+/* Go: replaceTable. Points every directory entry the table covers at it
+ * (S5), after checking that they lie inside this directory (S1). */
 static void replace_table(gomap *h, sw_dir *d, sw_table *nt)
 {
 	if (GM_UNLIKELY(nt->localDepth > d->depth))
@@ -847,8 +848,9 @@ size_t gomap_get_tables(gomap *m, gomap_table_info *out, size_t max)
 	return n;
 }
 
-/* Go: checkInvariants, for one table: counts against the slots, the
- * probe invariant, every key in the right table and found where it is. */
+/* Go: checkInvariants, for one table: counts against the slots (S4), the
+ * probe invariant (S3), its directory entries and every key in the right
+ * table (S5), and found where it is. */
 static const char *check_table(gomap *m, sw_dir *d, sw_table *t, uint64_t *live, bool *tomb)
 {
 	sw_groups *gs = t->groups;
