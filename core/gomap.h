@@ -1,9 +1,12 @@
 /*
  * gomap.h -- a C port of Go's runtime map, with Go's concurrent-misuse detector.
  *
- * The map behaves like a Go `map[K]V` (Go 1.19, src/runtime/map.go): the same
- * bucket layout, growth rules, iteration order rules and, above all, the same
- * best-effort detector that makes Go programs die with
+ * The map behaves like a Go `map[K]V`, in one of two generations chosen when
+ * the library is built (CMake: GOMAP_GENERATION; gomap_generation() tells):
+ * Go 1.19's bucket map (src/runtime/map.go, the default) or Go 1.26's
+ * Swiss-table map (src/internal/runtime/maps). Either has Go's layout,
+ * growth rules, iteration order rules and, above all, the same best-effort
+ * detector that makes Go programs die with
  *
  *     fatal error: concurrent map writes
  *     fatal error: concurrent map read and map write
@@ -12,8 +15,10 @@
  *     panic: assignment to entry in nil map
  *
  * and, when racing writers break the table itself, Go's "fatal error: bad
- * map state" where Go 1.19 notices the damage (evacuate), else "fatal error:
- * <what broke> (concurrent map writes?)", as Go 1.24 words its own.
+ * map state" where Go 1.19 notices the damage (evacuate), Go 1.26's "fatal
+ * error: small map with no empty slot (concurrent map writes?)" where the
+ * Swiss map notices it, else "fatal error: <what broke> (concurrent map
+ * writes?)", as Go 1.24 words its own.
  *
  * A NULL `gomap *` is Go's nil map: reads give the zero value, len is 0, an
  * iteration visits nothing, delete and clear do nothing, and assign panics.
@@ -23,7 +28,9 @@
  * stays memory-safe under that misuse: a racing reader may see stale or torn
  * data, but never freed or out-of-bounds memory, and never loops forever.
  *
- * Glossary (Go's vocabulary, used throughout the core):
+ * Glossary of the bucket map (Go's vocabulary, used throughout the core;
+ * core/swiss_internal.h has the Swiss map's: groups, ctrl, H1/H2, probeSeq,
+ * tables, localDepth, globalDepth, growthLeft, tombstone, clearSeq):
  *   hmap       the map header (struct gomap)
  *   bmap       one bucket: 8 tophash bytes, 8 keys, 8 elems, an overflow pointer
  *   B          log2 of the number of buckets
@@ -138,9 +145,11 @@ typedef struct gomap gomap;
 /* make(map[K]V, hint). Never returns NULL (aborts when out of memory). A
  * hint whose buckets could not be allocated (hint times the bucket size
  * above 2^48 bytes, Go's maxAlloc), such as SIZE_MAX or (size_t)-1 from a
- * negative int, is ignored and gives an empty map, as in Go's makemap. */
+ * negative int, is ignored and gives an empty map, as in Go's makemap (the
+ * Swiss map: Go 1.26's NewMap rule, which also allocates nothing for a
+ * hint of 8 or less). */
 gomap *gomap_make(const gomap_type *t, size_t hint);
-/* Releases the map and every bucket array it ever used. NULL is a no-op.
+/* Releases the map and every bucket array (or table) it ever used. NULL is a no-op.
  * The only operation with no Go counterpart; never call it while another
  * thread may still use the map. */
 void gomap_free(gomap *m);
@@ -181,25 +190,45 @@ void gomap_str_delete(gomap *m, const char *key, size_t len);
 /* Iteration (Go: hiter, mapiterinit, mapiternext)                          */
 /* ------------------------------------------------------------------------ */
 
-/* Go's hiter. Fields after `elem` are private; it lives on the caller's stack. */
+/* Go's hiter (bucket map) or Iter (Swiss-table map). Fields after `elem`
+ * are private: one part per generation, in a union, so the struct has the
+ * same public fields and lives on the caller's stack with either core. */
 typedef struct gomap_iter {
 	const void *key;  /* current key, valid after gomap_iter_next returned true;
 	                   * for string keys it points to a gomap_str */
 	const void *elem; /* current elem */
 	/* private */
-	gomap *h;
-	const void *buckets; /* bucket array at init time (it carries its own size) */
-	void *bptr;          /* current bucket */
-	uint64_t startBucket;
-	uint64_t bucket;
-	uint64_t checkBucket;
-	uint64_t steps;  /* buckets visited, bounded against a damaged map */
-	uint64_t clears; /* the map's clear count when the iteration began */
-	gomap_str strkey;
-	uint8_t offset;
-	uint8_t B;
-	uint8_t i;
-	bool wrapped;
+	union {
+		struct { /* the bucket map (Go 1.19: hiter) */
+			gomap *h;
+			const void
+			        *buckets; /* bucket array at init time (it carries its own size) */
+			void *bptr;       /* current bucket */
+			uint64_t startBucket;
+			uint64_t bucket;
+			uint64_t checkBucket;
+			uint64_t steps;  /* buckets visited, bounded against a damaged map */
+			uint64_t clears; /* the map's clear count when the iteration began */
+			gomap_str strkey;
+			uint8_t offset;
+			uint8_t B;
+			uint8_t i;
+			bool wrapped;
+		};
+		struct { /* the Swiss-table map (Go 1.26: Iter) */
+			gomap *m;
+			uint64_t entryOffset; /* random start slot */
+			uint64_t dirOffset;   /* random start directory entry */
+			uint64_t clearSeq;    /* the map's clearSeq at init */
+			uint64_t entryIdx;    /* slots of the current table done */
+			uint64_t steps;       /* bounded against a damaged map */
+			int64_t dirIdx;       /* directory entries done; -1 for a small map */
+			void *tab;            /* the table being walked, kept if it goes stale */
+			void *group;          /* a small map's group at init */
+			gomap_str strkey;
+			uint8_t globalDepth; /* the directory depth dirIdx counts in */
+		} sw;
+	};
 } gomap_iter;
 
 /* for k, v := range m { ... }: start an iteration at a random bucket and slot.
@@ -273,18 +302,47 @@ void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg);
  * one. Single-threaded use only (tests). */
 const char *gomap_check_invariants(gomap *m);
 
-/* Internal statistics for tests and the benchmark. */
+/* Internal statistics for tests and the benchmark. Fields marked "bucket"
+ * are filled by the bucket map only, "swiss" by the Swiss-table map only
+ * (the other generation leaves them 0); "both" by either. */
 typedef struct gomap_stats {
-	size_t count;          /* live entries */
-	unsigned B;            /* log2 buckets */
-	size_t noverflow;      /* Go's approximate overflow count */
-	bool growing;          /* oldbuckets != NULL */
-	bool same_size_grow;   /* current grow is same-size */
-	size_t nevacuate;      /* evacuation progress */
-	uint64_t hash0;        /* current seed */
-	size_t arrays_retired; /* bucket arrays kept until gomap_free */
+	size_t count;          /* both: live entries */
+	unsigned B;            /* bucket: log2 buckets */
+	size_t noverflow;      /* bucket: Go's approximate overflow count */
+	bool growing;          /* bucket: oldbuckets != NULL */
+	bool same_size_grow;   /* bucket: current grow is same-size */
+	size_t nevacuate;      /* bucket: evacuation progress */
+	uint64_t hash0;        /* both: current seed (Swiss: Map.seed) */
+	size_t arrays_retired; /* both: bucket arrays, or tables, kept until gomap_free */
+	bool allocated;        /* swiss: a group or directory exists (lazy allocation) */
+	bool small;            /* swiss: no table yet (dirLen == 0) */
+	size_t dir_len;        /* swiss: directory entries (0 for a small map) */
+	unsigned global_depth; /* swiss: log2 dir_len */
+	size_t tables;         /* swiss: distinct tables in the directory */
+	size_t capacity;       /* swiss: slots of those tables (8 for a small map) */
+	size_t tombstones;     /* swiss: deleted slots in those tables */
 } gomap_stats;
 void gomap_get_stats(gomap *m, gomap_stats *st);
+
+/* One table of a Swiss-table map, for tests (Go: the table fields that
+ * map_test.go reads through export_test.go). */
+typedef struct gomap_table_info {
+	unsigned capacity;    /* slots */
+	unsigned used;        /* full slots */
+	unsigned growth_left; /* inserts left before a rehash */
+	unsigned tombstones;  /* deleted slots */
+	unsigned local_depth; /* hash bits the table's keys share */
+	size_t index;         /* its first directory entry */
+} gomap_table_info;
+
+/* For tests only. Fills out[0 .. max-1] with the distinct tables of `m` in
+ * directory order and returns how many there are (may exceed max). 0 for
+ * a nil map, a small map, and any map of the bucket generation. */
+size_t gomap_get_tables(gomap *m, gomap_table_info *out, size_t max);
+
+/* The map generation this library was built with: "bucket" (Go 1.19's
+ * map) or "swiss" (Go 1.26's Swiss-table map); CMake's GOMAP_GENERATION. */
+const char *gomap_generation(void);
 
 /* 1 when the detector is compiled in (the default), 0 when built with
  * -DGOMAP_DETECTOR=0 (benchmark only). */

@@ -12,7 +12,7 @@
  * gomap_memhash(p, n, 0), differs from one process to the next.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <sys/random.h>
 
@@ -57,7 +57,7 @@ uint64_t gomap_hash64(uint64_t key, uint64_t seed)
 
 /* Go: memhash. Bytes are read in 16-byte steps; the tail and short inputs
  * are read as overlapping words, so no byte-by-byte loop is needed. Keys of
- * 8 to 16 bytes take gm_memhash_8to16 (internal.h), which the typed string
+ * 8 to 16 bytes take gm_memhash_8to16 (common.h), which the typed string
  * entry points inline. */
 uint64_t gomap_memhash(const void *data, size_t n, uint64_t seed)
 {

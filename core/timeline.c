@@ -6,7 +6,7 @@
  * event. The report prints the ring of the map it is about (report.c).
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -57,17 +57,17 @@ static void fill(gm_event *e, gomap_op op, gm_phase phase)
 
 void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase)
 {
-	if (GM_LOAD(&h->timeline_frozen))
+	if (GM_LOAD(&GM_HDR(h)->timeline_frozen))
 		return;
 	/* Acquire: the ring another thread allocated is zeroed before use. */
-	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
+	gm_event *ring = __atomic_load_n(&GM_HDR(h)->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL) {
 		gm_event *fresh = calloc(GM_TIMELINE_LEN + 1, sizeof *fresh);
 		if (fresh == NULL)
 			return;
 		gm_event *none = NULL;
-		if (__atomic_compare_exchange_n(&h->timeline, &none, fresh, false, __ATOMIC_ACQ_REL,
-		                                __ATOMIC_ACQUIRE)) {
+		if (__atomic_compare_exchange_n(&GM_HDR(h)->timeline, &none, fresh, false,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			ring = fresh;
 		} else {
 			free(fresh);
@@ -78,13 +78,13 @@ void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase)
 		/* The first detection claims the slot; a second one, racing it
 		 * on the same map, is not the one the timeline shows. */
 		bool no = false;
-		if (__atomic_compare_exchange_n(&h->timeline_frozen, &no, true, false,
+		if (__atomic_compare_exchange_n(&GM_HDR(h)->timeline_frozen, &no, true, false,
 		                                __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 			fill(&ring[DETECTION_SLOT], op, phase);
 		return;
 	}
-	uint64_t pos = GM_LOAD(&h->timeline_pos);
-	GM_STORE(&h->timeline_pos, pos + 1);
+	uint64_t pos = GM_LOAD(&GM_HDR(h)->timeline_pos);
+	GM_STORE(&GM_HDR(h)->timeline_pos, pos + 1);
 	fill(&ring[pos % GM_TIMELINE_LEN], op, phase);
 }
 
@@ -109,7 +109,7 @@ static gm_event load_event(const gm_event *slot)
 
 void gm_print_timeline(gomap *h)
 {
-	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
+	gm_event *ring = __atomic_load_n(&GM_HDR(h)->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL)
 		return;
 	/* The events to show: the ring's newest, and the detection placed
@@ -118,7 +118,7 @@ void gm_print_timeline(gomap *h)
 	gm_event shown[GM_TIMELINE_LEN];
 	gm_event det = load_event(&ring[DETECTION_SLOT]);
 	bool has_det = det.phase == GM_PHASE_DETECTED;
-	uint64_t pos = GM_LOAD(&h->timeline_pos);
+	uint64_t pos = GM_LOAD(&GM_HDR(h)->timeline_pos);
 	uint64_t room = GM_TIMELINE_LEN - (has_det ? 1 : 0);
 	uint64_t n = pos < room ? pos : room, nshown = 0;
 	for (uint64_t k = 0; k < n; k++) {
