@@ -13,7 +13,7 @@
 #   benchstat/*.txt       benchstat's comparisons (fix vs fix, Go 1.19 vs 1.26)
 #
 # Knobs (environment): GO119 [/usr/lib/go-1.19/bin/go], GO126 [go on PATH],
-# COUNT [6; --quick 4], ROUNDS [3; --quick 2], BENCHTIME [100ms; --quick 20ms], OUT, BUILD_DIR
+# COUNT [6; --quick 4], ROUNDS [COUNT], BENCHTIME [100ms; --quick 20ms], OUT, BUILD_DIR
 # [<repo>/build-bench, the `bench` preset], NO_BUILD=1 (use what is built).
 # benchstat is installed from the Go module proxy into OUT/bin; when that
 # fails, the tables are computed by verdicts.py alone (median, spread,
@@ -100,26 +100,27 @@ fi
 	echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$OUT/raw/conditions.txt"
 
-# section  benchmark-regex  cpu-list  rounds (- = ROUNDS; claim 1 fills
-# 5,000,000-key maps in every process, so it takes fewer rounds)
+# section  benchmark-regex  cpu-list  rounds (- = ROUNDS; claims 1 and 4
+# fill maps of millions of keys in every process, so they take fewer)
 SECTIONS=(
 	"fix ^BenchmarkFix$ 1,2,8 -"
 	"claim1 ^BenchmarkClaim1$ 1,2 2"
 	"claim2 ^BenchmarkClaim2$ 8 -"
 	"claim3 ^BenchmarkClaim3$ 1 -"
-	"claim4 ^BenchmarkClaim4$ 2,8 -"
+	"claim4 ^BenchmarkClaim4$ 2,8 3"
 )
 if [ "$QUICK" = 1 ]; then
 	# The 5,000,000-key maps take longer to fill than the quick run lasts.
 	SECTIONS[1]="claim1 ^BenchmarkClaim1$/^keys=(100|100000)/ 1,2 -"
 fi
 
-# The two toolchains take turns: each section runs in ROUNDS rounds of
-# COUNT/ROUNDS samples per toolchain, so a slow phase of the (shared)
-# machine does not fall on one toolchain only. Within a process, -count
-# repeats the whole benchmark function, so its fixes alternate too.
-ROUNDS="${ROUNDS:-3}"
-[ "$QUICK" = 1 ] && ROUNDS=2
+# Samples are spread over time: each section runs in rounds, one process
+# per toolchain and round, the toolchains taking turns, and every process
+# runs each benchmark COUNT/rounds times (Go repeats a sub-benchmark
+# -count times in a row, then goes on to the next). By default a round is
+# one sample, so a slow phase of the (shared) machine falls on every fix
+# and both toolchains alike instead of on one of them.
+ROUNDS="${ROUNDS:-$COUNT}"
 for s in "${SECTIONS[@]}"; do
 	read -r name re cpus rounds <<<"$s"
 	[ "$rounds" = - ] && rounds=$ROUNDS
