@@ -77,18 +77,28 @@ func BenchmarkFix(b *testing.B) {
 // Claim 1 and 2: sync.Map against a map behind a sync.RWMutex.
 // ---------------------------------------------------------------------------
 
-// The maps of claims 1 and 2 are large and take seconds to fill, so each
-// is filled once per process and reused by every count and every b.N.
+// The maps of claims 1, 2 and 4 are large and take seconds to fill, so each
+// is filled once per process and reused by every count and every b.N (Go
+// runs a sub-benchmark's counts one after another). Only one map of a
+// million keys or more is kept at a time: testing.B collects garbage
+// before every run, and marking several such maps each time would take
+// longer than the benchmarks.
 var (
 	bigMu sync.Mutex
 	big   = map[string]any{}
 )
 
-func cached(key string, fill func() any) any {
+func cached(key string, n int, fill func() any) any {
 	bigMu.Lock()
 	defer bigMu.Unlock()
 	if v, ok := big[key]; ok {
 		return v
+	}
+	if n >= 1000000 {
+		for k := range big {
+			delete(big, k)
+		}
+		runtime.GC()
 	}
 	// No collection while filling: the filled map is what is measured, and
 	// collecting a growing heap of millions of entries over and over only
@@ -102,13 +112,13 @@ func cached(key string, fill func() any) any {
 }
 
 func rwFilled(n int) *RWMutexMap {
-	return cached(fmt.Sprintf("rwmutex/%d", n), func() any {
+	return cached(fmt.Sprintf("rwmutex/%d", n), n, func() any {
 		return New("rwmutex", n)
 	}).(*RWMutexMap)
 }
 
 func syncFilled(n int) *SyncMap {
-	return cached(fmt.Sprintf("syncmap/%d", n), func() any {
+	return cached(fmt.Sprintf("syncmap/%d", n), n, func() any {
 		s := New("syncmap", n).(*SyncMap)
 		// Every key in sync.Map's read-only map, as after a warm-up: a
 		// freshly filled sync.Map serves its first loads from the dirty
@@ -238,7 +248,7 @@ func (d *DeferMap) Delete(k int64) {
 }
 
 func claim4Fix(impl string, n int) Fix {
-	return cached(fmt.Sprintf("claim4/%s/%d", impl, n), func() any {
+	return cached(fmt.Sprintf("claim4/%s/%d", impl, n), n, func() any {
 		var f Fix
 		switch impl {
 		case "rwmutex":
