@@ -437,6 +437,31 @@ def cost_table(stats, path, fixes):
     return "\n".join(out)
 
 
+def relative_table(stats, path, fixes):
+    """Markdown: each fix's ns/op as a multiple of the mutex's in the same
+    cell (bold where benchstat's p < 0.05)."""
+    t = stats.table(path, "fix")
+    out = ["| reads | goroutines | " + " | ".join(fixes) + " |",
+           "|---|---|" + "---|" * len(fixes)]
+    for read in (100, 95, 50):
+        for cpu in ("", "-2", "-8"):
+            row = f"Fix/read={read}{cpu}"
+            base = t.get(("sec/op", row, "mutex"))
+            cells = []
+            for fx in fixes:
+                v = t.get(("sec/op", row, fx))
+                if not v or not base:
+                    cells.append("-")
+                    continue
+                r = v["center"] / base["center"]
+                txt = f"{r:.2f}" if r < 100 else f"{r:.0f}"
+                sig = fx != "mutex" and v.get("p") is not None and v["p"] < ALPHA
+                cells.append(f"**{txt}**" if sig else txt)
+            g = {"": "1", "-2": "2", "-8": "8"}[cpu]
+            out.append(f"| {read}% | {g} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def toolchain_table(benchstat, outdir):
     """benchstat go1.19 vs go1.26 for the fix matrix: the text, saved, and
     a compact matrix of the deltas."""
@@ -483,11 +508,20 @@ def write_costs(outdir, stats, benchstat):
     for tc in TOOLCHAINS:
         p = os.path.join(raw, f"{tc}-fix.txt")
         if os.path.exists(p):
-            parts.append(f"### Go: {tc}\n\n" + cost_table(stats, p, FIXES) + "\n")
+            parts.append(f"### Go: {tc}, ns/op\n\n" + cost_table(stats, p, FIXES) + "\n")
     p = os.path.join(raw, "c-fix.txt")
     if os.path.exists(p):
-        parts.append("### C: the harness's remedies over the core\n\n"
+        parts.append("### C: the harness's remedies over the core, ns/op\n\n"
                      + cost_table(stats, p, FIXES[:5]) + "\n")
+    for tc in TOOLCHAINS:
+        p = os.path.join(raw, f"{tc}-fix.txt")
+        if os.path.exists(p):
+            parts.append(f"### Go: {tc}, as a multiple of the mutex (bold: p < 0.05)\n\n"
+                         + relative_table(stats, p, FIXES) + "\n")
+    p = os.path.join(raw, "c-fix.txt")
+    if os.path.exists(p):
+        parts.append("### C, as a multiple of the mutex (bold: p < 0.05)\n\n"
+                     + relative_table(stats, p, FIXES[:5]) + "\n")
     parts.append("### Go 1.26 against Go 1.19 (ns/op change; ~ = p >= 0.05, own "
                  "Mann-Whitney test)\n\n" + toolchain_table(benchstat, outdir) + "\n")
     with open(os.path.join(outdir, "costs.md"), "w") as f:
