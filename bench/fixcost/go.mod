@@ -1,0 +1,3 @@
+module gomap-repro/bench/fixcost
+
+go 1.19
