@@ -15,7 +15,12 @@
 # build/cases (their --list-variants). With neither, step 2 and 3 are skipped
 # with a message.
 #
+# Each step runs for both map generations: the bucket map (presets asan and
+# default, build-asan/ and build/) and the Swiss-table map (asan-swiss and
+# swiss, build-asan-swiss/ and build-swiss/).
+#
 # Options (environment):
+#   GENERATIONS="bucket swiss"  the map generations to check
 #   ASAN_RUNS=3  runs per case, variant and mode under ASan
 #   VG_RUNS=2    runs per case, variant and mode under valgrind
 #   NO_BUILD=1   use the existing build dirs as they are
@@ -35,21 +40,37 @@ fail() {
 }
 step() { echo; echo "== $* ($(date -u +%H:%M:%S))"; }
 
-if [ "${NO_BUILD:-0}" != 1 ]; then
-	step "build: presets asan and default"
-	cmake --preset asan >/dev/null && cmake --build --preset asan >/dev/null ||
-		{ echo "FAIL: the asan build failed"; exit 1; }
-	cmake --preset default >/dev/null && cmake --build --preset default >/dev/null ||
-		{ echo "FAIL: the default build failed"; exit 1; }
-fi
+GENERATIONS="${GENERATIONS:-bucket swiss}"
+# use_generation G: the presets and build dirs of map generation G.
+use_generation() {
+	case $1 in
+	bucket) ASAN_PRESET=asan PLAIN_PRESET=default ;;
+	swiss) ASAN_PRESET=asan-swiss PLAIN_PRESET=swiss ;;
+	*) echo "FAIL: GENERATIONS: '$1' is not bucket or swiss"; exit 1 ;;
+	esac
+	ASAN_DIR=build-${ASAN_PRESET} PLAIN_DIR=build
+	[ "$PLAIN_PRESET" = default ] || PLAIN_DIR=build-$PLAIN_PRESET
+	GEN=$1
+}
 
-step "unit tests under ASan+UBSan (ctest --preset asan)"
-if ctest --preset asan >"$tmp/ctest.log" 2>&1; then
-	grep -E "tests passed|Total Test time" "$tmp/ctest.log"
-else
-	cat "$tmp/ctest.log"
-	fail "unit tests under ASan+UBSan"
-fi
+for g in $GENERATIONS; do
+	use_generation "$g"
+	if [ "${NO_BUILD:-0}" != 1 ]; then
+		step "$GEN map: build, presets $ASAN_PRESET and $PLAIN_PRESET"
+		cmake --preset "$ASAN_PRESET" >/dev/null && cmake --build --preset "$ASAN_PRESET" >/dev/null ||
+			{ echo "FAIL: the $ASAN_PRESET build failed"; exit 1; }
+		cmake --preset "$PLAIN_PRESET" >/dev/null && cmake --build --preset "$PLAIN_PRESET" >/dev/null ||
+			{ echo "FAIL: the $PLAIN_PRESET build failed"; exit 1; }
+	fi
+
+	step "$GEN map: unit tests under ASan+UBSan (ctest --preset $ASAN_PRESET)"
+	if ctest --preset "$ASAN_PRESET" >"$tmp/ctest.log" 2>&1; then
+		grep -E "tests passed|Total Test time" "$tmp/ctest.log"
+	else
+		cat "$tmp/ctest.log"
+		fail "unit tests under ASan+UBSan ($GEN map)"
+	fi
+done
 
 # ---- the catalogue: "id variant" lines ----
 list_runs() {
@@ -86,16 +107,16 @@ SAN_RE='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: Undefine
 # run_one TOOL ID VARIANT MODE SEED: one run, checked; prints nothing when clean.
 run_one() {
 	local tool=$1 id=$2 variant=$3 mode=$4 seed=$5 rc=0 out="$tmp/out" err="$tmp/err"
-	local what="$tool $id --variant $variant --mode $mode --seed $seed"
+	local what="$GEN map: $tool $id --variant $variant --mode $mode --seed $seed"
 	case $tool in
 	asan)
-		timeout 120 "build-asan/cases/$id" --variant "$variant" --mode "$mode" --seed "$seed" \
+		timeout 120 "$ASAN_DIR/cases/$id" --variant "$variant" --mode "$mode" --seed "$seed" \
 			>"$out" 2>"$err" || rc=$?
 		;;
 	valgrind)
 		timeout 300 valgrind -q --error-exitcode=99 --leak-check=full \
 			--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-			"build/cases/$id" --variant "$variant" --mode "$mode" --seed "$seed" \
+			"$PLAIN_DIR/cases/$id" --variant "$variant" --mode "$mode" --seed "$seed" \
 			>"$out" 2>"$err" || rc=$?
 		;;
 	esac
@@ -128,8 +149,8 @@ run_set() {
 	while read -r id variant; do
 		if [ "$filter" = bad ]; then [ "$variant" = bad ] || continue
 		else [ "$variant" != bad ] || continue; fi
-		local exe="build/cases/$id"
-		[ "$tool" = asan ] && exe="build-asan/cases/$id"
+		local exe="$PLAIN_DIR/cases/$id"
+		[ "$tool" = asan ] && exe="$ASAN_DIR/cases/$id"
 		if [ ! -x "$exe" ]; then
 			fail "$exe is missing"
 			continue
@@ -141,19 +162,22 @@ run_set() {
 			done
 		done
 	done <"$tmp/runs"
-	echo "$tool: $n runs, $nbad with findings ($((SECONDS - t0)) s)"
+	echo "$GEN map, $tool: $n runs, $nbad with findings ($((SECONDS - t0)) s)"
 }
 
-step "fixed variants and controls under ASan+UBSan, $ASAN_RUNS runs per mode"
-run_set asan "$ASAN_RUNS" good
-step "bad variants under ASan+UBSan (memory safety under misuse), $ASAN_RUNS runs per mode"
-run_set asan "$ASAN_RUNS" bad
-step "fixed variants and controls under valgrind memcheck, $VG_RUNS runs per mode"
-if command -v valgrind >/dev/null; then
-	run_set valgrind "$VG_RUNS" good
-else
-	fail "valgrind is not installed"
-fi
+for g in $GENERATIONS; do
+	use_generation "$g"
+	step "$GEN map: fixed variants and controls under ASan+UBSan, $ASAN_RUNS runs per mode"
+	run_set asan "$ASAN_RUNS" good
+	step "$GEN map: bad variants under ASan+UBSan (memory safety under misuse), $ASAN_RUNS runs per mode"
+	run_set asan "$ASAN_RUNS" bad
+	step "$GEN map: fixed variants and controls under valgrind memcheck, $VG_RUNS runs per mode"
+	if command -v valgrind >/dev/null; then
+		run_set valgrind "$VG_RUNS" good
+	else
+		fail "valgrind is not installed"
+	fi
+done
 
 echo
 if [ "$failures" -eq 0 ]; then
