@@ -475,7 +475,6 @@ void gomap_clear(gomap *m)
 
 #define NO_CHECK UINT64_MAX
 
-
 static void iter_start(gomap *h, gomap_iter *it, uint64_t r)
 {
 	memset(it, 0, sizeof *it);
