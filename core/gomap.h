@@ -181,25 +181,45 @@ void gomap_str_delete(gomap *m, const char *key, size_t len);
 /* Iteration (Go: hiter, mapiterinit, mapiternext)                          */
 /* ------------------------------------------------------------------------ */
 
-/* Go's hiter. Fields after `elem` are private; it lives on the caller's stack. */
+/* Go's hiter (bucket map) or Iter (Swiss-table map). Fields after `elem`
+ * are private: one part per generation, in a union, so the struct has the
+ * same public fields and lives on the caller's stack with either core. */
 typedef struct gomap_iter {
 	const void *key;  /* current key, valid after gomap_iter_next returned true;
 	                   * for string keys it points to a gomap_str */
 	const void *elem; /* current elem */
 	/* private */
-	gomap *h;
-	const void *buckets; /* bucket array at init time (it carries its own size) */
-	void *bptr;          /* current bucket */
-	uint64_t startBucket;
-	uint64_t bucket;
-	uint64_t checkBucket;
-	uint64_t steps;  /* buckets visited, bounded against a damaged map */
-	uint64_t clears; /* the map's clear count when the iteration began */
-	gomap_str strkey;
-	uint8_t offset;
-	uint8_t B;
-	uint8_t i;
-	bool wrapped;
+	union {
+		struct { /* the bucket map (Go 1.19: hiter) */
+			gomap *h;
+			const void
+			        *buckets; /* bucket array at init time (it carries its own size) */
+			void *bptr;       /* current bucket */
+			uint64_t startBucket;
+			uint64_t bucket;
+			uint64_t checkBucket;
+			uint64_t steps;  /* buckets visited, bounded against a damaged map */
+			uint64_t clears; /* the map's clear count when the iteration began */
+			gomap_str strkey;
+			uint8_t offset;
+			uint8_t B;
+			uint8_t i;
+			bool wrapped;
+		};
+		struct { /* the Swiss-table map (Go 1.26: Iter) */
+			gomap *m;
+			uint64_t entryOffset; /* random start slot */
+			uint64_t dirOffset;   /* random start directory entry */
+			uint64_t clearSeq;    /* the map's clearSeq at init */
+			uint64_t entryIdx;    /* slots of the current table done */
+			uint64_t steps;       /* bounded against a damaged map */
+			int64_t dirIdx;       /* directory entries done; -1 for a small map */
+			void *tab;            /* the table being walked, kept if it goes stale */
+			void *group;          /* a small map's group at init */
+			gomap_str strkey;
+			uint8_t globalDepth; /* the directory depth dirIdx counts in */
+		} sw;
+	};
 } gomap_iter;
 
 /* for k, v := range m { ... }: start an iteration at a random bucket and slot.
@@ -273,18 +293,47 @@ void gomap_set_hook(gomap_event ev, gomap_hook_fn fn, void *arg);
  * one. Single-threaded use only (tests). */
 const char *gomap_check_invariants(gomap *m);
 
-/* Internal statistics for tests and the benchmark. */
+/* Internal statistics for tests and the benchmark. Fields marked "bucket"
+ * are filled by the bucket map only, "swiss" by the Swiss-table map only
+ * (the other generation leaves them 0); "both" by either. */
 typedef struct gomap_stats {
-	size_t count;          /* live entries */
-	unsigned B;            /* log2 buckets */
-	size_t noverflow;      /* Go's approximate overflow count */
-	bool growing;          /* oldbuckets != NULL */
-	bool same_size_grow;   /* current grow is same-size */
-	size_t nevacuate;      /* evacuation progress */
-	uint64_t hash0;        /* current seed */
-	size_t arrays_retired; /* bucket arrays kept until gomap_free */
+	size_t count;          /* both: live entries */
+	unsigned B;            /* bucket: log2 buckets */
+	size_t noverflow;      /* bucket: Go's approximate overflow count */
+	bool growing;          /* bucket: oldbuckets != NULL */
+	bool same_size_grow;   /* bucket: current grow is same-size */
+	size_t nevacuate;      /* bucket: evacuation progress */
+	uint64_t hash0;        /* both: current seed (Swiss: Map.seed) */
+	size_t arrays_retired; /* both: bucket arrays, or tables, kept until gomap_free */
+	bool allocated;        /* swiss: a group or directory exists (lazy allocation) */
+	bool small;            /* swiss: no table yet (dirLen == 0) */
+	size_t dir_len;        /* swiss: directory entries (0 for a small map) */
+	unsigned global_depth; /* swiss: log2 dir_len */
+	size_t tables;         /* swiss: distinct tables in the directory */
+	size_t capacity;       /* swiss: slots of those tables (8 for a small map) */
+	size_t tombstones;     /* swiss: deleted slots in those tables */
 } gomap_stats;
 void gomap_get_stats(gomap *m, gomap_stats *st);
+
+/* One table of a Swiss-table map, for tests (Go: the table fields that
+ * map_test.go reads through export_test.go). */
+typedef struct gomap_table_info {
+	unsigned capacity;    /* slots */
+	unsigned used;        /* full slots */
+	unsigned growth_left; /* inserts left before a rehash */
+	unsigned tombstones;  /* deleted slots */
+	unsigned local_depth; /* hash bits the table's keys share */
+	size_t index;         /* its first directory entry */
+} gomap_table_info;
+
+/* For tests only. Fills out[0 .. max-1] with the distinct tables of `m` in
+ * directory order and returns how many there are (may exceed max). 0 for
+ * a nil map, a small map, and any map of the bucket generation. */
+size_t gomap_get_tables(gomap *m, gomap_table_info *out, size_t max);
+
+/* The map generation this library was built with: "bucket" (Go 1.19's
+ * map) or "swiss" (Go 1.26's Swiss-table map); CMake's GOMAP_GENERATION. */
+const char *gomap_generation(void);
 
 /* 1 when the detector is compiled in (the default), 0 when built with
  * -DGOMAP_DETECTOR=0 (benchmark only). */

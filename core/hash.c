@@ -12,7 +12,7 @@
  * gomap_memhash(p, n, 0), differs from one process to the next.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <sys/random.h>
 

@@ -8,7 +8,7 @@
  * and the flight recorder (timeline.c). When a bit is set, gm_instrument
  * feeds the event to the recorder and to the hook installed for it.
  */
-#include "internal.h"
+#include "common.h"
 
 gomap_hook_fn gm_hooks[GOMAP_EV_COUNT_];
 void *gm_hook_args[GOMAP_EV_COUNT_];

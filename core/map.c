@@ -46,97 +46,14 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------------------ */
-/* Types                                                                    */
-/* ------------------------------------------------------------------------ */
-
-const gomap_type gomap_type_i64_i64 = {
-        .name = "map[int64]int64", .keysize = 8, .elemsize = 8, .kind = GOMAP_KEY_I64};
-const gomap_type gomap_type_str_i64 = {
-        .name = "map[string]int64", .keysize = 16, .elemsize = 8, .kind = GOMAP_KEY_STR};
-
-void gomap_type_init_i64(gomap_type *t, size_t elemsize, const char *name)
-{
-	*t = (gomap_type){.name = name, .keysize = 8, .elemsize = elemsize, .kind = GOMAP_KEY_I64};
-}
-
-void gomap_type_init_str(gomap_type *t, size_t elemsize, const char *name)
-{
-	*t = (gomap_type){.name = name, .keysize = 16, .elemsize = elemsize, .kind = GOMAP_KEY_STR};
-}
-
 const gomap_type *gomap_typeof(const gomap *m)
 {
 	return m ? m->t : NULL;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Randomness (Go: fastrand)                                                */
+/* Allocation (invariant 2; the list itself is common.c's)                  */
 /* ------------------------------------------------------------------------ */
-
-static _Thread_local uint64_t rand_state;
-
-/* gomap_seed_random: 0 draws every thread's state from the kernel; any other
- * value derives the state of the n-th thread to draw from (seed, n). */
-static uint64_t random_seed;
-static uint64_t threads_drawn;
-
-void gomap_seed_random(uint64_t seed)
-{
-	GM_STORE(&random_seed, seed);
-	GM_STORE(&threads_drawn, 0);
-	gm_hashkey_init(seed);
-	rand_state = 0; /* the calling thread starts its stream again */
-}
-
-/* The first state of the calling thread. */
-static uint64_t first_rand_state(void)
-{
-	uint64_t seed = GM_LOAD(&random_seed);
-	if (seed != 0) {
-		uint64_t n = __atomic_fetch_add(&threads_drawn, 1, __ATOMIC_RELAXED);
-		return gm_mix(seed ^ GM_P2, (n + 1) ^ GM_P3);
-	}
-	uint64_t s = 0;
-	if (getrandom(&s, sizeof s, 0) != sizeof s)
-		s = (uint64_t)(uintptr_t)&s ^ 0x9e3779b97f4a7c15ull;
-	return s;
-}
-
-/* A per-thread generator (wyrand). Seeds and iteration starting points come
- * from here. */
-uint64_t gm_fastrand(void)
-{
-	if (GM_UNLIKELY(rand_state == 0))
-		rand_state = first_rand_state() | 1;
-	rand_state += GM_P0;
-	return gm_mix(rand_state, rand_state ^ GM_P1);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Allocation (invariant 2)                                                 */
-/* ------------------------------------------------------------------------ */
-
-static void *xcalloc(size_t n)
-{
-	void *p = calloc(1, n);
-	if (p == NULL) {
-		fprintf(stderr, "fatal error: out of memory allocating %zu bytes\n", n);
-		_exit(2);
-	}
-	return p;
-}
-
-/* Remember an allocation until gomap_free. A lock-free push, so two racing
- * writers can neither lose an allocation nor register one twice. */
-static void register_alloc(gomap *h, gm_alloc *a)
-{
-	gm_alloc *head = __atomic_load_n(&h->allocs, __ATOMIC_RELAXED);
-	do {
-		a->next = head;
-	} while (!__atomic_compare_exchange_n(&h->allocs, &head, a, true, __ATOMIC_RELEASE,
-	                                      __ATOMIC_RELAXED));
-}
 
 static void count_buckets(gomap *h, uint64_t n)
 {
@@ -152,13 +69,13 @@ static barray *make_bucket_array(gomap *h, uint8_t B)
 	uint64_t nalloc = base;
 	if (B >= 4)
 		nalloc += base >> 4;
-	barray *a = xcalloc(sizeof(barray) + nalloc * h->bucketsize);
+	barray *a = gm_xcalloc(sizeof(barray) + nalloc * h->bucketsize);
 	a->nbuckets = base;
 	a->nalloc = nalloc;
 	a->next_ovf = base;
 	a->B = B;
 	count_buckets(h, nalloc);
-	register_alloc(h, &a->link);
+	gm_register_alloc(h, &a->link);
 	return a;
 }
 
@@ -194,44 +111,14 @@ unsigned char *gm_newoverflow(gomap *h, unsigned char *b)
 		GM_STORE(&a->next_ovf, idx + 1);
 		ovf = bucket_at(a, h->bucketsize, idx);
 	} else {
-		gm_alloc *al = xcalloc(sizeof(gm_alloc) + 16 + h->bucketsize);
-		register_alloc(h, al);
+		gm_alloc *al = gm_xcalloc(sizeof(gm_alloc) + 16 + h->bucketsize);
+		gm_register_alloc(h, al);
 		count_buckets(h, 1);
 		ovf = (unsigned char *)al + 16;
 	}
 	incr_noverflow(h);
 	set_overflow(h, b, ovf);
 	return ovf;
-}
-
-/* Copies a string key into the map's chunks (invariant 6). Racing writers
- * may both take the same offset; the records then overlap, but both stay
- * inside the chunk, because each checks against the chunk it loaded. */
-gm_strrec *gm_str_copy(gomap *h, const char *p, size_t n)
-{
-	size_t need = (sizeof(gm_strrec) + n + 7) & ~(size_t)7;
-	gm_chunk *c = GM_LOAD(&h->chunk);
-	size_t off = c ? GM_LOAD(&c->used) : 0;
-	if (c == NULL || need > c->cap - off) {
-		size_t cap = 64 * 1024;
-		if (need > cap)
-			cap = need;
-		c = malloc(sizeof(gm_chunk) + cap);
-		if (c == NULL) {
-			fprintf(stderr, "fatal error: out of memory allocating %zu bytes\n", cap);
-			_exit(2);
-		}
-		c->cap = cap;
-		c->used = 0;
-		register_alloc(h, &c->link);
-		GM_STORE(&h->chunk, c);
-		off = 0;
-	}
-	GM_STORE(&c->used, off + need);
-	gm_strrec *r = (gm_strrec *)(c->data + off);
-	GM_STORE(&r->len, n);
-	memcpy(r->bytes, p, n);
-	return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -257,7 +144,7 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 		fprintf(stderr, "fatal error: gomap_make: invalid map type\n");
 		_exit(2);
 	}
-	gomap *h = xcalloc(sizeof *h);
+	gomap *h = gm_xcalloc(sizeof *h);
 	h->t = t;
 	h->kind = (uint8_t)t->kind;
 	/* I64 keys are stored as is; a string key slot is one record pointer. */
@@ -286,13 +173,7 @@ void gomap_free(gomap *m)
 {
 	if (m == NULL)
 		return;
-	free(m->timeline);
-	gm_alloc *a = m->allocs;
-	while (a != NULL) {
-		gm_alloc *next = a->next;
-		free(a);
-		a = next;
-	}
+	gm_free_allocs(m);
 	free(m);
 }
 
@@ -608,10 +489,6 @@ GM_INLINE void prefetch_str_records(const gomap *h, unsigned char *b)
 	}
 }
 
-/* Suppresses hooks while the core writes to a map of its own making (the
- * copy in gomap_clone), so instrumentation sees only the program's calls. */
-_Thread_local int gm_hooks_off;
-
 static void iter_start(gomap *h, gomap_iter *it, uint64_t r)
 {
 	memset(it, 0, sizeof *it);
@@ -829,11 +706,6 @@ void gomap_get_stats(gomap *m, gomap_stats *st)
 	st->arrays_retired = m->arrays_retired;
 }
 
-int gomap_detector_enabled(void)
-{
-	return GOMAP_DETECTOR;
-}
-
 /* Checks one chain: tophash markers in order (4), every live key in the
  * right bucket with the right tophash and found by a lookup (no duplicate),
  * and counts live entries. `evac` says the chain was evacuated. */
@@ -943,4 +815,18 @@ const char *gomap_check_invariants(gomap *m)
 	if (live != m->count)
 		return "count does not match the live entries";
 	return NULL;
+}
+
+const char *gomap_generation(void)
+{
+	return "bucket";
+}
+
+/* The bucket map has no tables (see gomap.h). */
+size_t gomap_get_tables(gomap *m, gomap_table_info *out, size_t max)
+{
+	(void)m;
+	(void)out;
+	(void)max;
+	return 0;
 }

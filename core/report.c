@@ -39,7 +39,7 @@
  * (timeline.c); the hooks and the instrumentation word are instrument.c's.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -371,9 +371,9 @@ typedef enum { PARTY_NONE, PARTY_HOLDER, PARTY_OTHER_WRITER } party_rule;
 static void print_other_party(gomap *h, party_rule rule)
 {
 	int me = gm_thread_id();
-	unsigned seq = GM_LOAD(&h->writer_seq);
+	unsigned seq = GM_LOAD(&GM_HDR(h)->writer_seq);
 	for (unsigned k = 0; k < GM_WRITERS && k < seq; k++) { /* newest first */
-		const gm_writer *w = &h->writer[(seq - 1 - k) % GM_WRITERS];
+		const gm_writer *w = &GM_HDR(h)->writer[(seq - 1 - k) % GM_WRITERS];
 		int id = GM_LOAD(&w->id);
 		const gm_api *a = GM_LOAD(&w->api);
 		if (id == 0 || a == NULL || (rule == PARTY_OTHER_WRITER && id == me))

@@ -6,7 +6,7 @@
  * reading a large library's debug information.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>

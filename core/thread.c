@@ -11,7 +11,7 @@
  * party.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,8 +38,8 @@ int gm_thread_id_slow(void)
  * writer to name). The slot's api and pc are stored by the caller. */
 gm_writer *gm_record_other_writer(gomap *h, int id)
 {
-	unsigned seq = __atomic_add_fetch(&h->writer_seq, 1, __ATOMIC_RELAXED);
-	gm_writer *w = &h->writer[(seq - 1) % GM_WRITERS];
+	unsigned seq = __atomic_add_fetch(&GM_HDR(h)->writer_seq, 1, __ATOMIC_RELAXED);
+	gm_writer *w = &GM_HDR(h)->writer[(seq - 1) % GM_WRITERS];
 	GM_STORE(&w->api, NULL); /* until the caller stores its own */
 	GM_STORE(&w->id, id);
 	return w;

@@ -6,7 +6,7 @@
  * event. The report prints the ring of the map it is about (report.c).
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "common.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -37,13 +37,13 @@ static inline uint64_t read_tsc(void)
 void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase)
 {
 	/* Acquire: the ring another thread allocated is zeroed before use. */
-	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
+	gm_event *ring = __atomic_load_n(&GM_HDR(h)->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL) {
 		gm_event *fresh = calloc(GM_TIMELINE_LEN, sizeof *fresh);
 		if (fresh == NULL)
 			return;
 		gm_event *none = NULL;
-		if (__atomic_compare_exchange_n(&h->timeline, &none, fresh, false, __ATOMIC_ACQ_REL,
+		if (__atomic_compare_exchange_n(&GM_HDR(h)->timeline, &none, fresh, false, __ATOMIC_ACQ_REL,
 		                                __ATOMIC_ACQUIRE)) {
 			ring = fresh;
 		} else {
@@ -51,8 +51,8 @@ void gm_timeline_record(gomap *h, gomap_op op, gm_phase phase)
 			ring = none;
 		}
 	}
-	uint64_t pos = GM_LOAD(&h->timeline_pos);
-	GM_STORE(&h->timeline_pos, pos + 1);
+	uint64_t pos = GM_LOAD(&GM_HDR(h)->timeline_pos);
+	GM_STORE(&GM_HDR(h)->timeline_pos, pos + 1);
 	gm_event *e = &ring[pos % GM_TIMELINE_LEN];
 	GM_STORE(&e->tsc, read_tsc());
 	GM_STORE(&e->tid, (uint32_t)gm_thread_id());
@@ -74,10 +74,10 @@ __attribute__((constructor)) static void timeline_init(void)
  * microseconds since the oldest event shown. */
 void gm_print_timeline(gomap *h)
 {
-	gm_event *ring = __atomic_load_n(&h->timeline, __ATOMIC_ACQUIRE);
+	gm_event *ring = __atomic_load_n(&GM_HDR(h)->timeline, __ATOMIC_ACQUIRE);
 	if (ring == NULL)
 		return;
-	uint64_t pos = GM_LOAD(&h->timeline_pos);
+	uint64_t pos = GM_LOAD(&GM_HDR(h)->timeline_pos);
 	uint64_t n = pos < GM_TIMELINE_LEN ? pos : GM_TIMELINE_LEN;
 	/* Calibrate the counter against the monotonic clock since start-up. */
 	struct timespec now;
