@@ -499,7 +499,8 @@ static void usage(FILE *f, const char *prog, const hz_case *c)
 	      "                   in this process, with the normal output and report\n"
 	      "  --seed N         seed for the run's random choices (decimal; default from\n"
 	      "                   time and pid)\n"
-	      "  --banner         print 'case ID variant V mode M seed N' first on stderr\n"
+	      "  --banner         print 'case ID variant V mode M seed N generation G' first\n"
+	      "                   on stderr (G: the map generation, bucket or swiss)\n"
 	      "  --list-variants  print the variants, one per line\n"
 	      "  --help           print this text\n"
 	      "\n"
@@ -626,8 +627,8 @@ int hz_main(int argc, char **argv, const hz_case *c)
 
 	if (banner) {
 		static const char *const modes[] = {"forced", "natural", "explore"};
-		fprintf(stderr, "case %s variant %s mode %s seed %" PRIu64 "\n", c->id,
-		        variant->name, modes[run_mode], run_seed);
+		fprintf(stderr, "case %s variant %s mode %s seed %" PRIu64 " generation %s\n",
+		        c->id, variant->name, modes[run_mode], run_seed, gomap_generation());
 		fflush(stderr);
 	}
 	if (run_mode == HZ_FORCED)
