@@ -68,6 +68,7 @@ Test(clear, the_map_is_usable_afterwards)
 
 Test(clear, drops_a_grow_in_progress)
 {
+	BUCKET_ONLY(NO_INCREMENTAL_GROW);
 	gomap *m = make_i64_filled(0, 53);
 	gomap_stats before = stats_of(m);
 	cr_assert(before.growing);
@@ -155,6 +156,8 @@ Test(clone, keeps_the_source_seed)
 
 Test(clone, is_sized_for_its_count)
 {
+	/* Go 1.26's Map.Clone copies the source's tables as they are. */
+	BUCKET_ONLY("Go 1.26 clones the table layout, not a map sized for the count");
 	/* Go: mapclone2 starts with makemap(t, src.count). */
 	gomap *m = make_i64_filled(0, 1000);
 	for (int64_t k = 11; k <= 1000; k++)
@@ -172,11 +175,14 @@ Test(clone, of_a_growing_map_is_complete_and_not_growing)
 	static const int64_t sizes[] = {27, 53, 105, 209};
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		gomap *m = make_i64_filled(0, sizes[i]);
-		cr_assert(stats_of(m).growing, "size %lld", (long long)sizes[i]);
+		bool bucket = !is_swiss(); /* the Swiss map has no grow in progress */
+		if (bucket)
+			cr_assert(stats_of(m).growing, "size %lld", (long long)sizes[i]);
 		gomap *c = gomap_clone(m);
 		CHECK_INVARIANTS(c);
 		cr_assert(not(stats_of(c).growing));
-		cr_assert(stats_of(m).growing, "clone must not move the source's buckets");
+		if (bucket)
+			cr_assert(stats_of(m).growing, "clone must not move the source's buckets");
 		expect_exactly(c, sizes[i]);
 		gomap_free(m);
 		gomap_free(c);
@@ -188,7 +194,8 @@ Test(clone, of_a_growing_map_with_deletions_mid_grow)
 	gomap *m = make_i64_filled(0, 209); /* 32 -> 64 buckets, growing */
 	for (int64_t k = 199; k <= 209; k++)
 		del_i64(m, k); /* 11 deletes move at most 22 of the 32 old buckets */
-	cr_assert(stats_of(m).growing);
+	if (!is_swiss())
+		cr_assert(stats_of(m).growing);
 	gomap *c = gomap_clone(m);
 	CHECK_INVARIANTS(c);
 	expect_exactly(c, 198);

@@ -120,10 +120,18 @@ Test(hooks, operations_on_an_empty_map_return_before_arriving)
 	gomap_str_get(NULL, "a", 1);
 	gomap_i64_delete(m, 1);
 	gomap_clear(m);
-	gomap *c = gomap_clone(m);
 	record_none();
 	cr_assert(eq(int, total(&r), 0), "an empty map fired %d events (first: %d)", total(&r),
 	          r.n ? (int)r.order[0] : -1);
+	/* Go 1.19's mapclone returns an empty copy before its check; Go
+	 * 1.26's Map.Clone checks first, so it arrives. */
+	record_all(&r);
+	gomap *c = gomap_clone(m);
+	record_none();
+	int expect = is_swiss() ? 1 : 0; /* OP_EXIT is not recorded here */
+	cr_assert(eq(int, total(&r), expect), "clone of an empty map fired %d events", total(&r));
+	if (is_swiss())
+		cr_assert(eq(int, r.count[GOMAP_EV_CLONE_ENTRY], 1));
 	gomap_free(c);
 	gomap_free(m);
 }

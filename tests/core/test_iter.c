@@ -156,7 +156,8 @@ Test(iter, iteration_across_several_grows_visits_each_original_once)
 		if (++steps == 10) {
 			for (int i = 0; i < 500; i++, next_new++)
 				set_i64(m, next_new, next_new * 10);
-			cr_assert(eq(uint, stats_of(m).B, go_B_for(552)));
+			if (!is_swiss())
+				cr_assert(eq(uint, stats_of(m).B, go_B_for(552)));
 		}
 	}
 	cr_assert(steps >= 10, "the iteration stopped after %d steps", steps);
@@ -167,6 +168,7 @@ Test(iter, iteration_across_several_grows_visits_each_original_once)
 
 Test(iter, iteration_started_during_a_grow_visits_each_key_once)
 {
+	BUCKET_ONLY(NO_INCREMENTAL_GROW);
 	gomap *m = make_keys(0, 53); /* the 53rd insert starts 8 -> 16 */
 	cr_assert(stats_of(m).growing);
 	visits seen = {{0}};
@@ -186,6 +188,7 @@ Test(iter, iteration_started_during_a_grow_visits_each_key_once)
 
 Test(iter, writes_finishing_a_grow_mid_iteration_lose_nothing)
 {
+	BUCKET_ONLY(NO_INCREMENTAL_GROW);
 	gomap *m = make_keys(0, 53);
 	cr_assert(stats_of(m).growing);
 	visits seen = {{0}};
@@ -311,6 +314,7 @@ Test(iter, clear_during_iteration_ends_it)
 
 Test(iter, clear_during_a_grow_mid_iteration_ends_it)
 {
+	BUCKET_ONLY(NO_INCREMENTAL_GROW);
 	gomap *m = make_keys(0, 53);
 	cr_assert(stats_of(m).growing);
 	gomap_iter it;

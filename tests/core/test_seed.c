@@ -105,15 +105,19 @@ Test(seed, growth_and_overwrites_keep_the_seed)
 		set_i64(m, k, k);
 		set_i64(m, k, k + 1);
 	}
-	cr_assert(eq(uint, stats_of(m).B, go_B_for(1000)));
+	if (is_swiss())
+		cr_assert(stats_of(m).tables >= 2, "1000 entries need more than one table");
+	else
+		cr_assert(eq(uint, stats_of(m).B, go_B_for(1000)));
 	cr_assert(eq(u64, seed_of(m), s0));
 	gomap_free(m);
 }
 
 Test(seed, emptying_delete_during_a_grow_draws_a_new_seed_and_the_map_still_works)
 {
-	gomap *m = make_i64_filled(0, 53); /* growing 8 -> 16 */
-	cr_assert(stats_of(m).growing);
+	gomap *m = make_i64_filled(0, 53); /* bucket map: growing 8 -> 16 */
+	if (!is_swiss())
+		cr_assert(stats_of(m).growing);
 	uint64_t s0 = seed_of(m);
 	for (int64_t k = 1; k <= 53; k++)
 		del_i64(m, k);

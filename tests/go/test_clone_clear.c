@@ -142,9 +142,10 @@ Test(maps_test, TestCloneLarge)
 		}
 		gomap_stats st;
 		gomap_get_stats(m, &st);
-		if (tst == 1)
+		/* The shapes Go 1.19's test aims at; the Swiss map has neither. */
+		if (tst == 1 && !go_is_swiss())
 			cr_assert(eq(u32, st.B, 1), "tst1: not two buckets");
-		if (tst == 2)
+		if (tst == 2 && !go_is_swiss())
 			cr_assert(st.growing && st.B == 3, "tst2: not in the 4 -> 8 grow");
 		gomap *c = gomap_clone(m);
 		f17 k2 = k1, v2 = v1;
@@ -171,7 +172,8 @@ Test(maps_test, TestCloneLarge)
 }
 
 /* A map[float64]int64 holding `nan` NaN keys (values 0..nan-1) and `num`
- * ordinary keys (values 1000..), started into a grow when `grow` is set. */
+ * ordinary keys (values 1000..), started into a grow when `grow` is set
+ * (the Swiss map grows whole tables at once: there, just after one). */
 static gomap *nan_map(int nan, int num, bool grow)
 {
 	gomap_type *t = malloc(sizeof *t); /* freed by the caller with the map */
@@ -188,15 +190,25 @@ static gomap *nan_map(int nan, int num, bool grow)
 	if (grow) {
 		/* Insert then delete keys until an insert starts a grow. */
 		gomap_stats st;
-		for (double k = -1;; k--) {
+		gomap_get_stats(m, &st);
+		size_t retired = st.arrays_retired;
+		/* Bucket map: insert and delete one key at a time until an
+		 * insert starts a grow. Swiss map: a delete frees the slot
+		 * again, so insert keys until one rehashes the table, then
+		 * delete them all. */
+		double k = -1;
+		for (;; k--) {
 			int64_t v = 0;
 			gomap_assign(m, &k, &v);
-			gomap_delete(m, &k);
+			if (!go_is_swiss())
+				gomap_delete(m, &k);
 			gomap_get_stats(m, &st);
-			if (st.growing)
+			if (go_is_swiss() ? st.arrays_retired != retired : st.growing)
 				break;
 			cr_assert(k > -1000, "no grow started");
 		}
+		for (double d = -1; go_is_swiss() && d >= k; d--)
+			gomap_delete(m, &d);
 	}
 	return m;
 }
@@ -385,8 +397,10 @@ Test(maps_test, TestIssue59411RetiredArray)
 		gomap_assign(m, &k, &v); /* the ninth entry: grows 1 -> 2 buckets */
 		gomap_stats st;
 		gomap_get_stats(m, &st);
-		cr_assert(eq(u32, st.B, 1));
-		cr_assert(not(st.growing), "the grow did not finish at once");
+		if (!go_is_swiss()) { /* the Swiss map: small group -> table */
+			cr_assert(eq(u32, st.B, 1));
+			cr_assert(not(st.growing), "the grow did not finish at once");
+		}
 		gomap_clear(m);
 		int after = 0;
 		while (gomap_iter_next(&it))

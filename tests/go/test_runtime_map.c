@@ -566,7 +566,8 @@ Test(map_test, TestMapNanGrowIterator)
 	gomap_delete(m, &one);
 	gomap_stats st;
 	gomap_get_stats(m, &st);
-	cr_assert(st.growing, "the insert did not start a grow");
+	if (!go_is_swiss()) /* Go 1.26 grows a whole table at once */
+		cr_assert(st.growing, "the insert did not start a grow");
 
 	static bool found[104];
 	int nfound = 0;
@@ -749,6 +750,8 @@ Test(map_test, TestIgnoreBogusMapHint, .timeout = 10)
  * arrives as a huge size_t and is ignored. */
 Test(map_test, TestMapBuckets)
 {
+	if (go_is_swiss())
+		cr_skip_test("bucket map only: Go 1.26's map_test.go has no TestMapBuckets");
 	static const struct {
 		long n;
 		unsigned buckets;
