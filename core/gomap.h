@@ -1,9 +1,12 @@
 /*
  * gomap.h -- a C port of Go's runtime map, with Go's concurrent-misuse detector.
  *
- * The map behaves like a Go `map[K]V` (Go 1.19, src/runtime/map.go): the same
- * bucket layout, growth rules, iteration order rules and, above all, the same
- * best-effort detector that makes Go programs die with
+ * The map behaves like a Go `map[K]V`, in one of two generations chosen when
+ * the library is built (CMake: GOMAP_GENERATION; gomap_generation() tells):
+ * Go 1.19's bucket map (src/runtime/map.go, the default) or Go 1.26's
+ * Swiss-table map (src/internal/runtime/maps). Either has Go's layout,
+ * growth rules, iteration order rules and, above all, the same best-effort
+ * detector that makes Go programs die with
  *
  *     fatal error: concurrent map writes
  *     fatal error: concurrent map read and map write
@@ -12,8 +15,10 @@
  *     panic: assignment to entry in nil map
  *
  * and, when racing writers break the table itself, Go's "fatal error: bad
- * map state" where Go 1.19 notices the damage (evacuate), else "fatal error:
- * <what broke> (concurrent map writes?)", as Go 1.24 words its own.
+ * map state" where Go 1.19 notices the damage (evacuate), Go 1.26's "fatal
+ * error: small map with no empty slot (concurrent map writes?)" where the
+ * Swiss map notices it, else "fatal error: <what broke> (concurrent map
+ * writes?)", as Go 1.24 words its own.
  *
  * A NULL `gomap *` is Go's nil map: reads give the zero value, len is 0, an
  * iteration visits nothing, delete and clear do nothing, and assign panics.
@@ -23,7 +28,9 @@
  * stays memory-safe under that misuse: a racing reader may see stale or torn
  * data, but never freed or out-of-bounds memory, and never loops forever.
  *
- * Glossary (Go's vocabulary, used throughout the core):
+ * Glossary of the bucket map (Go's vocabulary, used throughout the core;
+ * core/swiss_internal.h has the Swiss map's: groups, ctrl, H1/H2, probeSeq,
+ * tables, localDepth, globalDepth, growthLeft, tombstone, clearSeq):
  *   hmap       the map header (struct gomap)
  *   bmap       one bucket: 8 tophash bytes, 8 keys, 8 elems, an overflow pointer
  *   B          log2 of the number of buckets
