@@ -195,6 +195,21 @@ GM_INLINE void *sw_elem(const gomap *h, unsigned char *g, unsigned i)
 	return g + 8 + (size_t)i * h->slotsize + h->elemoff;
 }
 
+/* Go: alignUpPow2. n rounded up to a power of two (0 stays 0); sets
+ * *overflow, and gives 0, when that power does not fit in 64 bits. */
+GM_INLINE uint64_t sw_align_up_pow2(uint64_t n, bool *overflow)
+{
+	*overflow = false;
+	if (n <= 1)
+		return n;
+	unsigned bits = 64 - (unsigned)__builtin_clzll(n - 1); /* Go: sys.Len64(n-1) */
+	if (bits == 64) {
+		*overflow = true;
+		return 0;
+	}
+	return (uint64_t)1 << bits;
+}
+
 /* Go: directoryIndex, with the directory's own depth (S1). */
 GM_INLINE uint64_t sw_dir_index(const sw_dir *d, uint64_t hash)
 {
