@@ -110,12 +110,12 @@ struct gomap {
 	uint64_t clearSeq;      /* clears so far (iterators compare it) */
 
 	const gomap_type *t;
-	uint8_t kind;    /* copy of t->kind */
-	size_t keysize;  /* bytes of a key in its slot (8 for I64 and STR) */
-	size_t elemsize; /* bytes of an elem */
-	size_t elemoff;  /* offset of the elem in a slot */
-	size_t slotsize; /* bytes per slot */
-	size_t groupsize;
+	uint8_t kind;     /* copy of t->kind */
+	size_t keysize;   /* bytes of a key in its slot (8 for I64 and STR) */
+	size_t elemsize;  /* bytes of an elem */
+	size_t elemoff;   /* offset of the elem in a slot */
+	size_t slotsize;  /* bytes per slot */
+	size_t groupsize; /* 8 + 8 * slotsize; 16 when slots have size 0 */
 
 	uint64_t total_slots;    /* slots ever allocated (S3) */
 	uint64_t total_tables;   /* tables ever allocated (S3) */

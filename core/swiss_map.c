@@ -169,6 +169,13 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 	h->elemoff = round8(h->keysize);
 	h->slotsize = h->elemoff + round8(h->elemsize);
 	h->groupsize = 8 + SW_GROUP_SLOTS * h->slotsize;
+	/* With key and elem of size 0 every slot sits at the end of its
+	 * group, and the core hands out pointers to slots (iterators, hash
+	 * and equal calls): a word of padding keeps the last group's slot
+	 * pointer inside the groups' memory, as Go's compiler pads such a
+	 * group (TestGroupSizeZero). */
+	if (h->slotsize == 0)
+		h->groupsize += 8;
 	h->seed = gm_fastrand();
 	if (hint <= SW_GROUP_SLOTS)
 		return h;
