@@ -278,8 +278,8 @@ GM_INLINE void gm_record_writer(gomap *h, const gm_api *api, uintptr_t pc)
 #endif
 #endif
 #ifdef GM_RACE_ANNOTATE
-#define GM_RACE_READ(h)  ((void)*(volatile char *)GM_HDR(h)->race_word)
-#define GM_RACE_WRITE(h) (*(volatile char *)GM_HDR(h)->race_word = 0)
+#define GM_RACE_READ(h)  ((void)*(volatile char *)&GM_HDR(h)->race_word)
+#define GM_RACE_WRITE(h) (*(volatile char *)&GM_HDR(h)->race_word = 0)
 #else
 #define GM_RACE_READ(h)  ((void)0)
 #define GM_RACE_WRITE(h) ((void)0)

@@ -442,10 +442,12 @@ void gm_sw_prune_tombstones(gomap *h, sw_table *t)
 void gomap_access1(gomap *m, const void *key, void *elem_out)
 {
 	const void *e = sw_access(m, m ? m->kind : 0, key);
-	if (e != NULL)
-		sw_elem_copy(m, elem_out, e);
-	else if (m != NULL && m->elemsize != 0)
+	if (e != NULL) {
+		if (elem_out != NULL)
+			sw_elem_copy(m, elem_out, e);
+	} else if (m != NULL && m->elemsize != 0) {
 		memset(elem_out, 0, m->elemsize);
+	}
 }
 
 bool gomap_access2(gomap *m, const void *key, void *elem_out)
