@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,9 +82,34 @@ func twinArgs(id string, variants []string, args []string) string {
 	}
 	rand.Seed(seed)
 	if banner {
-		fmt.Fprintf(os.Stderr, "case %s variant %s mode natural seed %d\n", id, variant, uint64(seed))
+		fmt.Fprintf(os.Stderr, "case %s variant %s mode natural seed %d go %s map %s\n", id, variant,
+			uint64(seed), runtime.Version(), mapGeneration())
 	}
 	return variant
+}
+
+// mapGeneration names the map implementation of the Go that built this twin:
+// "bucket" up to Go 1.23, "swiss" from Go 1.24 on (Swiss tables became the
+// default then, and the only map in Go 1.26), unless a Go 1.24 or 1.25
+// build turned the experiment off (GOEXPERIMENT=noswissmap, recorded in
+// the build information).
+func mapGeneration() string {
+	v := strings.TrimPrefix(runtime.Version(), "go1.")
+	minor, err := strconv.Atoi(strings.SplitN(strings.SplitN(v, ".", 2)[0], "rc", 2)[0])
+	if err != nil {
+		return "unknown"
+	}
+	if minor < 24 {
+		return "bucket"
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && minor < 26 {
+		for _, s := range info.Settings {
+			if s.Key == "GOEXPERIMENT" && strings.Contains(s.Value, "noswissmap") {
+				return "bucket"
+			}
+		}
+	}
+	return "swiss"
 }
 
 // twinMain is each twin's main: parse, run the variant, print DONE.

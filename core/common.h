@@ -90,8 +90,10 @@ typedef struct gm_maphdr {
 
 	char race_word; /* touched by GM_RACE_READ/WRITE under ThreadSanitizer only */
 
-	struct gm_event *timeline; /* ring of the last GM_TIMELINE_LEN events, or NULL */
+	struct gm_event *timeline; /* ring of the last GM_TIMELINE_LEN events, then the
+	                            * first detection's, or NULL */
 	uint64_t timeline_pos;     /* events recorded so far; the ring index is pos % len */
+	bool timeline_frozen;      /* the detection is recorded: nothing is recorded after it */
 } gm_maphdr;
 
 /* The shared header of any map. */

@@ -145,9 +145,11 @@ typedef struct gomap gomap;
 /* make(map[K]V, hint). Never returns NULL (aborts when out of memory). A
  * hint whose buckets could not be allocated (hint times the bucket size
  * above 2^48 bytes, Go's maxAlloc), such as SIZE_MAX or (size_t)-1 from a
- * negative int, is ignored and gives an empty map, as in Go's makemap. */
+ * negative int, is ignored and gives an empty map, as in Go's makemap (the
+ * Swiss map: Go 1.26's NewMap rule, which also allocates nothing for a
+ * hint of 8 or less). */
 gomap *gomap_make(const gomap_type *t, size_t hint);
-/* Releases the map and every bucket array it ever used. NULL is a no-op.
+/* Releases the map and every bucket array (or table) it ever used. NULL is a no-op.
  * The only operation with no Go counterpart; never call it while another
  * thread may still use the map. */
 void gomap_free(gomap *m);

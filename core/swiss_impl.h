@@ -263,7 +263,7 @@ GM_INLINE void sw_assign(gomap *h, int kind, const void *key, const void *elem, 
 			slot = sw_put_slot_small(h, kind, d, hash, key);
 			goto done;
 		}
-		gm_sw_grow_to_table(h);
+		gm_sw_grow_to_table(h, d);
 	}
 	/* Each rehash doubles a table or splits it, deepening the directory
 	 * by at most one: far fewer than 128 rounds end any insert, unless

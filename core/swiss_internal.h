@@ -237,7 +237,7 @@ GM_INLINE void sw_probe_next(sw_probe *s)
 /* ---- shared internals (swiss_map.c) ---- */
 
 void gm_sw_grow_to_small(gomap *h);
-void gm_sw_grow_to_table(gomap *h);
+void gm_sw_grow_to_table(gomap *h, sw_dir *small);
 void gm_sw_rehash(gomap *h, sw_table *t);
 void gm_sw_prune_tombstones(gomap *h, sw_table *t);
 _Noreturn void gm_sw_no_empty_slot(gomap *h);

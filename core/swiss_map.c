@@ -276,10 +276,11 @@ static void move_to_table(gomap *h, void *arg, void *k, void *e)
 	unchecked_put_slot(h, nt, sw_slot_hash(h, h->kind, k, GM_LOAD(&h->seed)), k, e);
 }
 
-/* Go: growToTable. The full small group becomes a table of 16 slots. */
-void gm_sw_grow_to_table(gomap *h)
+/* Go: growToTable. The full small group of `small` (the holder the caller
+ * saw, not a reload: a racing writer may have published a directory since)
+ * becomes a table of 16 slots. */
+void gm_sw_grow_to_table(gomap *h, sw_dir *small)
 {
-	sw_dir *small = GM_LOAD(&h->dirPtr);
 	sw_table *t = new_table(h, 2 * SW_GROUP_SLOTS, 0, 0);
 	each_full_slot(h, small->small->data, move_to_table, t);
 	sw_dir *d = new_dir(h, 1, 0);
@@ -288,7 +289,8 @@ void gm_sw_grow_to_table(gomap *h)
 	__atomic_store_n(&h->dirPtr, d, __ATOMIC_RELEASE);
 }
 
-/* Go: replaceTable. Points every directory entry the table covers at it. */
+/* Go: replaceTable. Points every directory entry the table covers at it
+ * (S5), after checking that they lie inside this directory (S1). */
 static void replace_table(gomap *h, sw_dir *d, sw_table *nt)
 {
 	if (GM_UNLIKELY(nt->localDepth > d->depth))
@@ -850,8 +852,9 @@ size_t gomap_get_tables(gomap *m, gomap_table_info *out, size_t max)
 	return n;
 }
 
-/* Go: checkInvariants, for one table: counts against the slots, the
- * probe invariant, every key in the right table and found where it is. */
+/* Go: checkInvariants, for one table: counts against the slots (S4), the
+ * probe invariant (S3), its directory entries and every key in the right
+ * table (S5), and found where it is. */
 static const char *check_table(gomap *m, sw_dir *d, sw_table *t, uint64_t *live, bool *tomb)
 {
 	sw_groups *gs = t->groups;

@@ -108,7 +108,7 @@ SKIPPED = "skipped"
 FIRST_LINE_LIMIT = 300
 
 INSTALL_HINT = "apt-get install cmake gcc libcriterion-dev libdw-dev pkg-config"
-GO_INSTALL_HINT = "apt-get install golang-go"
+GO_INSTALL_HINT = "apt-get install golang-1.19-go"
 
 
 # --------------------------------------------------------------------------

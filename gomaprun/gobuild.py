@@ -4,8 +4,12 @@ Each case's Go twin (cases/<id>.go, or cases/<id>_test.go for a test
 binary) is built with the files cases/go.md names into
 <build>/go/cases/<id>, where catalogue/command.py finds a case's executable
 (case_binary with the Go build directory), so a twin takes the same command
-line as the C case. The toolchain is `$GO` when set, else `go` on PATH; its
-version is `go env GOVERSION`.
+line as the C case. Each core generation has its Go (GO_FOR_GENERATION):
+the bucket core is set beside Go 1.19, the last map it ports being Go
+1.23's. The toolchain is the generation's variable (`$GO119`) when set,
+else `$GO`, else the Go that Debian's golang-1.19-go installs, else `go` on
+PATH; its version is `go env GOVERSION`, and the twins print both it and
+their map (`--banner`).
 
 `go build` ignores build constraints on files named on its command line, so
 the constraint line of each twin (`//go:build go1.21`) is read and
@@ -47,6 +51,16 @@ BUILD_FLAGS = ("-trimpath",)
 STAMP = ".goversion"
 
 
+# Per core generation: the environment variable naming its Go, and where
+# that Go is usually installed. Go 1.19 (Debian's golang-1.19-go) runs the
+# bucket map the bucket core ports; Go 1.24 and later run Swiss tables.
+GO_FOR_GENERATION = {
+    "bucket": ("GO119", ("/usr/lib/go-1.19/bin/go",)),
+}
+# The first Go release whose map is Swiss tables.
+SWISS_MAP_MINOR = 24
+
+
 @dataclass(frozen=True)
 class Toolchain:
     go: str  # the executable
@@ -57,23 +71,45 @@ class Toolchain:
     cgo: bool
     cache_off: bool  # go env GOCACHE is empty or off
 
+    @property
+    def map_generation(self) -> str:
+        """The map this Go runs: "bucket" before Go 1.24, "swiss" from it on."""
+        return "bucket" if self.minor < SWISS_MAP_MINOR else "swiss"
 
-def find_go(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
-    """The Go toolchain's executable: $GO, else `go` on PATH; None when neither."""
+
+def _named_go(environ: Mapping[str, str], generation: str) -> Optional[Tuple[str, str]]:
+    """(variable, value) of the variable that names the Go to use, if any is set."""
+    for var in (GO_FOR_GENERATION[generation][0], "GO"):
+        value = environ.get(var, "").strip()
+        if value:
+            return var, value
+    return None
+
+
+def find_go(environ: Optional[Mapping[str, str]] = None, generation: str = "bucket") -> Optional[str]:
+    """The Go toolchain's executable for a core generation: its variable
+    ($GO119), else $GO, else its usual install path, else `go` on PATH; None
+    when none of them is an executable."""
     environ = os.environ if environ is None else environ
-    named = environ.get("GO", "").strip()
+    named = _named_go(environ, generation)
     if named:
-        return shutil.which(named, path=environ.get("PATH")) if os.sep not in named else (
-            named if os.access(named, os.X_OK) else None)
+        value = named[1]
+        return shutil.which(value, path=environ.get("PATH")) if os.sep not in value else (
+            value if os.access(value, os.X_OK) else None)
+    for path in GO_FOR_GENERATION[generation][1]:
+        if os.access(path, os.X_OK):
+            return path
     return shutil.which("go", path=environ.get("PATH"))
 
 
-def missing_toolchain_message(environ: Optional[Mapping[str, str]] = None) -> str:
+def missing_toolchain_message(environ: Optional[Mapping[str, str]] = None, generation: str = "bucket") -> str:
     environ = os.environ if environ is None else environ
-    named = environ.get("GO", "").strip()
-    where = f"GO={named} is not an executable" if named else "no `go` on PATH (and GO is not set)"
+    named = _named_go(environ, generation)
+    var = GO_FOR_GENERATION[generation][0]
+    where = (f"{named[0]}={named[1]} is not an executable" if named
+             else f"no `go` on PATH (and neither {var} nor GO is set)")
     return (f"the Go twins need a Go toolchain: {where}; install it ({GO_INSTALL_HINT}) "
-            "or set GO=/path/to/go")
+            f"or set {var}=/path/to/go")
 
 
 def _go_minor(version: str) -> Optional[int]:
@@ -338,7 +374,7 @@ def build_twins(root: Path, build_dir: Path, case_ids: Sequence[str], jobs: int,
         stamp.write_text(tc.version + "\n")
     except OSError:
         pass
-    err.write(f"built {len(todo)} Go twins with {tc.version}: {display_path(out_dir)} "
+    err.write(f"built {len(todo)} Go twins with {tc.version} ({tc.map_generation} map): {display_path(out_dir)} "
               f"({time.monotonic() - t0:.1f}s)\n")
     return GoBuild(tc, out_dir, skipped)
 

@@ -75,7 +75,7 @@ def do_go(args, root: Path, cases, expected_dir: Path) -> int:
         i, n = args.shard
         units = [u for k, u in enumerate(units) if k % n == i - 1]
     master = args.seed if args.seed is not None else secrets.randbits(32)
-    out.write(f"{built.toolchain.version}: "
+    out.write(f"{built.toolchain.version} ({built.toolchain.map_generation} map): "
               + plan_line(GO_TWIN, [u for u in units if u.skipped is None], [GO_MODE], built.out_dir.parent,
                           args.jobs, args.timeout, args.shard, master))
     out.flush()
@@ -125,7 +125,7 @@ def do_against_go(args, root: Path, cases, expected_dir: Path) -> int:
 
     master = args.seed if args.seed is not None else secrets.randbits(32)
     live = [u for u in units if u.skipped is None]
-    out.write(f"C cases against their Go twins ({built.toolchain.version}): {len(pairs)} cases and variants, "
+    out.write(f"C cases against their Go twins ({built.toolchain.version}, {built.toolchain.map_generation} map): {len(pairs)} cases and variants, "
               f"{runs} natural runs per side, {sum(u.runs for u in live)} runs, -j {args.jobs}, "
               f"timeout {args.timeout:g}s, seed {master} (replay with --seed {master})\n"
               f"C: {display_path(c_dir)}, Go: {display_path(built.out_dir.parent)}; a disagreement in "

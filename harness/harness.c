@@ -245,31 +245,28 @@ void hz_sleep_us(unsigned us)
 		;
 }
 
+/* Each primitive below is written once on the parking spot (wait.c), the
+ * same code in every mode: a waiter passes a scheduling point, then waits on
+ * the spot while the state says so; a releaser changes the state, wakes the
+ * spot's waiters, then passes a scheduling point. */
+
 void hz_wg_init(hz_wg *wg)
 {
-	pthread_mutex_init(&wg->mu, NULL);
-	pthread_cond_init(&wg->cv, NULL);
+	hz_spot_init_(&wg->spot);
 	wg->n = 0;
 }
 
 void hz_wg_add(hz_wg *wg, int delta)
 {
-	if (HZ_EXPLORING()) {
-		if ((wg->n += delta) < 0)
-			hz_die("sync: negative WaitGroup counter");
-		if (wg->n == 0)
-			hz_x_wake_(wg);
-		return;
-	}
-	pthread_mutex_lock(&wg->mu);
+	/* No scheduling point: hz_go adds before the thread exists, and a
+	 * thread's done is followed by its end, which is one. */
+	hz_spot_enter_(&wg->spot);
 	wg->n += delta;
 	if (wg->n < 0)
 		hz_die("sync: negative WaitGroup counter");
-	if (wg->n == 0) {
-		pthread_cond_broadcast(&wg->cv);
-		hz_wake_(wg);
-	}
-	pthread_mutex_unlock(&wg->mu);
+	if (wg->n == 0)
+		hz_spot_wake_all_(&wg->spot);
+	hz_spot_leave_(&wg->spot);
 }
 
 void hz_wg_done(hz_wg *wg)
@@ -279,23 +276,16 @@ void hz_wg_done(hz_wg *wg)
 
 void hz_wg_wait(hz_wg *wg)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_wg_wait_(wg);
-		return;
-	}
-	pthread_mutex_lock(&wg->mu);
-	while (wg->n > 0) {
-		hz_park_(wg);
-		pthread_cond_wait(&wg->cv, &wg->mu);
-	}
-	pthread_mutex_unlock(&wg->mu);
-	hz_unpark_();
+	hz_spot_point_();
+	hz_spot_enter_(&wg->spot);
+	while (wg->n > 0)
+		hz_spot_wait_(&wg->spot);
+	hz_spot_leave_(&wg->spot);
 }
 
 void hz_wg_destroy(hz_wg *wg)
 {
-	pthread_cond_destroy(&wg->cv);
-	pthread_mutex_destroy(&wg->mu);
+	hz_spot_destroy_(&wg->spot);
 }
 
 void hz_defer_run_(struct hz_defer *d)
@@ -310,164 +300,127 @@ void hz_defer_run_(struct hz_defer *d)
 void hz_cancel_init(hz_cancel *c)
 {
 	atomic_init(&c->done, false);
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	hz_spot_init_(&c->spot);
 }
 
 void hz_cancel_fire(hz_cancel *c)
 {
-	if (HZ_EXPLORING()) {
-		atomic_store(&c->done, true);
-		hz_x_wake_(c);
-		hz_x_point_();
-		return;
-	}
-	pthread_mutex_lock(&c->mu);
+	hz_spot_enter_(&c->spot);
 	atomic_store(&c->done, true);
-	pthread_cond_broadcast(&c->cv);
-	hz_wake_(c);
-	pthread_mutex_unlock(&c->mu);
+	hz_spot_wake_all_(&c->spot);
+	hz_spot_leave_(&c->spot);
+	hz_spot_point_();
 }
 
+/* In explore mode a poll that finds the token not yet fired is a yield: a
+ * Go-style busy poll (`for ctx.Err() == nil {}`) makes no other scheduling
+ * point, and would otherwise keep the baton until the child's alarm. As at
+ * any yield, the poller then runs again only when no other thread can. */
 bool hz_cancelled(const hz_cancel *c)
 {
-	return atomic_load(&c->done);
+	bool done = atomic_load(&c->done);
+	if (!done && HZ_EXPLORING())
+		hz_x_yield_();
+	return done;
 }
 
 void hz_cancel_wait(hz_cancel *c)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_cancel_wait_(c);
-		return;
-	}
-	pthread_mutex_lock(&c->mu);
-	while (!atomic_load(&c->done)) {
-		hz_park_(c);
-		pthread_cond_wait(&c->cv, &c->mu);
-	}
-	pthread_mutex_unlock(&c->mu);
-	hz_unpark_();
+	hz_spot_point_();
+	hz_spot_enter_(&c->spot);
+	while (!atomic_load(&c->done))
+		hz_spot_wait_(&c->spot);
+	hz_spot_leave_(&c->spot);
 }
 
 void hz_cancel_destroy(hz_cancel *c)
 {
-	pthread_cond_destroy(&c->cv);
-	pthread_mutex_destroy(&c->mu);
+	hz_spot_destroy_(&c->spot);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Locks on a condition variable: parked exactly while someone else has it  */
+/* Locks on a parking spot: parked exactly while someone else has it        */
 /* ------------------------------------------------------------------------ */
 
 void hz_mutex_init(hz_mutex *m)
 {
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
+	hz_spot_init_(&m->spot);
 	m->locked = false;
 }
 
 void hz_mutex_lock(hz_mutex *m)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_mutex_lock_(m);
-		return;
-	}
-	pthread_mutex_lock(&m->mu);
-	while (m->locked) {
-		hz_park_(m);
-		pthread_cond_wait(&m->cv, &m->mu);
-	}
+	hz_spot_point_();
+	hz_spot_enter_(&m->spot);
+	while (m->locked)
+		hz_spot_wait_(&m->spot);
 	m->locked = true;
-	pthread_mutex_unlock(&m->mu);
-	hz_unpark_();
+	hz_spot_leave_(&m->spot);
 }
 
 void hz_mutex_unlock(hz_mutex *m)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_mutex_unlock_(m);
-		return;
-	}
-	pthread_mutex_lock(&m->mu);
+	hz_spot_enter_(&m->spot);
 	if (!m->locked)
 		hz_die("sync: unlock of unlocked mutex");
 	m->locked = false;
 	/* Every waiter wakes and looks: one takes it, the others park again. */
-	pthread_cond_broadcast(&m->cv);
-	hz_wake_(m);
-	pthread_mutex_unlock(&m->mu);
+	hz_spot_wake_all_(&m->spot);
+	hz_spot_leave_(&m->spot);
+	hz_spot_point_();
 }
 
 void hz_mutex_destroy(hz_mutex *m)
 {
-	pthread_cond_destroy(&m->cv);
-	pthread_mutex_destroy(&m->mu);
+	hz_spot_destroy_(&m->spot);
 }
 
 void hz_rwlock_init(hz_rwlock *l)
 {
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
+	hz_spot_init_(&l->spot);
 	l->readers = l->writers_waiting = 0;
 	l->writer = false;
 }
 
 void hz_rwlock_rdlock(hz_rwlock *l)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_rdlock_(l);
-		return;
-	}
-	pthread_mutex_lock(&l->mu);
-	while (l->writer || l->writers_waiting > 0) {
-		hz_park_(l);
-		pthread_cond_wait(&l->cv, &l->mu);
-	}
+	hz_spot_point_();
+	hz_spot_enter_(&l->spot);
+	while (l->writer || l->writers_waiting > 0)
+		hz_spot_wait_(&l->spot);
 	l->readers++;
-	pthread_mutex_unlock(&l->mu);
-	hz_unpark_();
+	hz_spot_leave_(&l->spot);
 }
 
 void hz_rwlock_wrlock(hz_rwlock *l)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_wrlock_(l);
-		return;
-	}
-	pthread_mutex_lock(&l->mu);
+	hz_spot_point_();
+	hz_spot_enter_(&l->spot);
 	l->writers_waiting++;
-	while (l->writer || l->readers > 0) {
-		hz_park_(l);
-		pthread_cond_wait(&l->cv, &l->mu);
-	}
+	while (l->writer || l->readers > 0)
+		hz_spot_wait_(&l->spot);
 	l->writers_waiting--;
 	l->writer = true;
-	pthread_mutex_unlock(&l->mu);
-	hz_unpark_();
+	hz_spot_leave_(&l->spot);
 }
 
 void hz_rwlock_unlock(hz_rwlock *l)
 {
-	if (HZ_EXPLORING()) {
-		hz_x_rwunlock_(l);
-		return;
-	}
-	pthread_mutex_lock(&l->mu);
+	hz_spot_enter_(&l->spot);
 	if (l->writer)
 		l->writer = false;
 	else if (l->readers > 0)
 		l->readers--;
 	else
 		hz_die("sync: unlock of unlocked RWMutex");
-	pthread_cond_broadcast(&l->cv);
-	hz_wake_(l);
-	pthread_mutex_unlock(&l->mu);
+	hz_spot_wake_all_(&l->spot);
+	hz_spot_leave_(&l->spot);
+	hz_spot_point_();
 }
 
 void hz_rwlock_destroy(hz_rwlock *l)
 {
-	pthread_cond_destroy(&l->cv);
-	pthread_mutex_destroy(&l->mu);
+	hz_spot_destroy_(&l->spot);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -41,7 +41,7 @@
  *   explore  every ordering of the scenario's scheduling points with at
  *            most --bound preemptions (default 2), one child process per
  *            schedule, under a scheduler that runs one thread at a time
- *            (explore.c). Loops, threads and key counts are cut to
+ *            (scheduler.c, explorer.c). Loops, threads and key counts are cut to
  *            HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS and HZ_EXPLORE_SIZE so
  *            that the space is finite. Prints one JSON line on stdout and
  *            exits 0 (70 when the explorer itself fails); --schedule S runs
@@ -135,8 +135,10 @@ int hz_main(int argc, char **argv, const hz_case *c);
  *                         choices (HZ_EXPLORE_SEED unless --seed)
  *   loops, threads, size  HZ_EXPLORE_LOOPS, HZ_EXPLORE_THREADS, HZ_EXPLORE_SIZE
  *   schedules             schedules run
- *   exhausted             true: every schedule within the bound was run;
- *                         false: the cap stopped the exploration
+ *   exhausted             true: every schedule within the bound was run to
+ *                         its own end; false: the cap stopped the
+ *                         exploration, or a limit cut a schedule short
+ *                         (cut_short), hiding the orderings after the cut
  *   elapsed_s             seconds, schedules_per_s: schedules / elapsed_s
  *   ends                  {end: count} for every end seen, in byte order of
  *                         the end: "clean" (exit 0, nothing on stderr), a
@@ -145,7 +147,9 @@ int hz_main(int argc, char **argv, const hz_case *c);
  *                         or another end: another first line of stderr,
  *                         "explore: hang: no thread can run", "explore: step
  *                         limit", "explore: timeout after 20 s", "crash:
- *                         signal N (name)", "exit status N"
+ *                         signal N (name)", "exit status N"; past 32
+ *                         different ends, each further one counts as
+ *                         "explore: too many different ends"
  *   clean                 schedules that ended clean
  *   reported              schedules that ended with a report (exit status 2
  *                         and a first line starting "fatal error: " or
@@ -155,6 +159,8 @@ int hz_main(int argc, char **argv, const hz_case *c);
  *                         a write (whatever the end)
  *   blind_spots           overlapping schedules that ended clean
  *   other                 schedules that ended neither clean nor reported
+ *   cut_short             of those, schedules a limit stopped: the 20 s
+ *                         timeout, the step limit, too many choice points
  *   other_ends            [{end, count, example}] for each such end
  *   shortest_detecting    the least reported schedule (fewest choices that
  *                         differ from the default, then fewest choice points),
@@ -197,10 +203,17 @@ uint64_t hz_rand_below(uint64_t n); /* uniform in [0, n), n > 0 */
 /* Goroutines: named threads and wait groups                                */
 /* ------------------------------------------------------------------------ */
 
+/* Where threads wait for a harness object's state to change: every
+ * primitive below that can make a thread wait is its state plus a spot
+ * (wait.c has the interface; cases never use a spot directly). */
+typedef struct hz_spot {
+	pthread_mutex_t mu; /* guards the owner's state (free-running modes) */
+	pthread_cond_t cv;  /* its waiters sleep here (free-running modes) */
+} hz_spot;
+
 /* sync.WaitGroup. hz_wg_wait parks (see the forced schedule). */
 typedef struct hz_wg {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	hz_spot spot;
 	int n; /* outstanding hz_wg_done calls; never negative */
 } hz_wg;
 
@@ -274,27 +287,27 @@ void hz_defer_run_(struct hz_defer *d);
 /* ------------------------------------------------------------------------ */
 
 typedef struct hz_cancel {
-	atomic_bool done;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	atomic_bool done; /* atomic: hz_cancelled reads it without the spot */
+	hz_spot spot;
 } hz_cancel;
 
 void hz_cancel_init(hz_cancel *c);
-void hz_cancel_fire(hz_cancel *c);     /* cancel() */
-bool hz_cancelled(const hz_cancel *c); /* ctx.Err() != nil */
-void hz_cancel_wait(hz_cancel *c);     /* <-ctx.Done(); parks */
+void hz_cancel_fire(hz_cancel *c); /* cancel() */
+/* ctx.Err() != nil. In explore mode a poll that returns false is a yield,
+ * so that a busy poll lets the canceller run. */
+bool hz_cancelled(const hz_cancel *c);
+void hz_cancel_wait(hz_cancel *c); /* <-ctx.Done(); parks */
 void hz_cancel_destroy(hz_cancel *c);
 
 /* ------------------------------------------------------------------------ */
 /* Locks that tell the forced schedule when they block                      */
 /* ------------------------------------------------------------------------ */
 
-/* Built on a condition variable rather than wrapping pthread_mutex_t, so
- * that "parked" is exact: a thread counts as parked only while the lock is
+/* Built on a parking spot rather than wrapping pthread_mutex_t, so that
+ * "parked" is exact: a thread counts as parked only while the lock is
  * actually taken by someone else. */
 typedef struct hz_mutex {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	hz_spot spot;
 	bool locked;
 } hz_mutex;
 void hz_mutex_init(hz_mutex *m);
@@ -304,8 +317,7 @@ void hz_mutex_destroy(hz_mutex *m);
 
 /* Writer-preferring, so a stream of readers cannot starve a writer. */
 typedef struct hz_rwlock {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	hz_spot spot;
 	int readers;         /* holding it shared */
 	int writers_waiting; /* while > 0, new readers wait */
 	bool writer;         /* held exclusively */
@@ -337,14 +349,14 @@ void hz_force_window(unsigned arrive, int parties);
  * (len): counts as an arrival on `m`, then returns at once. */
 void hz_force_arrive(gomap *m);
 
+/* ------------------------------------------------------------------------ */
+/* Concurrency-safe maps built on gomap (the remedies)                      */
+/* ------------------------------------------------------------------------ */
+
 /* len(m), seen by the schedules: a manual arrival in forced mode; in
  * explore mode a read of `m` with a scheduling point on each side, so that
  * its overlaps with writes are counted. */
 size_t hz_len(gomap *m);
-
-/* ------------------------------------------------------------------------ */
-/* Concurrency-safe maps built on gomap (the remedies)                      */
-/* ------------------------------------------------------------------------ */
 
 /* A map[int64]int64 split over HZ_SHARDS maps, each with its own mutex:
  * writers of different keys rarely contend. */

@@ -23,14 +23,12 @@ hz_thr *hz_self_(void);
 hz_thr *hz_sched_register_(hz_role role);
 /* Binds a registered record to the calling thread. */
 void hz_sched_bind_(hz_thr *t);
-/* Parking, precisely: a thread is parked only while it waits for a harness
- * object (lock, wait group, cancel token) that is not available.
- *   waiter:   lock inner; while (unavailable) { hz_park_(obj); wait; }
- *             unlock inner; hz_unpark_();
- *   releaser: change the state under inner; broadcast; hz_wake_(obj).
- * hz_wake_ unparks every waiter of obj at once, so a waiter that is about
- * to take the object never counts as parked; one that finds the object
- * taken again parks again. */
+/* Parking, precisely: a thread is parked only while it waits on the
+ * parking spot of a harness object (lock, wait group, cancel token) that is
+ * not available. Called by the spot's free-running side (wait.c) only:
+ * hz_park_(obj) before a waiter sleeps, hz_unpark_ once it has left the
+ * spot, hz_wake_(obj) as a releaser broadcasts; hz_wake_ unparks every
+ * waiter of obj at once. */
 void hz_park_(const void *obj);
 void hz_unpark_(void);
 void hz_wake_(const void *obj);
@@ -44,9 +42,24 @@ bool hz_detected_(void);
  * (none in a correct run; tests/harness checks that). */
 unsigned hz_sched_deadlines_(void);
 
-/* Explore mode (explore.c). While hz_x_on_ is set, one thread runs at a
- * time and the primitives below replace the harness's own: the caller holds
- * the baton, so they need no inner lock. */
+/* The parking spot (wait.c): the one wait/wake interface the primitives
+ * are written on; wait.c's opening comment shows the pattern. */
+void hz_spot_init_(hz_spot *s);
+void hz_spot_destroy_(hz_spot *s);
+/* A scheduling point in explore mode; nothing in the other modes. */
+void hz_spot_point_(void);
+/* Enter and leave the spot: the owner's state may be read and changed in
+ * between. */
+void hz_spot_enter_(hz_spot *s);
+void hz_spot_leave_(hz_spot *s);
+/* Between enter and leave: sleeps until a wake of the spot (or spuriously:
+ * the caller rechecks its state in a loop), parked on the spot meanwhile. */
+void hz_spot_wait_(hz_spot *s);
+/* Between enter and leave: wakes every waiter of the spot. */
+void hz_spot_wake_all_(hz_spot *s);
+
+/* Explore mode's controlled scheduler (scheduler.c). While hz_x_on_ is
+ * set, one thread runs at a time: the caller of these holds the baton. */
 extern bool hz_x_on_;
 #define HZ_EXPLORING() __builtin_expect(hz_x_on_, 0)
 int hz_x_spawn_(void);       /* a record for a thread about to start, or -1 */
@@ -55,16 +68,9 @@ void hz_x_started_(int idx); /* first thing the new thread does: wait for its tu
 void hz_x_exit_(void);       /* last thing a thread does */
 void hz_x_yield_(void);
 void hz_x_point_(void);
-void hz_x_block_(const void *obj);
+void hz_x_block_(const void *obj); /* not runnable until hz_x_wake_(obj) */
 void hz_x_wake_(const void *obj);
 size_t hz_x_len_(gomap *m);
-void hz_x_mutex_lock_(hz_mutex *m);
-void hz_x_mutex_unlock_(hz_mutex *m);
-void hz_x_rdlock_(hz_rwlock *l);
-void hz_x_wrlock_(hz_rwlock *l);
-void hz_x_rwunlock_(hz_rwlock *l);
-void hz_x_wg_wait_(hz_wg *wg);
-void hz_x_cancel_wait_(hz_cancel *c);
 /* The run's seed (--seed, or the mode's default). */
 uint64_t hz_run_seed_(void);
 /* Runs the exploration in this process, which becomes the explorer: it

@@ -8,10 +8,28 @@
  *
  * None of them changes the map core: they only make sure that no gomap is
  * ever written while another thread touches it, which is the whole rule.
+ *
+ * And one operation on a plain gomap that the core cannot show the
+ * schedules by itself: hz_len.
  */
 #include <stdlib.h>
 
 #include "internal.h"
+
+/* ------------------------------------------------------------------------ */
+/* len(m)                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The core has no instrumentation point for len (Go's len reads the count
+ * without checking the write flag): in forced mode it counts as a manual
+ * arrival, in explore mode it gets a pair of scheduling points. */
+size_t hz_len(gomap *m)
+{
+	if (HZ_EXPLORING())
+		return hz_x_len_(m);
+	hz_force_arrive(m);
+	return gomap_len(m);
+}
 
 static void grow_ptrs(void ***v, size_t *n, size_t *cap, void *p)
 {

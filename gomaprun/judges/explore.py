@@ -136,6 +136,10 @@ def classify_exploration(expect: ExploreExpectation, status: Optional[int], sign
         return WRONG, "the explorer printed no summary line"
     n = s["schedules"]
     if not s["exhausted"]:
+        cut = s.get("cut_short") or 0
+        if cut:
+            return WRONG, (f"not exhausted: a limit (the 20 s timeout, the step limit or too many choice points) "
+                           f"cut {cut} of {n} schedules short, hiding the orderings after the cut")
         return WRONG, (f"not exhausted: the cap of {s['max_schedules']} schedules stopped the exploration "
                        f"after {n} schedules (the bound's space is larger)")
     bad = unexpected_ends(expect, s)

@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..base import MATCHED, NOT_REPRODUCED, TIMEOUT, UNSEEN_CORRUPTION, WRONG, UsageError
 from ..catalogue.expect import expect_path, load_expectation
@@ -23,7 +23,7 @@ from ..catalogue.sources import read_writeup
 from ..judges.recorder import parse_timeline
 from .explore import EXPLORE_HEADER, explore_cells, explore_line
 from .text import TABLE_HEADER
-from .timeline import svg_timeline
+from .timeline import ends_at_overlap, svg_timeline
 
 # An explored case's two orderings are drawn side by side in its card.
 ORDERING_WIDTH = 450
@@ -155,8 +155,12 @@ def detection_matrix(case_ids: Sequence[str], matrix: Optional[Mapping[str, Mapp
 
     out = ['<section id="detection-matrix"><h2>Detection matrix</h2>']
     if not matrix:
-        out.append('<p class="note">Not measured in this report: the built-in detector against '
-                   "ThreadSanitizer is filled in when its measurements are supplied.</p>")
+        # A table of 'not measured' cells says nothing: say how to fill it instead.
+        out.append('<p class="note">Not measured in this run. <code>python3 runner.py --matrix --html FILE</code> '
+                   "runs every case with a bad variant naturally, under the built-in detector and under "
+                   "ThreadSanitizer, and writes a page with this table filled in; the last measurement is in "
+                   "<code>docs/detection-matrix.md</code>.</p></section>")
+        return "\n".join(out)
     out.append('<table class="matrix"><thead><tr><th>case</th><th>built-in detector</th>'
                "<th>ThreadSanitizer</th></tr></thead><tbody>")
     for cid in case_ids:
@@ -167,67 +171,232 @@ def detection_matrix(case_ids: Sequence[str], matrix: Optional[Mapping[str, Mapp
     return "\n".join(out)
 
 
-def _inline_md(text: str) -> str:
-    """Escape a line of markdown, then render `code` and **bold**."""
-    parts = re.split(r"(`[^`]+`)", text)
-    out = []
-    for p in parts:
-        if len(p) >= 2 and p.startswith("`") and p.endswith("`"):
-            out.append(f"<code>{_e(p[1:-1])}</code>")
+# --------------------------------------------------------------------------
+# The write-ups: a small Markdown renderer
+# --------------------------------------------------------------------------
+#
+# The write-ups (docs/cases/*.md) use a small part of Markdown, and this
+# renders that part the way CommonMark does, within these limits:
+#
+# - Blocks: ATX headings, fenced code (``` or ~~~, tabs kept as they are),
+#   paragraphs, '-', '*', '+' and '1.' lists whose items continue on
+#   indented or lazy lines, and pipe tables with a '|---|' line.
+# - Inline: code spans (of any number of backticks, across line breaks),
+#   emphasis and strong emphasis with '*' and '_', links, and backslash
+#   escapes. An '_' or '*' inside a word is kept as text, so identifiers
+#   such as GOMAP_EV_WRITE_SET and products such as w*1000 stay whole.
+# - The page loads nothing: a link to another case's write-up ('x.md')
+#   becomes a link to that case's card when the card is on the page, and
+#   any other link is shown as its text alone.
+# - Everything else is shown as text, escaped; raw HTML is never passed on.
+
+# Inline markup is replaced by numbered slots (\x00N\x00) as it is rendered,
+# so that what is already HTML is neither escaped again nor read as markup.
+_SLOT_RE = re.compile("\x00(\\d+)\x00")
+_CODE_RE = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.S)
+_ESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_LINK_RE = re.compile(r"\[([^\]\n]*(?:\n[^\]\n]*)*)\]\(\s*<?([^()\s<>]*)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Emphasis: the opening mark is not at the end of a word and is followed by
+# text, the closing mark ends a word (CommonMark's flanking rules, without
+# intraword emphasis).
+_STRONG_RE = re.compile(r"(?<![\w*])\*\*(?=[^\s*])(.+?)(?<=[^\s*])\*\*(?![\w*])|"
+                        r"(?<![\w_])__(?=[^\s_])(.+?)(?<=[^\s_])__(?![\w_])", re.S)
+_EM_RE = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])|"
+                    r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])", re.S)
+_CASE_LINK_RE = re.compile(r"(?:\./)?([\w.-]+)\.md(?:#[\w.-]*)?")
+
+
+def _code_span(body: str) -> str:
+    """A code span's text: line breaks become spaces, and one space on each side is dropped when both are there."""
+    body = body.replace("\n", " ")
+    if len(body) >= 2 and body[0] == body[-1] == " " and body.strip(" "):
+        body = body[1:-1]
+    return f"<code>{_e(body)}</code>"
+
+
+def _inline_md(text: str, anchors: Optional[Set[str]] = None) -> str:
+    """A paragraph's text (its lines joined by line breaks) as HTML."""
+    slots: List[str] = []
+
+    def keep(markup: str) -> str:
+        slots.append(markup)
+        return f"\x00{len(slots) - 1}\x00"
+
+    def emphasis(s: str) -> str:
+        s = _e(s)
+        s = _STRONG_RE.sub(lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", s)
+        return _EM_RE.sub(lambda m: f"<em>{m.group(1) or m.group(2)}</em>", s)
+
+    def link(m: re.Match) -> str:
+        label, target = emphasis(m.group(1)), m.group(2)
+        case = _CASE_LINK_RE.fullmatch(target)
+        if case and anchors is not None and case.group(1) in anchors:
+            return keep(f'<a href="#case-{_e(case.group(1))}">{label}</a>')
+        return keep(label)
+
+    text = text.replace("\x00", "\ufffd")
+    text = _CODE_RE.sub(lambda m: keep(_code_span(m.group(2))), text)
+    text = _ESCAPE_RE.sub(lambda m: keep(_e(m.group(1))), text)
+    text = _LINK_RE.sub(link, text)
+    out = emphasis(text).replace("\n", " ")
+    while _SLOT_RE.search(out):  # a link's text can hold code spans
+        out = _SLOT_RE.sub(lambda m: slots[int(m.group(1))], out)
+    return out
+
+
+_FENCE_RE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
+_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$")
+_ITEM_RE = re.compile(r"^( {0,3})([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
+_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def _table_cells(line: str) -> List[str]:
+    """The cells of a table row; a '|' inside a code span or after a backslash does not split."""
+    s = line.strip()
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|") and not s.endswith("\\|"):
+        s = s[:-1]
+    cells, cur, i, ticks = [], [], 0, 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
+            cur.append("|")
+            i += 2
+            continue
+        if ch == "`":
+            run = len(s[i:]) - len(s[i:].lstrip("`"))
+            ticks = 0 if ticks == run else ticks or run
+            cur.append("`" * run)
+            i += run
+            continue
+        if ch == "|" and not ticks:
+            cells.append("".join(cur).strip())
+            cur = []
         else:
-            out.append(re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _e(p)))
-    return "".join(out)
+            cur.append(ch)
+        i += 1
+    cells.append("".join(cur).strip())
+    return cells
 
 
-def markdown_to_html(text: str) -> str:
-    """A small markdown subset: headings, fenced code, '-' lists, paragraphs.
+def _is_block_start(line: str) -> bool:
+    """Whether a line starts a block of its own (and so ends a paragraph)."""
+    return bool(_FENCE_RE.match(line) or _HEADING_RE.match(line) or _ITEM_RE.match(line)
+                or line.lstrip().startswith("|"))
 
-    Everything is escaped; anything else (tables, links) is shown as text.
-    """
-    out: List[str] = []
-    para: List[str] = []
-    items: List[List[str]] = []
+
+def markdown_to_html(text: str, anchors: Optional[Set[str]] = None) -> str:
+    """A write-up as HTML (the subset described above); `anchors` are the
+    case ids whose cards are on the page, for links between write-ups."""
     lines = text.replace("\r\n", "\n").split("\n")
-
-    def flush() -> None:
-        if para:
-            out.append("<p>" + " ".join(_inline_md(p) for p in para) + "</p>")
-            para.clear()
-        if items:
-            out.append("<ul>" + "".join("<li>" + " ".join(_inline_md(s) for s in it) + "</li>" for it in items)
-                       + "</ul>")
-            items.clear()
-
+    out: List[str] = []
     i = 0
+
+    def inline(s: str) -> str:
+        return _inline_md(s, anchors)
+
     while i < len(lines):
         line = lines[i]
-        stripped = line.strip()
-        if stripped.startswith("```"):
-            flush()
-            code = []
+        if not line.strip():
             i += 1
-            while i < len(lines) and not lines[i].strip().startswith("```"):
-                code.append(lines[i])
+            continue
+        fence = _FENCE_RE.match(line)
+        if fence:
+            indent, mark = len(fence.group(1)), fence.group(2)
+            code: List[str] = []
+            i += 1
+            while i < len(lines):
+                close = _FENCE_RE.match(lines[i])
+                if close and close.group(2)[0] == mark[0] and len(close.group(2)) >= len(mark) \
+                        and not close.group(3).strip():
+                    i += 1
+                    break
+                body = lines[i]
+                strip = min(indent, len(body) - len(body.lstrip(" ")))
+                code.append(body[strip:])
                 i += 1
+            # Tabs stay tabs: the page's CSS gives them a width (tab-size).
             out.append("<pre><code>" + _e("\n".join(code)) + "</code></pre>")
-        elif not stripped:
-            flush()
-        elif m := re.match(r"^(#{1,6})\s+(.*)$", stripped):
-            flush()
-            level = min(6, len(m.group(1)) + 2)  # the card's own heading is h3
-            out.append(f"<h{level}>{_inline_md(m.group(2))}</h{level}>")
-        elif m := re.match(r"^[-*]\s+(.*)$", stripped):
-            if para:
-                flush()
-            items.append([m.group(1)])
-        elif items and line.startswith((" ", "\t")):
-            items[-1].append(stripped)
-        else:
-            if items:
-                flush()
-            para.append(stripped)
+            continue
+        heading = _HEADING_RE.match(line)
+        if heading:
+            level = min(6, len(heading.group(1)) + 2)  # the card's own heading is h3
+            out.append(f"<h{level}>{inline(heading.group(2) or '')}</h{level}>")
+            i += 1
+            continue
+        if line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_RULE_RE.match(lines[i + 1]) \
+                and "-" in lines[i + 1]:
+            head = _table_cells(line)
+            aligns = []
+            for rule in _table_cells(lines[i + 1]):
+                aligns.append("center" if rule.startswith(":") and rule.endswith(":") else
+                              "right" if rule.endswith(":") else "left" if rule.startswith(":") else "")
+            rows: List[List[str]] = []
+            i += 2
+            while i < len(lines) and lines[i].strip() and lines[i].lstrip().startswith("|"):
+                rows.append(_table_cells(lines[i]))
+                i += 1
+
+            def cell(tag: str, k: int, s: str) -> str:
+                align = aligns[k] if k < len(aligns) else ""
+                style = f' style="text-align:{align}"' if align else ""
+                return f"<{tag}{style}>{inline(s)}</{tag}>"
+            body = "".join("<tr>" + "".join(cell("td", k, r[k] if k < len(r) else "") for k in range(len(head)))
+                           + "</tr>" for r in rows)
+            out.append('<div class="scroll"><table class="md"><thead><tr>'
+                       + "".join(cell("th", k, h) for k, h in enumerate(head))
+                       + f"</tr></thead><tbody>{body}</tbody></table></div>")
+            continue
+        item = _ITEM_RE.match(line)
+        if item:
+            ordered = item.group(2)[-1] in ".)"
+            kind = "ol" if ordered else "ul"
+            start = int(item.group(2)[:-1]) if ordered else 1
+            items: List[List[List[str]]] = []  # item -> paragraphs -> lines
+            while i < len(lines):
+                line = lines[i]
+                m = _ITEM_RE.match(line)
+                if m and (m.group(2)[-1] in ".)") == ordered:
+                    items.append([[m.group(3) or ""]])
+                    i += 1
+                    continue
+                if not line.strip():
+                    # A blank line: the list goes on if an item or an indented paragraph follows.
+                    j = i
+                    while j < len(lines) and not lines[j].strip():
+                        j += 1
+                    if j < len(lines) and lines[j].startswith(("  ", "\t")) and not _FENCE_RE.match(lines[j]):
+                        items[-1].append([])
+                        i = j
+                        continue
+                    nxt = _ITEM_RE.match(lines[j]) if j < len(lines) else None
+                    if nxt and (nxt.group(2)[-1] in ".)") == ordered:
+                        i = j
+                        continue
+                    break
+                if line.startswith(("  ", "\t")) and not _FENCE_RE.match(line.strip()):
+                    items[-1][-1].append(line.strip())  # an indented continuation
+                elif _is_block_start(line):
+                    break
+                else:
+                    items[-1][-1].append(line.strip())  # a lazy continuation
+                i += 1
+
+            def item_html(paras: List[List[str]]) -> str:
+                paras = [p for p in paras if p and any(p)]
+                if len(paras) == 1:
+                    return inline("\n".join(paras[0]))
+                return "".join(f"<p>{inline(chr(10).join(p))}</p>" for p in paras)
+            attr = f' start="{start}"' if ordered and start != 1 else ""
+            out.append(f"<{kind}{attr}>" + "".join(f"<li>{item_html(it)}</li>" for it in items) + f"</{kind}>")
+            continue
+        para = [line.strip()]
         i += 1
-    flush()
+        while i < len(lines) and lines[i].strip() and not _is_block_start(lines[i]):
+            para.append(lines[i].strip())
+            i += 1
+        out.append(f"<p>{inline(chr(10).join(para))}</p>")
     return "\n".join(out)
 
 
@@ -275,7 +444,8 @@ def _go_twin(twin: Mapping[str, Mapping[str, object]]) -> str:
     return '<ul class="gotwin">' + "".join(out) + "</ul>"
 
 
-def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
+def case_card(card: CaseCard, units: Sequence[UnitResult], anchors: Optional[Set[str]] = None) -> str:
+    """A case's card; `anchors` are the ids of the cards on the page, for links between write-ups."""
     mine = [u for u in units if u.case == card.id]
     verdicts = {u.verdict for u in mine}
     if card.go_twin and any(t.get("agree") is False for t in card.go_twin.values()):
@@ -305,9 +475,12 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
     if card.explore_examples:
         out.append('<div class="orderings">')
         for label, stderr, ok in card.explore_examples:
-            chart = svg_timeline(parse_timeline(stderr), width=ORDERING_WIDTH)
+            missed = ends_at_overlap(stderr)
+            chart = svg_timeline(parse_timeline(stderr), width=ORDERING_WIDTH, overlap_ended=missed)
             out.append(f'<figure class="ordering{"" if ok else " disagrees"}"><figcaption>{_e(label)}'
                        + ("" if ok else " (the replay does not agree with the exploration)")
+                       + ("; shaded: the overlap, blue: the operation inside the map that no check saw "
+                          "(dashed: maybe still inside, its return is not recorded)" if missed and chart else "")
                        + "</figcaption>" + (chart or '<p class="note">no map timeline</p>') + "</figure>")
         out.append("</div>")
     elif events:
@@ -324,7 +497,7 @@ def case_card(card: CaseCard, units: Sequence[UnitResult]) -> str:
         out.append('<p class="note">The bad variant was not run: no timeline.</p>')
     if card.writeup:
         out.append(f'<details><summary>Write-up (docs/cases/{_e(card.id)}.md)</summary>'
-                   f'<div class="writeup">{markdown_to_html(card.writeup)}</div></details>')
+                   f'<div class="writeup">{markdown_to_html(card.writeup, anchors)}</div></details>')
     else:
         out.append('<p class="note">No write-up yet.</p>')
     out.append("</section>")
@@ -338,7 +511,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bott
 .totals{font-size:16px;margin:6px 0 14px}.totals .pass{color:#276749}.totals .fail{color:#c53030}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #e2e8f0;padding:3px 7px;text-align:left}
 th{background:#edf2f7}td.num{text-align:right;font-variant-numeric:tabular-nums}td.sig{font-family:monospace;font-size:12px}
-td.case,td.sig{white-space:nowrap}.scroll{overflow-x:auto}
+td.case{white-space:nowrap}td.sig{min-width:14em}.scroll{overflow-x:auto;max-width:100%}
 tr.pass td.verdict{background:#c6f6d5;color:#22543d;font-weight:bold}
 tr.fail td.verdict{background:#fed7d7;color:#9b2c2c;font-weight:bold}tr.fail td{background:#fff5f5}
 tr.incomplete td.verdict{background:#fefcbf;color:#744210}
@@ -354,13 +527,37 @@ td.na{color:#a0aec0;font-style:italic}
 dl{display:grid;grid-template-columns:110px 1fr;gap:2px 10px;margin:0 0 8px}dt{color:#4a5568}dd{margin:0}
 dd ul{margin:0;padding-left:18px}.rates span{margin-right:22px}
 code{font-family:"DejaVu Sans Mono",monospace;font-size:12px;background:#f7fafc}
-figure{margin:6px 0}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x{color:#c53030;font-weight:bold}
+figure{margin:6px 0}svg.timeline{max-width:100%;height:auto}figcaption{font-size:12px;color:#4a5568;margin-bottom:2px}.x{color:#c53030;font-weight:bold}
 .note{color:#718096;font-size:13px}.unseen{color:#975a16;font-weight:bold}
 details{margin-top:6px}summary{cursor:pointer;color:#2b6cb0}
-.writeup{border-top:1px solid #e2e8f0;margin-top:6px}.writeup pre{background:#f7fafc;padding:6px 10px;overflow-x:auto}
+.writeup{border-top:1px solid #e2e8f0;margin-top:6px}.writeup pre{background:#f7fafc;padding:6px 10px;overflow-x:auto;tab-size:4;-moz-tab-size:4}
+.writeup table.md td,.writeup table.md th{vertical-align:top}
 nav a{margin-right:8px}
 .orderings{display:grid;grid-template-columns:1fr 1fr;gap:8px}.ordering{margin:6px 0;min-width:0}.ordering svg{width:100%;height:auto}.ordering.disagrees figcaption{color:#c53030}
 """
+
+
+# A closing line (reports/text.py's closing_line) given in the page's facts:
+# a caller whose verdicts are not the units' (--against-go counts pairs of a
+# C case and its twin) passes its own tally that way.
+_CLOSING_RE = re.compile(r"\d+ passed, (\d+) failed(?:, \d+ skipped)?")
+
+
+def _tally(units: Sequence[UnitResult], cards: Sequence[CaseCard], meta: Dict[str, object]) -> str:
+    """The page's one tally: the caller's closing line when `meta` has one
+    (taken out of `meta`, so that it is not shown twice), else the units'."""
+    scope = f"{len(units)} units, {len(cards)} cases"
+    for key, value in list(meta.items()):
+        m = _CLOSING_RE.fullmatch(str(value))
+        if m:
+            del meta[key]
+            cls = "fail" if int(m.group(1)) else "pass"
+            return f'<p class="totals"><span class="{cls}">{_e(key)} {_e(value)}</span> ({scope})</p>'
+    passed = sum(1 for u in units if u.verdict == "pass")
+    failed = sum(1 for u in units if u.verdict == "FAIL")
+    skipped = sum(1 for u in units if u.verdict == "skipped")
+    return (f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span>'
+            + (f', <span class="skipped">{skipped} skipped</span>' if skipped else "") + f" ({scope})</p>")
 
 
 def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
@@ -369,23 +566,19 @@ def render_page(units: Sequence[UnitResult], cards: Sequence[CaseCard],
                 title: str = "Concurrent map misuse: run report") -> str:
     """The whole self-contained page."""
     meta = dict(meta or {})
-    passed = sum(1 for u in units if u.verdict == "pass")
-    failed = sum(1 for u in units if u.verdict == "FAIL")
-    skipped = sum(1 for u in units if u.verdict == "skipped")
+    tally = _tally(units, cards, meta)
     meta_line = " &middot; ".join(f"{_e(k)} {_e(v)}" for k, v in meta.items())
     nav = " ".join(f'<a href="#case-{_e(c.id)}">{_e(c.id)}</a>' for c in cards)
     body = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{_e(title)}</h1>", f'<p class="meta">{meta_line}</p>' if meta_line else "",
-        f'<p class="totals"><span class="pass">{passed} passed</span>, <span class="fail">{failed} failed</span>'
-        + (f', <span class="skipped">{skipped} skipped</span>' if skipped else "")
-        + f" ({len(units)} units, {len(cards)} cases)</p>",
+        f"<h1>{_e(title)}</h1>", f'<p class="meta">{meta_line}</p>' if meta_line else "", tally,
         '<h2 id="results">Results</h2>', results_table(units),
         '<h2 id="cases">Cases</h2>', f"<nav>{nav}</nav>",
     ]
-    body += [case_card(c, units) for c in cards]
+    anchors = {c.id for c in cards}
+    body += [case_card(c, units, anchors) for c in cards]
     body.append(detection_matrix([c.id for c in cards], matrix))
     body.append("</body></html>\n")
     return "\n".join(b for b in body if b)

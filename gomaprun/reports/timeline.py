@@ -13,6 +13,17 @@ part would be a single column. Every gap between consecutive distinct times
 is drawn with a width that grows with the logarithm of its length (see
 GAP_QUANTUM_US), so order and rough proportion survive, and the labels under
 the chart give the real times.
+
+A record can also end because an overlap ended: explore mode's replay of a
+blind-spot schedule prints the map's events once the first unprotected
+overlap is over and nothing reported it (harness/explore.c,
+overlap_ended). The recorder notes when operations enter, never when they
+return, so in such a record a thread whose last event is an entry was still
+inside that operation when another thread's operation entered beside it,
+and left it at some point before the record was printed. Those operations
+(the read the detector missed) are drawn as spans: certain from their entry
+to the entry of the operation they overlapped, possible from there to the
+end of the record.
 """
 
 from __future__ import annotations
@@ -38,6 +49,11 @@ MIN_STEP = 0.15
 # At most this many of the newest events are drawn; older ones are dropped
 # unless a write window still open at the detection began among them.
 SHOWN_EVENTS = 40
+# The line explore mode prints above a record that ends when an overlap
+# ended without a report (harness/explore.c, overlap_ended).
+OVERLAP_ENDED = "explore: an unprotected overlap on the map ended without a report"
+# The operations that take the write flag.
+WRITE_OPS = ("map write", "map delete", "map clear")
 
 
 @dataclass
@@ -59,6 +75,20 @@ class Mark:
 
 
 @dataclass
+class Span:
+    """An operation still inside the map when another thread's operation
+    entered, in a record that ends when the overlap ended: inside for sure
+    from `start` to `sure` (the other entry), maybe until the record's end."""
+
+    start: float  # positions in [0, 1]
+    sure: float
+    op: str
+    t_start: float
+    t_sure: float
+    beside: str  # the overlapping entry, as 'thread 2 "writer" entered its map write'
+
+
+@dataclass
 class Lane:
     tid: int
     name: str
@@ -66,6 +96,7 @@ class Lane:
     entered: List[Mark] = field(default_factory=list)
     windows: List[Window] = field(default_factory=list)
     detected: List[Mark] = field(default_factory=list)
+    unreturned: List[Span] = field(default_factory=list)  # only when the record ends with an overlap
 
     @property
     def label(self) -> str:
@@ -121,13 +152,63 @@ def compressed_positions(times: Iterable[float]) -> Dict[float, float]:
     return {t: p / total for t, p in zip(distinct, acc)}
 
 
-def layout_timeline(events: Sequence[Event]) -> Optional[Layout]:
-    """One lane per thread, in order of first appearance; None without events."""
+def ends_at_overlap(stderr: str) -> bool:
+    """Whether a run's record ends because an overlap ended without a report (explore's blind spot)."""
+    return OVERLAP_ENDED in stderr
+
+
+def _unreturned(shown: Sequence[Event]) -> List[Tuple[Event, Event]]:
+    """In a record that ends with an overlap: each operation still inside
+    the map (its thread's last event is its entry) with the entry beside it
+    that made the overlap (see the module's comment)."""
+    last = {e.tid: i for i, e in enumerate(shown)}
+    found = []
+    for tid, i in last.items():
+        e = shown[i]
+        if e.phase != ENTERED:
+            continue
+        # Explore counts an overlap when a write enters beside any operation,
+        # or any operation beside a write (harness/explore.c, enter_op).
+        writes = e.op in WRITE_OPS
+        other = next((o for o in shown[i + 1:] if o.tid != tid and o.phase == ENTERED
+                      and (writes or o.op in WRITE_OPS)), None)
+        if other is not None:  # else nothing entered beside it on record: no overlap to draw
+            found.append((e, other))
+    return found
+
+
+# In a record that ends with an overlap, the time from the missed
+# operation's entry to the end gets at least MISSED_SHARE of the axis, and
+# the overlap itself (from the entry beside it) at least OVERLAP_SHARE: the
+# set-up and the wait before them would otherwise squeeze the overlap into
+# a few pixels.
+MISSED_SHARE = 0.55
+OVERLAP_SHARE = 0.3
+
+
+def _widen_end(positions: Dict[float, float], start: float, share: float) -> Dict[float, float]:
+    """Positions stretched so that [start, 1] covers at least `share` of the axis, order kept."""
+    if start <= 1.0 - share or start >= 1.0:
+        return positions
+    left, right = (1.0 - share) / start, share / (1.0 - start)
+    return {t: p * left if p <= start else (1.0 - share) + (p - start) * right for t, p in positions.items()}
+
+
+def layout_timeline(events: Sequence[Event], overlap_ended: bool = False) -> Optional[Layout]:
+    """One lane per thread, in order of first appearance; None without events.
+
+    `overlap_ended`: the record ends because an overlap ended (ends_at_overlap);
+    the operations still inside the map then get their spans, and room on
+    the axis (MISSED_SHARE, OVERLAP_SHARE)."""
     if not events:
         return None
     first = _visible_start(events)
     shown = list(events[first:])
     positions = compressed_positions(e.us for e in shown)
+    missed = _unreturned(shown) if overlap_ended else []
+    if missed:
+        positions = _widen_end(positions, min(positions[e.us] for e, _ in missed), MISSED_SHARE)
+        positions = _widen_end(positions, min(positions[o.us] for _, o in missed), OVERLAP_SHARE)
     lanes: Dict[int, Lane] = {}
     open_windows: Dict[int, Tuple[float, str]] = {}
     # A window opened before the first drawn event is not known; one still
@@ -155,6 +236,9 @@ def layout_timeline(events: Sequence[Event]) -> Optional[Layout]:
         lanes[tid].windows.append(Window(positions[t0], 1.0, op, t0, None))
     for lane in lanes.values():
         lane.windows.sort(key=lambda w: w.start)
+    for e, other in missed:
+        lanes[e.tid].unreturned.append(Span(positions[e.us], positions[other.us], e.op, e.us, other.us,
+                                            f"{_label(other)} entered its {other.op}"))
     return Layout(list(lanes.values()), shown, first, shown[0].us, shown[-1].us, positions)
 
 
@@ -178,11 +262,16 @@ def format_terminal_timeline(stderr_or_events, width: int = TERMINAL_WIDTH, colo
 
     Columns are the compressed time axis; in each row '=' is a write window
     (flag set to cleared, or to the end of the record when never cleared), '>'
-    a thread entering a map operation, 'X' the detection. Plain ASCII unless
-    `color` (ANSI colours for a terminal).
+    a thread entering a map operation, 'X' the detection; in a record that
+    ends with an overlap (explore's blind spot), '~' an operation the
+    detector missed, inside the map for sure, and '-' where it may still have
+    been. Plain ASCII unless `color` (ANSI colours for a terminal).
     """
-    events = parse_timeline(stderr_or_events) if isinstance(stderr_or_events, str) else list(stderr_or_events)
-    lay = layout_timeline(events)
+    if isinstance(stderr_or_events, str):
+        events, overlap_ended = parse_timeline(stderr_or_events), ends_at_overlap(stderr_or_events)
+    else:
+        events, overlap_ended = list(stderr_or_events), False
+    lay = layout_timeline(events, overlap_ended)
     if lay is None:
         return ""
     width = max(10, width)
@@ -196,6 +285,9 @@ def format_terminal_timeline(stderr_or_events, width: int = TERMINAL_WIDTH, colo
         out.append(f"  ({lay.omitted} older events not drawn)")
     for lane in lay.lanes:
         row = ["."] * width
+        for sp in lane.unreturned:
+            for c in range(col(sp.start), width):
+                row[c] = "~" if c <= col(sp.sure) else "-"
         for w in lane.windows:
             for c in range(col(w.start), col(w.end) + 1):
                 row[c] = "="
@@ -215,7 +307,13 @@ def format_terminal_timeline(stderr_or_events, width: int = TERMINAL_WIDTH, colo
                    if any(w.t_start <= d.us and (w.t_end is None or w.t_end >= d.us) for w in lane.windows)]
         who = ", ".join(f"{h.label} ({'/'.join(w.op for w in h.windows[-1:])})" for h in holders) or "nobody recorded"
         out.append(f"  detected at {format_us(d.us)} by {_label(d)} in {d.op}; write flag held by {who}")
+    for lane in lay.lanes:
+        for sp in lane.unreturned:
+            out.append(f"  not detected: {lane.label} entered its {sp.op} at {format_us(sp.t_start)} and was still "
+                       f"inside when {sp.beside} at {format_us(sp.t_sure)}")
     out.append("  legend: > entered a map operation   = write flag held (set .. cleared)   X detected")
+    if any(lane.unreturned for lane in lay.lanes):
+        out.append("          ~ inside an operation   - maybe still inside (its return is not recorded)")
     return "\n".join(out) + "\n"
 
 
@@ -267,15 +365,24 @@ WINDOW_COLOUR = "#f6ad55"
 # test finds each timeline in a screenshot by it.
 SVG_BACKGROUND = "#eef3f9"
 DETECT_COLOUR = "#c53030"
+# The operation the detector missed and the time it overlapped a write;
+# used nowhere else, so that the browser test can find them.
+MISSED_COLOUR = "#4fa3e0"
+MISSED_COLOUR_TEXT = "#2c5282"
+OVERLAP_COLOUR = "#fdf0c2"
 
 
 def _e(s: object) -> str:
     return html.escape(str(s), quote=True)
 
 
-def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH) -> str:
-    """The recorder block as an inline SVG (no external references); '' without events."""
-    lay = layout_timeline(events)
+def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH, overlap_ended: bool = False) -> str:
+    """The recorder block as an inline SVG (no external references); '' without events.
+
+    `overlap_ended`: the record ends because an overlap ended without a
+    report (ends_at_overlap); the operation the detector missed is drawn
+    as a span, and the time of the overlap is shaded across the lanes."""
+    lay = layout_timeline(events, overlap_ended)
     if lay is None:
         return ""
     x0, x1 = SVG_LABEL_W + 10, width - 24
@@ -288,13 +395,33 @@ def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH) -> str:
              f'viewBox="0 0 {width} {height}" role="img" aria-label="map timeline, one lane per thread">',
              f'<rect class="background" x="0" y="0" width="{width}" height="{height}" fill="{SVG_BACKGROUND}"/>']
     det_xs = sorted({px(m.x) for lane in lay.lanes for m in lane.detected})
+    lanes_bottom = SVG_TOP + SVG_LANE_H * len(lay.lanes)
+    for k in range(0, len(lay.lanes), 2):
+        parts.append(f'<rect x="0" y="{SVG_TOP + k * SVG_LANE_H}" width="{x1 + 8}" height="{SVG_LANE_H}" fill="#f4f5f7"/>')
+    spans = [sp for lane in lay.lanes for sp in lane.unreturned]
+    if spans:
+        # From the first entry beside a missed operation to the end of the
+        # record: the time in which the two overlapped.
+        a = px(min(sp.sure for sp in spans))
+        parts.append(f'<rect class="overlap" x="{a}" y="{SVG_TOP - 2}" width="{max(2.0, round(x1 - a, 1))}" '
+                     f'height="{lanes_bottom - SVG_TOP + 4}" fill="{OVERLAP_COLOUR}"><title>the overlap: no thread '
+                     'checked the write flag while another held it, so nothing was reported</title></rect>')
+        parts.append(f'<text x="{x1}" y="{SVG_TOP - 4}" font-size="10" fill="{MISSED_COLOUR_TEXT}" '
+                     'text-anchor="end">overlap, not detected</text>')
     for k, lane in enumerate(lay.lanes):
         y = SVG_TOP + k * SVG_LANE_H + SVG_LANE_H / 2
         parts.append(f'<g class="lane" data-thread="{lane.tid}">')
-        if k % 2 == 0:
-            parts.append(f'<rect x="0" y="{y - SVG_LANE_H / 2}" width="{x1 + 8}" height="{SVG_LANE_H}" fill="#f4f5f7"/>')
         parts.append(f'<text x="8" y="{y + 4}" font-size="12" fill="#1a202c">{_e(lane.label)}</text>')
         parts.append(f'<line x1="{x0}" y1="{y}" x2="{x1}" y2="{y}" stroke="#cbd5e0" stroke-width="1"/>')
+        for sp in lane.unreturned:
+            a, b = px(sp.start), px(sp.sure)
+            parts.append(f'<g class="missed"><rect x="{a}" y="{y - 5}" width="{max(2.0, round(b - a, 1))}" height="10" '
+                         f'fill="{MISSED_COLOUR}"/><rect x="{b}" y="{y - 5}" width="{max(2.0, round(x1 - b, 1))}" '
+                         f'height="10" fill="none" stroke="{MISSED_COLOUR}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+                         f'<title>{_e(sp.op)} entered at {_e(format_us(sp.t_start))}, not detected: still inside '
+                         f'when {_e(sp.beside)} at '
+                         f'{_e(format_us(sp.t_sure))}; its return is not recorded (dashed: maybe still inside)'
+                         f'</title></g>')
         for w in lane.windows:
             a, b = px(w.start), px(w.end)
             until = format_us(w.t_end) if w.t_end is not None else "the end of the record (never cleared)"
@@ -311,7 +438,6 @@ def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH) -> str:
                          f'<text x="{cx - 6}" y="{y - 9}" font-size="10" fill="{DETECT_COLOUR}" text-anchor="end">detected</text>'
                          f'<title>{_e(m.op)}: misuse detected at {_e(format_us(m.us))}</title></g>')
         parts.append("</g>")
-    lanes_bottom = SVG_TOP + SVG_LANE_H * len(lay.lanes)
     for dx in det_xs:
         parts.append(f'<line x1="{dx}" y1="{SVG_TOP - 4}" x2="{dx}" y2="{lanes_bottom}" stroke="{DETECT_COLOUR}" '
                      f'stroke-dasharray="3 3" stroke-width="1"/>')
@@ -334,6 +460,8 @@ def svg_timeline(events: Sequence[Event], width: int = SVG_WIDTH) -> str:
     note = "gaps compressed (log scale); labels are real times"
     if lay.omitted:
         note += f"; {lay.omitted} older events not drawn"
-    parts.append(f'<text x="{x0}" y="{axis_y + 36}" font-size="10" fill="#718096">{_e(note)}</text>')
+    # About 5.5 pixels a character at this size: a narrow drawing starts the note at its left edge.
+    note_x = x0 if x0 + 5.5 * len(note) <= width - 4 else 8
+    parts.append(f'<text x="{note_x}" y="{axis_y + 36}" font-size="10" fill="#718096">{_e(note)}</text>')
     parts.append("</svg>")
     return "".join(parts)

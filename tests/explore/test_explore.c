@@ -181,3 +181,62 @@ Test(explore, options_need_explore_mode)
 	cr_assert(eq(int, run_tiny("--mode natural --schedule -", true, out), 64), "%s", out);
 	cr_assert(eq(int, run_tiny("--mode explore --schedule 1:x", true, out), 70), "%s", out);
 }
+
+Test(explore, a_busy_poll_of_a_cancel_token_runs_to_its_end)
+{
+	/* A poll that finds the token not fired yields, so the poller lets the
+	 * canceller run instead of spinning until the child's alarm. */
+	char out[MAX_OUT];
+	explore("busy-poll", 2, out);
+	cr_assert(gt(long, jint(out, "schedules"), 1), "%s", out);
+	cr_assert(eq(long, jint(out, "clean"), jint(out, "schedules")), "%s", out);
+	cr_assert(eq(long, jint(out, "cut_short"), 0), "%s", out);
+	cr_assert(jtrue(out, "exhausted"), "%s", out);
+}
+
+Test(explore, a_schedule_cut_short_by_a_limit_leaves_the_space_unexhausted)
+{
+	/* The program never ends: the orderings past the step limit are not
+	 * explored, so the summary must not say exhausted. */
+	char out[MAX_OUT];
+	explore("endless", 2, out);
+	cr_assert(eq(long, jint(out, "explore: step limit"), 1), "%s", out);
+	cr_assert(eq(long, jint(out, "cut_short"), 1), "%s", out);
+	cr_assert(not(jtrue(out, "exhausted")), "%s", out);
+}
+
+Test(explore, ends_past_the_table_are_counted_together_and_keep_the_others)
+{
+	char out[MAX_OUT];
+	explore("many-ends", 2, out);
+	const char *ends = strstr(out, "\"ends\":{");
+	cr_assert(ends != NULL, "%s", out);
+	ends += strlen("\"ends\":{");
+	size_t len = strcspn(ends, "}");
+	long kept = 0, total = 0, overflow = -1;
+	for (const char *p = ends; p < ends + len;) {
+		const char *colon = strstr(p, "\":");
+		long n = strtol(colon + 2, NULL, 10);
+		if (strncmp(p, "\"turns ", 7) == 0)
+			kept++;
+		else if (strncmp(p, "\"explore: too many different ends\"", 34) == 0)
+			overflow = n;
+		total += n;
+		p = colon + 2 + strcspn(colon + 2, ",}");
+		p += *p == ',';
+	}
+	cr_assert(eq(long, kept, 32), "32 ends keep their names: %s", out);
+	cr_assert(gt(long, overflow, 0), "%s", out);
+	cr_assert(eq(long, total, jint(out, "schedules")), "every schedule counted once: %s", out);
+}
+
+Test(explore, a_spot_wake_makes_every_waiter_runnable)
+{
+	/* Two threads wait on one parking spot; one wake must release both in
+	 * every ordering (a lost wake would end as a hang). */
+	char out[MAX_OUT];
+	explore("spot", 2, out);
+	cr_assert(gt(long, jint(out, "schedules"), 1), "%s", out);
+	cr_assert(eq(long, jint(out, "clean"), jint(out, "schedules")), "%s", out);
+	cr_assert(jtrue(out, "exhausted"), "%s", out);
+}

@@ -256,7 +256,7 @@ map timeline, oldest first (GOMAP_TIMELINE=1):
 
 
 def explore_summary(variant="bad", schedules=10, exhausted=True, ends=None, overlapping=4, blind_spots=2,
-                    shortest="5:2", blind="8:1", other_ends=(), max_schedules=1000000, bound=2):
+                    shortest="5:2", blind="8:1", other_ends=(), max_schedules=1000000, bound=2, cut_short=0):
     """An exploration's summary line, shaped as harness/harness.h documents it."""
     import json
     if ends is None:
@@ -268,7 +268,7 @@ def explore_summary(variant="bad", schedules=10, exhausted=True, ends=None, over
         "seed": 1, "loops": 2, "threads": 2, "size": 4, "schedules": schedules, "exhausted": exhausted,
         "elapsed_s": 0.25, "schedules_per_s": 40, "ends": ends, "clean": clean, "reported": reported,
         "overlapping": overlapping, "blind_spots": blind_spots, "other": schedules - clean - reported,
-        "other_ends": [dict(o) for o in other_ends],
+        "cut_short": cut_short, "other_ends": [dict(o) for o in other_ends],
         "shortest_detecting": shortest if reported else None, "blind_spot_example": blind if blind_spots else None,
         "max_choice_points": 9}, separators=(",", ":"))
 

@@ -7,10 +7,12 @@ chromium). On failure the screenshot, the page and Chromium's log are kept
 and their paths are printed.
 """
 
+import html
 import itertools
 import json
 import operator
 import os
+import re
 import shutil
 import signal
 import struct
@@ -70,6 +72,51 @@ def run_chromium(page: Path, shot: Path, workdir: Path, window=WINDOW, scale=Non
     except (ProcessLookupError, PermissionError):
         pass
     return status, out.decode("utf-8", "replace")
+
+
+# Appended to a copy of a page by measure_layout: the page itself has no
+# scripts. It writes what it measured into an attribute of <body>, which
+# Chromium's --dump-dom then prints.
+MEASURE_SCRIPT = """<script>(function () {
+  var d = document.documentElement, out = [], tables = [];
+  document.querySelectorAll("body *").forEach(function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.right > d.clientWidth + 0.5 && !e.parentElement.closest(".scroll, pre"))
+      out.push(e.tagName.toLowerCase() + "." + (e.getAttribute("class") || "") + " " + Math.round(r.right));
+  });
+  document.querySelectorAll("table").forEach(function (t) {
+    tables.push([t.getAttribute("class") || "", Math.round(t.getBoundingClientRect().right)]);
+  });
+  document.body.setAttribute("data-layout", JSON.stringify(
+    {scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, outside: out, tables: tables}));
+})();</script>"""
+
+
+def measure_layout(page: Path, workdir: Path, window=WINDOW):
+    """How `page` lays out in a window of `window` CSS pixels: the
+    document's scrollWidth and clientWidth (the viewport without its
+    scrollbar), the elements that reach past the viewport outside a scroll
+    box, and every table's right edge; None when Chromium did not answer."""
+    copy = workdir / "measured.html"
+    copy.write_text(page.read_text(encoding="utf-8").replace("</body>", MEASURE_SCRIPT + "</body>"),
+                    encoding="utf-8")
+    argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={workdir / 'profile'}", f"--window-size={window[0]},{window[1]}", "--dump-dom",
+            copy.resolve().as_uri()]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            start_new_session=True, cwd=workdir)
+    try:
+        out, _ = proc.communicate(timeout=BROWSER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    m = re.search(r'data-layout="([^"]*)"', out.decode("utf-8", "replace"))
+    return json.loads(html.unescape(m.group(1))) if m else None
 
 
 def console_errors(log: str, page: Path):
@@ -288,6 +335,8 @@ class BrowserTests(unittest.TestCase):
                          f"expected {len(with_timeline)} timelines ({', '.join(sorted(with_timeline))}), "
                          f"found {len(drawn)}" + self.where())
         self.assertTrue(all(y0 > table_rows[-1] for y0, _ in drawn), self.where())
+        widths = self.layout(page, (1280, 1200))
+        self.assertLessEqual(widths["scrollWidth"], widths["clientWidth"], f"{widths}" + self.where())
         self.passed = True
 
     def test_the_against_go_cards(self):
@@ -319,6 +368,84 @@ class BrowserTests(unittest.TestCase):
         self.assertEqual(clusters(agree, 10), 2, self.where())
         self.assertLess(agree[0], disagree[0], self.where())
         self.assertGreater(agree[-1], disagree[-1], self.where())
+        self.passed = True
+
+    def layout(self, page: Path, window):
+        widths = measure_layout(page, self.work, window)
+        self.assertIsNotNone(widths, f"chromium measured nothing at {window}" + self.where())
+        return widths
+
+    def test_the_page_fits_the_window(self):
+        # The widest things a page holds: explore rows (13 columns) and
+        # natural rows with long expected lines, a long observed first line,
+        # a write-up with a table and a long code line, lane charts.
+        report = fakes.html
+        long_line = "fatal error: concurrent map iteration and map write"
+        units = [report.UnitResult("4.4-testmain-parallel-subtests", "bad", "explore", long_line, 1, 1, 0, 0, 0,
+                                   800.0, "pass", explore_cells=("12345", "yes", "678", "9012", "345", "12345",
+                                                                 "0", "1234.5")),
+                 report.UnitResult("clone-while-writing", "fixed", "explore", "no report, no overlap", 1, 1, 0,
+                                   0, 0, 800.0, "pass", explore_cells=("2920", "yes", "-", "0", "0", "2920", "0",
+                                                                       "2.2"))]
+        plain = [report.UnitResult("4.4-testmain-parallel-subtests", "bad", "natural", long_line, 200, 150, 50, 0,
+                                   0, 12345.6, "pass", {long_line + " and a very long tail " * 3: 150})]
+        writeup = ("# Wide\n\n| operation | Go | core | nil or empty map |\n|---|---|---|---|\n"
+                   + "| `m[k]`, `v, ok := m[k]` | `mapaccess1`, `mapaccess2` (+ `_fast64`, `_faststr`) "
+                     "| `map_access` (`gomap_i64_get`, `gomap_str_get`, ...) | returns before the check |\n" * 3
+                   + "\n```\n" + "x := veryLongIdentifier(" * 12 + "\n```\n")
+        stderr = ("fatal error: concurrent map writes\n\nmap timeline, oldest first (GOMAP_TIMELINE=1):\n"
+                  '  +0.000us thread 2 "writer" map write: entered\n'
+                  '  +0.100us thread 2 "writer" map write: write flag set\n'
+                  '  +50.000us thread 3 "a-thread-with-a-long-name" map iteration: entered\n'
+                  '  +50.200us thread 3 "a-thread-with-a-long-name" map iteration: detected\n')
+        card = report.CaseCard("4.4-testmain-parallel-subtests", "article", "4.4", "parallel subtests", "-", "-",
+                               long_line, writeup=writeup, sample_stderr=stderr)
+        for name, page_units in (("explore.html", units), ("natural.html", plain)):
+            page = self.work / name
+            page.write_text(report.render_page(page_units, [card], {"seed": 1}))
+            # At 1280 pixels every table fits; the page never scrolls sideways.
+            widths = self.layout(page, (1280, 1200))
+            self.assertLessEqual(widths["scrollWidth"], widths["clientWidth"], f"{name}: {widths} (page: {page})")
+            self.assertEqual(widths["outside"], [], f"{name}: {widths} (page: {page})")
+            for cls, right in widths["tables"]:
+                if "results" in cls.split():
+                    self.assertLessEqual(right, widths["clientWidth"], f"{name}: {widths} (page: {page})")
+            # Narrower, a table scrolls in its own box; the page still does not.
+            widths = self.layout(page, (700, 1200))
+            self.assertLessEqual(widths["scrollWidth"], widths["clientWidth"], f"{name}: {widths} (page: {page})")
+            self.assertEqual(widths["outside"], [], f"{name}: {widths} (page: {page})")
+        self.passed = True
+
+    def test_the_blind_spot_chart_shows_the_overlap(self):
+        # An explore card: the blind-spot ordering's chart draws the missed
+        # read (solid from its entry) and shades the overlap, and the
+        # writer's window bar lies inside the shaded time.
+        from test_html import BLIND_SPOT  # the replay of 2.1's schedule 8:1
+        report = fakes.html
+        card = report.CaseCard("2.1-read-write-pair", "article", "2.1", "reads and writes", "0/100", "-",
+                               "fatal error: concurrent map read and map write")
+        card.explore_examples = [("an ordering Go misses: bad blind spot schedule 8:1 (no report)", BLIND_SPOT, True)]
+        unit = report.UnitResult("2.1-read-write-pair", "bad", "explore", "x", 1, 1, 0, 0, 0, 1.0, "pass",
+                                 explore_cells=("698", "yes", "68", "238", "170", "630", "0", "0.3"))
+        page = self.work / "report.html"
+        page.write_text(report.render_page([unit], [card]))
+        shot, log = self.screenshot(page, window=(1280, 900))
+        self.assertEqual(console_errors(log, page), [], "console errors from the page" + self.where())
+        width, height, bpp, rows = decode_png(shot.read_bytes())
+        [(y0, y1)] = timelines(rows, bpp)
+
+        def xs(colour):
+            rgb, found = hex_rgb(colour), set()
+            for row in rows[y0:y1 + 1]:
+                found.update(x // bpp for x in range(0, len(row), bpp) if row[x:x + 3] == rgb)
+            return found
+        read, band, bars = xs(timeline.MISSED_COLOUR), xs(timeline.OVERLAP_COLOUR), xs(timeline.WINDOW_COLOUR)
+        self.assertTrue(read and band and bars, f"read {len(read)}, overlap {len(band)}, windows {len(bars)} "
+                                                "pixel columns" + self.where())
+        self.assertLess(min(read), min(band), "the read does not start before the overlap" + self.where())
+        inside = {x for x in bars if min(band) <= x <= max(band)}
+        self.assertGreater(len(inside), 10, "no write window inside the overlap" + self.where())
+        self.assertGreater(max(band) - min(band), 60, "the overlap is too narrow to see" + self.where())
         self.passed = True
 
     def test_console_errors_are_noticed(self):

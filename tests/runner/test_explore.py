@@ -89,6 +89,12 @@ class PolicyTests(unittest.TestCase):
         self.assertEqual(outcome, WRONG)
         self.assertIn("not exhausted: the cap of 10 schedules", reason)
 
+    def test_schedules_cut_short_fail_with_the_limit_named_not_the_cap(self):
+        outcome, reason = judge(explore_summary(exhausted=False, max_schedules=10, cut_short=3))
+        self.assertEqual(outcome, WRONG)
+        self.assertIn("cut 3 of", reason)
+        self.assertNotIn("the cap of", reason)
+
     def test_an_explorer_error_fails(self):
         outcome, reason = judge("", status=70, stderr="harness: explore: the prefix did not fit\n")
         self.assertEqual(outcome, WRONG)

@@ -17,6 +17,7 @@ import textwrap
 import unittest
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from unittest import mock
 
 import fakes
 from fakes import base, expect
@@ -245,14 +246,23 @@ class GoModeTests(GoTreeTestCase):
     def test_no_toolchain_says_what_to_install(self):
         empty = self.tree.tmp / "empty-path"
         empty.mkdir()
-        for env in ({"PATH": str(empty), "GO": ""}, {"GO": str(self.tree.tmp / "no-such-go")}):
+        # No Go anywhere: on PATH, named, or at the generation's usual place
+        # (this machine may have one there, so that place is emptied here).
+        with mock.patch.dict(gobuild.GO_FOR_GENERATION, {"bucket": ("GO119", (str(empty / "go"),))}):
+            environ = {"PATH": str(empty)}
+            self.assertIsNone(gobuild.find_go(environ))
+            message = gobuild.missing_toolchain_message(environ)
+            self.assertIn("no `go` on PATH (and neither GO119 nor GO is set)", message)
+            self.assertIn("apt-get install golang-1.19-go", message)
+        for env in ({"GO119": str(self.tree.tmp / "no-such-go")}, {"GO": str(self.tree.tmp / "no-such-go")}):
             for option in ("--go", "--against-go"):
                 full = [sys.executable, str(fakes.RUNNER), "--root", str(self.tree.root), "--no-build", option]
                 proc = subprocess.run(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True, timeout=60, env=dict(os.environ, **env))
                 self.assertEqual(proc.returncode, 2, proc.stdout + proc.stderr)
                 self.assertNoTraceback(proc)
-                self.assertIn("apt-get install golang-go", proc.stderr)
+                self.assertIn("apt-get install golang-1.19-go", proc.stderr)
+                self.assertIn(f"{next(iter(env))}={env[next(iter(env))]} is not an executable", proc.stderr)
                 self.assertIn("Go toolchain", proc.stderr)
 
     def test_the_default_run_needs_no_go(self):
@@ -394,8 +404,8 @@ def real_build_dir():
     return d if (d / "cases" / "nil-map-assign").is_file() else None
 
 
-@unittest.skipIf(gobuild.find_go() is None, "no Go toolchain (go on PATH or GO=): the real twins are not run "
-                                            "(apt-get install golang-go)")
+@unittest.skipIf(gobuild.find_go() is None, "no Go toolchain (GO119=, GO=, Debian's Go 1.19 or go on PATH): "
+                                            "the real twins are not run (apt-get install golang-1.19-go)")
 @unittest.skipIf(real_build_dir() is None, "no build of the real cases (build/cases): the real twins are not "
                                            "compared with them")
 class RealGoTests(unittest.TestCase):
@@ -409,15 +419,29 @@ class RealGoTests(unittest.TestCase):
         argv = [sys.executable, str(fakes.RUNNER), "--build-dir", str(work), "--against-go", "--runs", "2",
                 "--timeout", "60", "--seed", "1", "nil-map-assign", "control-gc-only", "--json", str(js)]
         # The twins are built (into the temporary build directory's go/); the C cases are not rebuilt.
+        gojs = work / "go.json"
         proc = subprocess.run([*argv[:2], "--go", "--runs", "1", "--build-dir", str(work), "nil-map-assign",
-                               "control-gc-only", "clone-while-writing"], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=1200)
+                               "control-gc-only", "clone-while-writing", "--json", str(gojs)],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=1200)
         if "building a Go twin failed" in proc.stderr:
             self.skipTest("the Go twins do not build here: " + proc.stderr[-300:])
-        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
-        minor = int(re.match(r"go1\.(\d+)", proc.stdout).group(1))
+        m = re.match(r"go1\.(\d+)\S* \((bucket|swiss) map\)", proc.stdout)
+        self.assertIsNotNone(m, "the plan line names the Go and its map: " + proc.stdout[:200])
+        minor = int(m.group(1))
+        self.assertEqual(m.group(2), "bucket" if minor < 24 else "swiss")
+        units = {(u["case"], u["variant"]): u for u in json.loads(gojs.read_text())["summary"]}
         if minor < 21:
+            self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
             self.assertIn("skipped: clone-while-writing bad natural (Go): needs Go 1.21", proc.stdout)
+        else:
+            # Built and run: one natural run of a trigger may miss, but never
+            # ends in another signature; the race-free variant must pass.
+            bad, fixed = units[("clone-while-writing", "bad")], units[("clone-while-writing", "fixed")]
+            self.assertEqual((bad["runs"], bad["wrong_signature"], bad["timeout"]), (1, 0, 0), bad)
+            self.assertEqual(fixed["verdict"], "pass", fixed)
+        for key in (("nil-map-assign", "bad"), ("nil-map-assign", "fixed"), ("control-gc-only", "control")):
+            self.assertEqual(units[key]["verdict"], "pass", units[key])
         proc = subprocess.run([*argv[:2], "--no-build", *argv[2:]], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, timeout=600)
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)

@@ -33,6 +33,27 @@ map timeline, oldest first (GOMAP_TIMELINE=1):
 """
 
 
+# Explore mode's replay of a blind-spot schedule of 2.1 (build/cases/2.1-read-write-pair
+# --mode explore --schedule 8:1): the reader entered, checked the flag (not
+# set) and was still inside when the writer entered and held the flag; its
+# return is not recorded, and nothing reported the overlap.
+BLIND_SPOT = """explore: an unprotected overlap on the map ended without a report
+
+map timeline, oldest first (GOMAP_TIMELINE=1):
+  +0.000us thread 1 "main" map write: entered
+  +0.175us thread 1 "main" map write: write flag set
+  +0.358us thread 1 "main" map write: write flag cleared
+  +3839.711us thread 2 "writer" map write: entered
+  +3840.671us thread 2 "writer" map write: write flag set
+  +3841.070us thread 2 "writer" map write: write flag cleared
+  +3845.543us thread 3 "reader" map read: entered
+  +3847.243us thread 2 "writer" map write: entered
+  +3847.521us thread 2 "writer" map write: write flag set
+  +3847.762us thread 2 "writer" map write: write flag cleared
+DONE
+"""
+
+
 class _Tree(html.parser.HTMLParser):
     """Collects start tags (with attributes), text and class counts."""
 
@@ -49,8 +70,8 @@ class _Tree(html.parser.HTMLParser):
         self.tags.append((tag, a))
         classes = (a.get("class") or "").split()
         if tag == "svg":
-            self.svg_stack.append({"lanes": 0, "detected": 0, "windows": 0, "entered": 0,
-                                   "card": self._card()})
+            self.svg_stack.append({"lanes": 0, "detected": 0, "windows": 0, "entered": 0, "missed": 0,
+                                   "overlap": 0, "card": self._card()})
         elif self.svg_stack:
             cur = self.svg_stack[-1]
             if "lane" in classes:
@@ -61,6 +82,9 @@ class _Tree(html.parser.HTMLParser):
                 cur["windows"] += 1
             if "entered" in classes:
                 cur["entered"] += 1
+            for k in ("missed", "overlap"):
+                if k in classes:
+                    cur[k] += 1
         if tag not in ("meta", "br", "path", "line", "rect", "circle", "img", "link", "input"):
             self.stack.append((tag, a))
 
@@ -76,7 +100,7 @@ class _Tree(html.parser.HTMLParser):
         self.tags.append((tag, dict(attrs)))
         if self.svg_stack:
             classes = (dict(attrs).get("class") or "").split()
-            for k in ("window", "entered", "detected"):
+            for k in ("window", "entered", "detected", "missed", "overlap"):
                 if k in classes:
                     self.svg_stack[-1][k] += 1
 
@@ -120,7 +144,7 @@ def synthetic_page(matrix=None):
         html_report.CaseCard("2.1-read-write-pair", "article", "2.1", "one thread reads, one writes", "39/100",
                     "fatal error: concurrent map writes", "fatal error: concurrent map read and map write",
                     writeup="# Title\n\nA paragraph with `code` and **bold**.\n\n```c\nint x = a < b;\n```\n"
-                            "- item one\n  continued\n- item two\n",
+                            "- item one\n  continued\n- item two, see [the control](control-gc-only.md)\n",
                     sample_stderr=TIMELINE, sample_label="bad forced run 0"),
         html_report.CaseCard("evil-case", "family", "-", 'a title <script>alert("x")</script> & more', "-", "-",
                     "fatal error: <img src=x>", writeup="<script>alert(1)</script>\n",
@@ -205,9 +229,97 @@ class LayoutTests(unittest.TestCase):
         self.assertIsNone(timeline.layout_timeline([]))
 
 
+class BlindSpotTests(unittest.TestCase):
+    """A record that ends when an overlap ended without a report: the missed read is drawn."""
+
+    def layout(self, text=BLIND_SPOT):
+        return timeline.layout_timeline(recorder.parse_timeline(text), timeline.ends_at_overlap(text))
+
+    def test_only_explores_overlap_record_has_spans(self):
+        self.assertTrue(timeline.ends_at_overlap(BLIND_SPOT))
+        self.assertFalse(timeline.ends_at_overlap(TIMELINE))
+        lay = timeline.layout_timeline(recorder.parse_timeline(BLIND_SPOT))
+        self.assertEqual([lane.unreturned for lane in lay.lanes], [[], [], []])
+
+    def test_the_missed_read_spans_the_writers_window(self):
+        main, writer, reader = self.layout().lanes
+        self.assertEqual((main.unreturned, writer.unreturned), ([], []))
+        [span] = reader.unreturned
+        self.assertEqual((span.op, span.t_start, span.t_sure), ("map read", 3845.543, 3847.243))
+        self.assertEqual(span.beside, 'thread 2 "writer" entered its map write')
+        # Inside for sure from its entry to the writer's entry; the writer's
+        # window then lies in the part where the read may still be inside.
+        window = writer.windows[-1]
+        self.assertLess(span.start, span.sure)
+        self.assertLessEqual(span.sure, window.start)
+        self.assertLess(window.start, window.end)
+        self.assertLessEqual(window.end, 1.0)
+        # The overlap gets room on the axis in spite of the set-up before it.
+        self.assertGreaterEqual(1.0 - span.start, timeline.MISSED_SHARE - 1e-9)
+        self.assertGreaterEqual(1.0 - span.sure, timeline.OVERLAP_SHARE - 1e-9)
+
+    def test_a_read_beside_a_read_is_no_overlap(self):
+        # Another reader's entry is not what overlapped: the span runs to the writer's entry.
+        text = BLIND_SPOT.replace('  +3847.243us thread 2 "writer" map write: entered\n',
+                                  '  +3846.000us thread 4 "other" map read: entered\n'
+                                  '  +3847.243us thread 2 "writer" map write: entered\n')
+        reader = next(lane for lane in self.layout(text).lanes if lane.tid == 3)
+        self.assertEqual([s.t_sure for s in reader.unreturned], [3847.243])
+        # A record that ends before anything entered beside the read draws no span.
+        text = BLIND_SPOT.split('  +3847.243us')[0] + "\n"
+        self.assertEqual([lane.unreturned for lane in self.layout(text).lanes], [[], [], []])
+
+    def test_svg_draws_the_span_over_the_window(self):
+        svg = timeline.svg_timeline(recorder.parse_timeline(BLIND_SPOT), overlap_ended=True)
+        self.assertEqual(svg.count('class="missed"'), 1)
+        self.assertEqual(svg.count('class="overlap"'), 1)
+        self.assertIn("overlap, not detected", svg)
+        missed = re.search(r'<g class="missed"><rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)".*?'
+                           r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)
+        sure_from, sure_w, maybe_from, maybe_w = map(float, missed.groups())
+        windows = [(float(a), float(a) + float(w)) for a, w in
+                   re.findall(r'<rect class="window" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', svg)]
+        # The writer's last window starts where the read may still be inside and ends within it.
+        start, end = windows[-1]
+        self.assertLessEqual(sure_from + sure_w, start)
+        self.assertLessEqual(maybe_from, start)
+        self.assertLessEqual(end, maybe_from + maybe_w + 0.1)
+        self.assertGreater(end - start, 10)  # wide enough to see
+        self.assertNotIn('class="missed"', timeline.svg_timeline(recorder.parse_timeline(BLIND_SPOT)))
+
+    def test_terminal_chart_marks_the_read_over_the_window(self):
+        chart = timeline.format_terminal_timeline(BLIND_SPOT)
+        rows = chart_rows(chart)
+        writer, reader = rows['thread 2 "writer"'], rows['thread 3 "reader"']
+        self.assertRegex(reader, r"^\.+>~+-+$")
+        window = writer.rindex("=")
+        self.assertEqual(reader[window], "-")
+        self.assertLess(reader.index(">"), writer.rindex(">"))
+        self.assertIn('not detected: thread 3 "reader" entered its map read at +3.85ms and was still inside when '
+                      'thread 2 "writer" entered its map write at +3.85ms', chart)
+        self.assertNotIn("~", timeline.format_terminal_timeline(TIMELINE))
+
+    def test_explore_card_draws_the_missed_read_in_the_blind_spot_chart_only(self):
+        units = [unit("2.1-read-write-pair", "bad", "explore", 1, 1)]
+        card = html_report.CaseCard("2.1-read-write-pair", "article", "2.1", "reads and writes", "0/100", "-",
+                                    "fatal error: concurrent map read and map write")
+        card.explore_examples = [("an ordering Go catches: bad detecting schedule 5:2", TIMELINE, True),
+                                 ("an ordering Go misses: bad blind spot schedule 8:1 (no report)", BLIND_SPOT, True)]
+        page = html_report.render_page(units, [card])
+        caught, missed = parse(page).svgs
+        self.assertEqual((caught["detected"], caught["missed"], caught["overlap"]), (1, 0, 0))
+        self.assertEqual((missed["detected"], missed["missed"], missed["overlap"]), (0, 1, 1))
+        self.assertIn("blue: the operation inside the map that no check saw", page)
+
+
+def chart_rows(chart):
+    """A terminal lane chart's rows by lane label."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"^  (thread \d+(?: \"[^\"]*\")?)\s+\|(.*)\|", chart, re.M)}
+
+
 class TerminalTimelineTests(unittest.TestCase):
     def rows(self, chart):
-        return {m.group(1): m.group(2) for m in re.finditer(r"^  (thread \d+(?: \"[^\"]*\")?)\s+\|(.*)\|", chart, re.M)}
+        return chart_rows(chart)
 
     def test_one_row_per_thread_with_window_entry_and_detection(self):
         chart = timeline.format_terminal_timeline(TIMELINE)
@@ -305,6 +417,8 @@ class PageStructureTests(unittest.TestCase):
         self.assertIn("<strong>bold</strong>", self.page)
         self.assertIn("<pre><code>int x = a &lt; b;</code></pre>", self.page)
         self.assertIn("<li>item one continued</li>", self.page)
+        # A link to another case's write-up leads to that case's card on the page.
+        self.assertIn('see <a href="#case-control-gc-only">the control</a>', self.page)
 
     def test_self_contained(self):
         for tag, attrs in self.tree.tags:
@@ -330,15 +444,116 @@ class PageStructureTests(unittest.TestCase):
         self.assertIn("fatal error: <img src=x>", text)
         self.assertIn('thread 3 "<script>"', text)
 
+    def tallies(self, page):
+        return re.findall(r"\d+ passed, \d+ failed", "".join(parse(page).text))
+
+    def test_one_tally_per_page(self):
+        self.assertEqual(self.tallies(self.page), ["4 passed, 1 failed"])
+        # A caller that counts something else than units (--against-go counts
+        # pairs) gives its closing line in the facts: it is the page's only tally.
+        page = html_report.render_page(self.units, self.cards, {"cases and variants": "1 passed, 2 failed",
+                                                                "seed": 42})
+        self.assertEqual(self.tallies(page), ["1 passed, 2 failed"])
+        totals = parse(page).with_class("p", "totals")
+        self.assertEqual(len(totals), 1)
+        self.assertIn('<span class="fail">cases and variants 1 passed, 2 failed</span> (5 units, 3 cases)', page)
+        self.assertIn("seed 42", page)
+
     def test_detection_matrix_placeholder_and_rows(self):
+        # Without measurements: no table of empty cells, but how to fill it.
         section = self.page.split('id="detection-matrix"')[1]
-        self.assertEqual(section.count("not measured"), 2 * len(self.cards))
+        self.assertNotIn("<table", section)
+        self.assertNotIn("not measured", section)
+        self.assertIn("<code>python3 runner.py --matrix --html FILE</code>", section)
         page, _, _ = synthetic_page({"2.1-read-write-pair": {"builtin_rate": 0.25, "tsan_rate": 1.0},
                                      "evil-case": {"tsan_rate": "3/3"}})
         section = page.split('id="detection-matrix"')[1]
         self.assertIn('<td class="num">25%</td><td class="num">100%</td>', section)
         self.assertIn('<td class="na">not measured</td><td>3/3</td>', section)
         self.assertEqual(section.count("not measured"), 3)
+
+
+class MarkdownTests(unittest.TestCase):
+    """The write-ups' Markdown, one construct per test, as the real write-ups use it."""
+
+    def md(self, text, anchors=None):
+        if anchors is None:
+            return html_report.markdown_to_html(text)
+        return html_report.markdown_to_html(text, anchors)
+
+    def test_a_code_span_that_wraps_a_line_is_one_span(self):
+        self.assertEqual(self.md("If it is set: `concurrent map read and map\nwrite`. Done."),
+                         "<p>If it is set: <code>concurrent map read and map write</code>. Done.</p>")
+        item = self.md("- The reader (`GM_CHECK_NOT_WRITING`). If set: `concurrent map\n  write` fires.\n")
+        self.assertIn("<code>concurrent map write</code> fires.", item)
+        self.assertNotIn("`", item)
+
+    def test_code_spans_of_double_backticks_and_no_markup_inside(self):
+        self.assertEqual(self.md("`` a ` b `` and `*x* _y_ <b>`"),
+                         "<p><code>a ` b</code> and <code>*x* _y_ &lt;b&gt;</code></p>")
+
+    def test_emphasis_with_stars_and_underscores(self):
+        self.assertEqual(self.md("returns *before* the check, **0/100** runs, _unseen_ and __loud__"),
+                         "<p>returns <em>before</em> the check, <strong>0/100</strong> runs, <em>unseen</em> and "
+                         "<strong>loud</strong></p>")
+        # Emphasis across a line break, and a continuation line that starts with it.
+        self.assertIn("<li>the zero value <em>before</em> the check</li>",
+                      self.md("- the zero value\n  *before* the check\n"))
+
+    def test_marks_inside_words_stay_text(self):
+        self.assertEqual(self.md("GOMAP_EV_WRITE_SET and hz_yield, w*1000 + i*64, a * b * c, snake_case_name"),
+                         "<p>GOMAP_EV_WRITE_SET and hz_yield, w*1000 + i*64, a * b * c, snake_case_name</p>")
+        self.assertEqual(self.md(r"a \*literal\* star"), "<p>a *literal* star</p>")
+
+    def test_tabs_in_fenced_code_are_kept_and_given_a_width(self):
+        page = self.md("```go\nfunc f() {\n\tfor {\n\t\tm[k] = v\n\t}\n}\n```\n")
+        self.assertEqual(page, "<pre><code>func f() {\n\tfor {\n\t\tm[k] = v\n\t}\n}</code></pre>")
+        self.assertRegex(html_report.CSS, r"\.writeup pre\{[^}]*tab-size:4")
+        # A fence indented under a list item, and a longer closing fence.
+        self.assertIn("<pre><code>x := 1\n\ty</code></pre>", self.md("- item\n\n  ````\n  x := 1\n  \ty\n  ````\n"))
+
+    def test_lists_ordered_lazy_and_loose(self):
+        self.assertEqual(self.md("1. one\n2. two\ncontinued lazily\n"),
+                         "<ol><li>one</li><li>two continued lazily</li></ol>")
+        self.assertEqual(self.md("3. three\n4. four\n"), '<ol start="3"><li>three</li><li>four</li></ol>')
+        # A blank line between items keeps one list; a paragraph after it ends the list.
+        self.assertEqual(self.md("- a\n\n- b\n\nafter\n"), "<ul><li>a</li><li>b</li></ul>\n<p>after</p>")
+        self.assertEqual(self.md("- a\n\n  more of a\n- b\n"), "<ul><li><p>a</p><p>more of a</p></li><li>b</li></ul>")
+        self.assertEqual(self.md("text\n- item\n"), "<p>text</p>\n<ul><li>item</li></ul>")
+
+    def test_links_to_cards_on_the_page_and_other_links_as_text(self):
+        text = "See [4.4](4.4-testmain-parallel-subtests.md), [2.1](./2.1-x.md) and [the `go` notes](../../cases/go.md)."
+        out = self.md(text, anchors={"4.4-testmain-parallel-subtests"})
+        self.assertEqual(out, '<p>See <a href="#case-4.4-testmain-parallel-subtests">4.4</a>, 2.1 and the '
+                              "<code>go</code> notes.</p>")
+        self.assertNotIn("href", self.md("[x](https://example.org/x)"))
+        self.assertNotIn("example.org", self.md("[x](https://example.org/x)"))
+
+    def test_pipe_tables(self):
+        out = self.md("| op | Go | nil |\n|---|:---:|---:|\n| `m[k]` | `a\\|b` | *returns* |\n| `len(m)` | | 0 |\n")
+        tree = parse(out)
+        self.assertEqual([t for t, _ in tree.tags].count("tr"), 3)
+        self.assertIn('<th style="text-align:center">Go</th>', out)
+        self.assertIn('<td><code>m[k]</code></td><td style="text-align:center"><code>a|b</code></td>'
+                      '<td style="text-align:right"><em>returns</em></td>', out)
+        self.assertIn('<td style="text-align:right">0</td>', out)
+        self.assertTrue(out.startswith('<div class="scroll"><table class="md">'))
+
+    def test_headings_under_the_cards_own_and_raw_html_escaped(self):
+        self.assertEqual(self.md("# Title #\n## Part\n<b>x</b> & y"),
+                         "<h3>Title</h3>\n<h4>Part</h4>\n<p>&lt;b&gt;x&lt;/b&gt; &amp; y</p>")
+
+    def test_the_real_write_ups_leave_no_markup_behind(self):
+        docs = sorted((fakes.REPO / "docs" / "cases").glob("*.md"))
+        self.assertTrue(docs, "no write-ups in docs/cases")
+        ids = {d.stem for d in docs}
+        for doc in docs:
+            out = self.md(doc.read_text(encoding="utf-8"))
+            prose = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", out, flags=re.S)
+            for mark in (r"`", r"\*\*|(?<![\w*])\*(?=\w)", r"\]\(", r"(?<!\w)_(?=\w)", r"^\s*\|"):
+                self.assertIsNone(re.search(mark, prose, re.M), f"{doc.name}: {mark!r} left as text")
+            for tag, attrs in parse(out).tags:
+                self.assertTrue(attrs.get("href", "#case-").startswith("#case-"), f"{doc.name}: <{tag} {attrs}>")
 
 
 class FromUnitsTests(unittest.TestCase):
