@@ -110,12 +110,12 @@ struct gomap {
 	uint64_t clearSeq;      /* clears so far (iterators compare it) */
 
 	const gomap_type *t;
-	uint8_t kind;    /* copy of t->kind */
-	size_t keysize;  /* bytes of a key in its slot (8 for I64 and STR) */
-	size_t elemsize; /* bytes of an elem */
-	size_t elemoff;  /* offset of the elem in a slot */
-	size_t slotsize; /* bytes per slot */
-	size_t groupsize;
+	uint8_t kind;     /* copy of t->kind */
+	size_t keysize;   /* bytes of a key in its slot (8 for I64 and STR) */
+	size_t elemsize;  /* bytes of an elem */
+	size_t elemoff;   /* offset of the elem in a slot */
+	size_t slotsize;  /* bytes per slot */
+	size_t groupsize; /* 8 + 8 * slotsize; 16 when slots have size 0 */
 
 	uint64_t total_slots;    /* slots ever allocated (S3) */
 	uint64_t total_tables;   /* tables ever allocated (S3) */
@@ -193,6 +193,21 @@ GM_INLINE void *sw_key(const gomap *h, unsigned char *g, unsigned i)
 GM_INLINE void *sw_elem(const gomap *h, unsigned char *g, unsigned i)
 {
 	return g + 8 + (size_t)i * h->slotsize + h->elemoff;
+}
+
+/* Go: alignUpPow2. n rounded up to a power of two (0 stays 0); sets
+ * *overflow, and gives 0, when that power does not fit in 64 bits. */
+GM_INLINE uint64_t sw_align_up_pow2(uint64_t n, bool *overflow)
+{
+	*overflow = false;
+	if (n <= 1)
+		return n;
+	unsigned bits = 64 - (unsigned)__builtin_clzll(n - 1); /* Go: sys.Len64(n-1) */
+	if (bits == 64) {
+		*overflow = true;
+		return 0;
+	}
+	return (uint64_t)1 << bits;
 }
 
 /* Go: directoryIndex, with the directory's own depth (S1). */

@@ -116,10 +116,9 @@ static sw_table *new_table(gomap *h, uint64_t capacity, int64_t index, uint8_t l
 {
 	if (capacity < SW_GROUP_SLOTS)
 		capacity = SW_GROUP_SLOTS;
-	uint64_t c = SW_GROUP_SLOTS;
-	while (c < capacity)
-		c <<= 1;
-	if (c > SW_MAX_TABLE_CAPACITY)
+	bool overflow;
+	uint64_t c = sw_align_up_pow2(capacity, &overflow);
+	if (overflow || c > SW_MAX_TABLE_CAPACITY)
 		gm_fatal_damaged("initial table capacity too large", h); /* Go: panic */
 	sw_table *t = gm_xcalloc(sizeof *t);
 	t->groups = new_groups(h, c / SW_GROUP_SLOTS);
@@ -170,6 +169,13 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 	h->elemoff = round8(h->keysize);
 	h->slotsize = h->elemoff + round8(h->elemsize);
 	h->groupsize = 8 + SW_GROUP_SLOTS * h->slotsize;
+	/* With key and elem of size 0 every slot sits at the end of its
+	 * group, and the core hands out pointers to slots (iterators, hash
+	 * and equal calls): a word of padding keeps the last group's slot
+	 * pointer inside the groups' memory, as Go's compiler pads such a
+	 * group (TestGroupSizeZero). */
+	if (h->slotsize == 0)
+		h->groupsize += 8;
 	h->seed = gm_fastrand();
 	if (hint <= SW_GROUP_SLOTS)
 		return h;
@@ -177,12 +183,10 @@ gomap *gomap_make(const gomap_type *t, size_t hint)
 	if (hint > UINT64_MAX / SW_GROUP_SLOTS)
 		return h; /* overflow */
 	uint64_t dirSize = (target + SW_MAX_TABLE_CAPACITY - 1) / SW_MAX_TABLE_CAPACITY;
-	uint64_t p = 1;
-	while (p < dirSize && p != 0)
-		p <<= 1;
-	if (p == 0 || p > UINT64_MAX / SW_MAX_TABLE_CAPACITY)
+	bool overflow;
+	dirSize = sw_align_up_pow2(dirSize, &overflow);
+	if (overflow || dirSize > UINT64_MAX / SW_MAX_TABLE_CAPACITY)
 		return h; /* overflow */
-	dirSize = p;
 	/* Go multiplies the number of slots by the group size here, a
 	 * generous estimate; the same rule gives the same answers. */
 	uint64_t groups = dirSize * SW_MAX_TABLE_CAPACITY;

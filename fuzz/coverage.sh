@@ -3,8 +3,8 @@
 # Source-based coverage of the core (clang -fprofile-instr-generate
 # -fcoverage-mapping) reached by running every input of the corpus once.
 # Default corpora: build-fuzz/corpus (what fuzz/run.sh found) and fuzz/corpus.
-# Prints llvm-cov's report for core/*.c (and the inlined map_impl.h and
-# internal.h); the annotated line listing goes to build-fuzz/coverage.txt.
+# Prints llvm-cov's report for core/*.c of both generations (and the
+# inlined headers); the annotated line listing goes to build-fuzz/coverage.txt.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${FUZZ_OUT:-$root/build-fuzz}"
@@ -24,8 +24,11 @@ LLVM_PROFILE_FILE="$out/cov-%p.profraw" "$out/fuzz_core_cov" -runs=0 "$@" >"$out
 grep -E '^#[0-9]+[[:space:]]+DONE' "$out/coverage-run.log" | tail -n 1 || true
 "$profdata" merge -sparse "$out"/cov-*.profraw -o "$out/coverage.profdata"
 srcs=("$root"/core/map.c "$root"/core/map_fast64.c "$root"/core/map_faststr.c "$root"/core/hash.c
-      "$root"/core/map_impl.h "$root"/core/internal.h "$root"/core/instrument.c "$root"/core/timeline.c
-      "$root"/core/thread.c "$root"/core/symbols.c "$root"/core/report.c)
+      "$root"/core/map_impl.h "$root"/core/internal.h "$root"/core/swiss_map.c
+      "$root"/core/swiss_fast64.c "$root"/core/swiss_faststr.c "$root"/core/swiss_impl.h
+      "$root"/core/swiss_internal.h "$root"/core/common.c "$root"/core/common.h
+      "$root"/core/instrument.c "$root"/core/timeline.c "$root"/core/thread.c
+      "$root"/core/symbols.c "$root"/core/report.c)
 "$cov" report "$out/fuzz_core_cov" -instr-profile="$out/coverage.profdata" "${srcs[@]}"
 "$cov" show "$out/fuzz_core_cov" -instr-profile="$out/coverage.profdata" "${srcs[@]}" \
   >"$out/coverage.txt"

@@ -40,10 +40,18 @@
  * piles up overflow buckets until a same-size grow, and hints up to 2^16
  * start maps large.
  *
+ * Both map generations run every input (fuzz/cores.h): the bucket map
+ * first, then the Swiss-table map, each against its own fresh reference.
+ * Both must agree with the same reference on every read, len and clone,
+ * so they agree with each other; only iteration order, and which entries
+ * inserted during an iteration are produced, may differ, as Go allows.
+ * FUZZ_CORE=bucket or FUZZ_CORE=swiss runs one generation only (to replay
+ * a finding).
+ *
  * Set FUZZ_TRACE=1 to print every operation of a run to stderr.
  */
 #define _GNU_SOURCE
-#include "gomap.h"
+#include "cores.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -100,6 +108,12 @@ static unsigned rd_u16(reader *r)
 static bool trace;
 static unsigned op_no;
 
+/* The generation the current run drives (fuzz/cores.h). */
+static const core cores[] = {FUZZ_CORE(bucket_, "bucket"), FUZZ_CORE(swiss_, "swiss")};
+enum { NCORES = sizeof cores / sizeof cores[0] };
+static const core *C = &cores[0];
+static bool core_on[NCORES];
+
 #define TRACE(...)                                                                                 \
 	do {                                                                                       \
 		if (trace)                                                                         \
@@ -112,7 +126,7 @@ static void diverge(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "\nDIVERGENCE at operation %u: ", op_no);
+	fprintf(stderr, "\nDIVERGENCE (%s map) at operation %u: ", C->name, op_no);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -135,9 +149,18 @@ typedef struct genkey {
 	uint32_t a, b, c;
 } genkey;
 
+/* A gen key with a tail: the half of the gen types whose keys are over
+ * Go's 128-byte inline limit use the whole of it (Go stores such a key
+ * through a pointer; the core stores it in the slot). The tail is derived
+ * from the key number, so equal heads mean equal keys. */
+typedef struct bigkey {
+	genkey head;
+	uint32_t tail[33];
+} bigkey;
+
 static int64_t i64_keys[NKEYS];
 static gomap_str str_keys[NKEYS];
-static genkey gen_keys[NKEYS];
+static bigkey gen_keys[NKEYS];
 static double f64_keys[NKEYS];
 static char zst_key; /* a key of size 0: its address is all there is */
 /* Key numbers sorted by key, for the first three kinds, to map a key back
@@ -276,7 +299,9 @@ static void init_keys(void)
 	static const int64_t special[] = {0, 1, -1, INT64_MIN, INT64_MAX, 8, 0x100000000, -4096};
 	for (unsigned i = 0; i < NKEYS; i++) {
 		i64_keys[i] = i < 8 ? special[i] : (int64_t)((uint64_t)i * 0x9e3779b97f4a7c15ull);
-		gen_keys[i] = (genkey){i, i * 2654435761u, i ^ 0xa5a5a5a5u};
+		gen_keys[i].head = (genkey){i, i * 2654435761u, i ^ 0xa5a5a5a5u};
+		for (unsigned j = 0; j < 33; j++)
+			gen_keys[i].tail[j] = (i + 1) * (j + 7) * 0x9e3779b9u;
 		f64_keys[i] = (double)i + 0.5;
 	}
 	f64_keys[F_PZERO] = 0.0;
@@ -324,27 +349,43 @@ static uint32_t genkey_a(const void *k)
 /* A good hash. */
 static uint64_t gh_good(const void *k, uint64_t seed)
 {
-	return gomap_memhash(k, sizeof(genkey), seed);
+	return bucket_gomap_memhash(k, sizeof(genkey), seed);
+}
+
+/* A good hash of a whole big key. */
+static uint64_t gh_good_big(const void *k, uint64_t seed)
+{
+	return bucket_gomap_memhash(k, sizeof(bigkey), seed);
+}
+
+static bool bigkey_equal(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(bigkey)) == 0;
 }
 
 /* Four hash values for the whole key space: chains of collisions. */
 static uint64_t gh_four(const void *k, uint64_t seed)
 {
-	return gomap_hash64(genkey_a(k) & 3, seed);
+	return bucket_gomap_hash64(genkey_a(k) & 3, seed);
 }
 
 /* One tophash for every key: every probe must compare keys. */
 static uint64_t gh_onetop(const void *k, uint64_t seed)
 {
-	return (0xa7ull << 56) | (gomap_hash64(genkey_a(k), seed) >> 8);
+	return (0xa7ull << 56) | (bucket_gomap_hash64(genkey_a(k), seed) >> 8);
 }
 
 /* The key number itself, ignoring the seed: tophash 0 (stored as the
- * smallest live marker) and splits decided by the number's bits. */
+ * smallest live marker) and splits decided by the number's bits. The
+ * Swiss map picks a table by the top bits of the hash, which are all 0
+ * here: no split could ever separate the keys, and a directory doubled
+ * forever would be the outcome (in Go too). For it the number is copied
+ * into the top bits as well. */
 static uint64_t gh_identity(const void *k, uint64_t seed)
 {
 	(void)seed;
-	return genkey_a(k);
+	uint64_t a = genkey_a(k);
+	return C == &cores[1] ? a | a << 52 : a;
 }
 
 static const gomap_hash_fn gen_hashes[] = {gh_good, gh_four, gh_onetop, gh_identity};
@@ -356,18 +397,18 @@ static uint64_t f64_hash(const void *k, uint64_t seed)
 	double f;
 	memcpy(&f, k, 8);
 	if (f != f)
-		return gomap_hash64(++nan_draws, seed ^ 0x5bd1e995u);
+		return bucket_gomap_hash64(++nan_draws, seed ^ 0x5bd1e995u);
 	if (f == 0)
 		f = 0;
 	uint64_t bits;
 	memcpy(&bits, &f, 8);
-	return gomap_hash64(bits, seed);
+	return bucket_gomap_hash64(bits, seed);
 }
 
 /* Few hash values: NaN and zeros in long chains with other keys. */
 static uint64_t f64_hash_four(const void *k, uint64_t seed)
 {
-	return gomap_hash64(f64_hash(k, 0) & 3, seed);
+	return bucket_gomap_hash64(f64_hash(k, 0) & 3, seed);
 }
 
 static bool f64_equal(const void *a, const void *b)
@@ -380,7 +421,7 @@ static bool f64_equal(const void *a, const void *b)
 
 static uint64_t zst_hash(const void *k, uint64_t seed)
 {
-	return gomap_hash64(0, seed);
+	return bucket_gomap_hash64(0, seed);
 }
 
 static bool zst_equal(const void *a, const void *b)
@@ -389,20 +430,22 @@ static bool zst_equal(const void *a, const void *b)
 }
 enum { NGENHASH = sizeof gen_hashes / sizeof gen_hashes[0] };
 
-/* Per kind, the types a map can be made with: [kind][variant]. */
-enum { NVARIANT = NGENHASH * 2 };
+/* Per kind, the types a map can be made with: [kind][variant]. gen has
+ * every hash with two elem sizes, first with 12-byte keys, then with
+ * big keys. */
+enum { NVARIANT = NGENHASH * 4 };
 static gomap_type types[K_COUNT][NVARIANT];
 
 static void init_types(void)
 {
 	/* i64: the ready type (typed helpers allowed), 0- and 16-byte elems */
-	types[K_I64][0] = gomap_type_i64_i64;
-	gomap_type_init_i64(&types[K_I64][1], 0, "map[int64]struct{}");
-	gomap_type_init_i64(&types[K_I64][2], 16, "map[int64][2]int64");
+	types[K_I64][0] = bucket_gomap_type_i64_i64;
+	bucket_gomap_type_init_i64(&types[K_I64][1], 0, "map[int64]struct{}");
+	bucket_gomap_type_init_i64(&types[K_I64][2], 16, "map[int64][2]int64");
 	/* str: the ready type, 0- and 24-byte elems */
-	types[K_STR][0] = gomap_type_str_i64;
-	gomap_type_init_str(&types[K_STR][1], 0, "map[string]struct{}");
-	gomap_type_init_str(&types[K_STR][2], 24, "map[string][3]int64");
+	types[K_STR][0] = bucket_gomap_type_str_i64;
+	bucket_gomap_type_init_str(&types[K_STR][1], 0, "map[string]struct{}");
+	bucket_gomap_type_init_str(&types[K_STR][2], 24, "map[string][3]int64");
 	for (int v = 3; v < NVARIANT; v++) {
 		types[K_I64][v] = types[K_I64][v % 3];
 		types[K_STR][v] = types[K_STR][v % 3];
@@ -417,6 +460,14 @@ static void init_types(void)
 			        .kind = GOMAP_KEY_GENERIC,
 			        .hash = gen_hashes[h],
 			        .equal = genkey_equal,
+			};
+			types[K_GEN][NGENHASH * 2 + h * 2 + e] = (gomap_type){
+			        .name = e ? "map[bigkey][3]int64" : "map[bigkey]struct{}",
+			        .keysize = sizeof(bigkey),
+			        .elemsize = e ? 24 : 0,
+			        .kind = GOMAP_KEY_GENERIC,
+			        .hash = h == 0 ? gh_good_big : gen_hashes[h],
+			        .equal = bigkey_equal,
 			};
 		}
 	}
@@ -506,12 +557,20 @@ static void check_zero(const subject *s, const unsigned char *elem, unsigned idx
 			        kind_name[s->kind], what, idx);
 }
 
+/* A big key comes back whole, tail and all. */
+static void check_key_tail(const subject *s, unsigned idx, const void *key, const char *what)
+{
+	if (s->kind == K_GEN && s->t->keysize == sizeof(bigkey) &&
+	    memcmp(key, &gen_keys[idx], sizeof(bigkey)) != 0)
+		diverge("gen map: %s produced big key %u with a damaged tail", what, idx);
+}
+
 static void check_map(subject *s, const char *after)
 {
-	const char *err = gomap_check_invariants(s->m);
+	const char *err = C->check_invariants(s->m);
 	if (err != NULL)
 		diverge("%s map: invariant broken after %s: %s", kind_name[s->kind], after, err);
-	size_t n = gomap_len(s->m);
+	size_t n = C->len(s->m);
 	if (n != s->count)
 		diverge("%s map: len %zu after %s, want %zu", kind_name[s->kind], n, after,
 		        s->count);
@@ -525,8 +584,9 @@ static void check_map(subject *s, const char *after)
 static bool check_due(const subject *s, unsigned k)
 {
 	gomap_stats st;
-	gomap_get_stats(s->m, &st);
-	size_t cost = s->count + ((size_t)1 << st.B);
+	C->get_stats(s->m, &st);
+	/* buckets (bucket map) or groups (Swiss map; B is 0 there) */
+	size_t cost = s->count + ((size_t)1 << st.B) + st.capacity / 8;
 	return cost <= WALK_CHEAP || k % (cost / 8) == 0;
 }
 
@@ -576,7 +636,7 @@ static void op_set(subject *s, unsigned idx, uint64_t v, bool typed)
 		/* NaN != NaN: a new entry every time (Go: mapassign) */
 		if (s->nnan == MAX_NAN)
 			return;
-		gomap_assign(s->m, &f64_keys[F_NAN], e);
+		C->assign(s->m, &f64_keys[F_NAN], e);
 		it_nan_must[s->nnan] = false;
 		it_nan_produced[s->nnan] = false;
 		s->nan_val[s->nnan++] = v;
@@ -590,14 +650,14 @@ static void op_set(subject *s, unsigned idx, uint64_t v, bool typed)
 		gomap_str k = {scratch, str_keys[idx].len};
 		memcpy(scratch, str_keys[idx].ptr, k.len);
 		if (typed && s->typed)
-			gomap_str_set(s->m, k.ptr, k.len, (int64_t)v);
+			C->str_set(s->m, k.ptr, k.len, (int64_t)v);
 		else
-			gomap_assign(s->m, &k, e);
+			C->assign(s->m, &k, e);
 		memset(scratch, 0xee, k.len);
 	} else if (s->kind == K_I64 && typed && s->typed) {
-		gomap_i64_set(s->m, i64_keys[idx], (int64_t)v);
+		C->i64_set(s->m, i64_keys[idx], (int64_t)v);
 	} else {
-		gomap_assign(s->m, key_ptr(s->kind, idx), e);
+		C->assign(s->m, key_ptr(s->kind, idx), e);
 	}
 	if (!s->present[slot]) {
 		s->present[slot] = true;
@@ -609,15 +669,15 @@ static void op_set(subject *s, unsigned idx, uint64_t v, bool typed)
 static void op_delete(subject *s, unsigned idx, bool typed)
 {
 	if (is_nan_key(s, idx)) {
-		gomap_delete(s->m, &f64_keys[F_NAN]); /* finds nothing */
+		C->delete_(s->m, &f64_keys[F_NAN]); /* finds nothing */
 		return;
 	}
 	if (typed && s->typed && s->kind == K_I64)
-		gomap_i64_delete(s->m, i64_keys[idx]);
+		C->i64_delete(s->m, i64_keys[idx]);
 	else if (typed && s->typed && s->kind == K_STR)
-		gomap_str_delete(s->m, str_keys[idx].ptr, str_keys[idx].len);
+		C->str_delete(s->m, str_keys[idx].ptr, str_keys[idx].len);
 	else
-		gomap_delete(s->m, key_ptr(s->kind, idx)); /* f64: -0 deletes +0 too */
+		C->delete_(s->m, key_ptr(s->kind, idx)); /* f64: -0 deletes +0 too */
 	idx = ref_slot(s, idx);
 	if (s->present[idx]) {
 		s->present[idx] = false;
@@ -640,12 +700,12 @@ static void op_read(subject *s, unsigned idx, unsigned how)
 		bool ok = true;
 		if (how == 3)
 			v = s->kind == K_I64
-			            ? gomap_i64_get(s->m, i64_keys[idx])
-			            : gomap_str_get(s->m, str_keys[idx].ptr, str_keys[idx].len);
+			            ? C->i64_get(s->m, i64_keys[idx])
+			            : C->str_get(s->m, str_keys[idx].ptr, str_keys[idx].len);
 		else
-			ok = s->kind == K_I64 ? gomap_i64_lookup(s->m, i64_keys[idx], &v)
-			                      : gomap_str_lookup(s->m, str_keys[idx].ptr,
-			                                         str_keys[idx].len, &v);
+			ok = s->kind == K_I64 ? C->i64_lookup(s->m, i64_keys[idx], &v)
+			                      : C->str_lookup(s->m, str_keys[idx].ptr,
+			                                      str_keys[idx].len, &v);
 		if (how == 4 && ok != want)
 			diverge("%s map: lookup of key %u says %s", kind_name[s->kind], idx,
 			        ok ? "present" : "absent");
@@ -656,9 +716,9 @@ static void op_read(subject *s, unsigned idx, unsigned how)
 	}
 	memset(out, 0x5a, sizeof out);
 	if (how == 0) {
-		gomap_access1(s->m, key_ptr(s->kind, idx), out);
+		C->access1(s->m, key_ptr(s->kind, idx), out);
 	} else {
-		bool ok = gomap_access2(s->m, key_ptr(s->kind, idx), how == 1 ? out : NULL);
+		bool ok = C->access2(s->m, key_ptr(s->kind, idx), how == 1 ? out : NULL);
 		if (ok != want)
 			diverge("%s map: access2 of key %u says %s", kind_name[s->kind], idx,
 			        ok ? "present" : "absent");
@@ -679,7 +739,7 @@ static void op_read(subject *s, unsigned idx, unsigned how)
 
 static void op_clear(subject *s)
 {
-	gomap_clear(s->m);
+	C->clear(s->m);
 	memset(s->present, 0, sizeof s->present);
 	s->count = 0;
 	s->nnan = 0; /* clear alone removes NaN keys */
@@ -697,7 +757,7 @@ static const unsigned ranges[] = {4, 9, 16, 64, 256, 1024, 4096};
 
 static void op_make(subject *s, unsigned sel, unsigned hsel, unsigned rsel)
 {
-	gomap_free(s->m);
+	C->free(s->m);
 	memset(s->present, 0, sizeof s->present);
 	s->count = 0;
 	s->nnan = 0;
@@ -716,7 +776,7 @@ static void op_make(subject *s, unsigned sel, unsigned hsel, unsigned rsel)
 	        (hsel & 0x80) ? (hsel & 0x7f) : hints[hsel % (sizeof hints / sizeof hints[0])];
 	if ((s->t->hash == gh_four || s->t->hash == f64_hash_four) && s->range > GEN_FOUR_RANGE)
 		s->range = GEN_FOUR_RANGE; /* chains of range/4 keys: keep them short */
-	s->m = gomap_make(s->t, hint);
+	s->m = C->make(s->t, hint);
 	TRACE("  make %s hint %zu range %u\n", s->t->name, hint, s->range);
 }
 
@@ -729,12 +789,13 @@ static void compare_by_iteration(subject *s, gomap *m, const char *what)
 	memset(nan_seen, 0, sizeof nan_seen);
 	gomap_iter it;
 	size_t n = 0;
-	gomap_iter_init(m, &it);
-	while (gomap_iter_next(&it)) {
+	C->iter_init(m, &it);
+	while (C->iter_next(&it)) {
 		int idx = key_index(s->kind, it.key);
 		if (idx < 0)
 			diverge("%s map: %s produced a key that was never stored",
 			        kind_name[s->kind], what);
+		check_key_tail(s, (unsigned)idx, it.key, what);
 		if (is_nan_key(s, (unsigned)idx)) {
 			int j = nan_match(s, it.elem, nan_seen);
 			if (j < 0)
@@ -763,7 +824,7 @@ static void compare_by_iteration(subject *s, gomap *m, const char *what)
 
 static void op_clone(subject *s, unsigned how)
 {
-	gomap *c = gomap_clone(s->m);
+	gomap *c = C->clone(s->m);
 	if (s->m == NULL) {
 		if (c != NULL)
 			diverge("%s map: clone of a nil map is not nil", kind_name[s->kind]);
@@ -771,27 +832,27 @@ static void op_clone(subject *s, unsigned how)
 	}
 	if (c == NULL)
 		diverge("%s map: clone of a non-nil map is nil", kind_name[s->kind]);
-	if (gomap_typeof(c) != s->t)
+	if (C->type_of(c) != s->t)
 		diverge("%s map: clone has another type", kind_name[s->kind]);
-	const char *err = gomap_check_invariants(c);
+	const char *err = C->check_invariants(c);
 	if (err != NULL)
 		diverge("%s map: invariant broken in a clone: %s", kind_name[s->kind], err);
-	if (gomap_len(c) != s->count)
-		diverge("%s map: clone has len %zu, want %zu", kind_name[s->kind], gomap_len(c),
+	if (C->len(c) != s->count)
+		diverge("%s map: clone has len %zu, want %zu", kind_name[s->kind], C->len(c),
 		        s->count);
 	compare_by_iteration(s, c, "iterating a clone");
 	if (how & 1) {
 		/* Go on with the clone; the original must not share its memory
 		 * (ASan would see a use after free if it did). */
-		gomap_free(s->m);
+		C->free(s->m);
 		s->m = c;
 	} else {
 		/* Write to the clone; the original must not change. */
 		unsigned char e[MAX_ESIZE];
 		elem_fill(e, s->esize, ~(uint64_t)0);
-		gomap_clear(c);
-		gomap_assign(c, key_ptr(s->kind, 0), e);
-		gomap_free(c);
+		C->clear(c);
+		C->assign(c, key_ptr(s->kind, 0), e);
+		C->free(c);
 		compare_by_iteration(s, s->m, "iterating the original after a clone");
 	}
 }
@@ -828,6 +889,7 @@ static int check_produced(subject *s, const void *key, const void *elem)
 	if (idx < 0)
 		diverge("%s map: iteration produced a key that was never stored",
 		        kind_name[s->kind]);
+	check_key_tail(s, (unsigned)idx, key, "iteration");
 	TRACE("    iter: step -> %d\n", idx);
 	if (is_nan_key(s, (unsigned)idx)) {
 		int j = nan_match(s, elem, it_nan_produced);
@@ -863,7 +925,7 @@ static void op_iterate(subject *s, reader *r)
 		it_nan_produced[j] = false;
 	}
 	gomap_iter it;
-	gomap_iter_init(s->m, &it);
+	C->iter_init(s->m, &it);
 	int last = -1;
 	/* Each entry is produced at most once per insertion: a bound on the
 	 * steps of a correct iteration. */
@@ -934,7 +996,7 @@ static void op_iterate(subject *s, reader *r)
 			/* run to the end with no more mutations; the program goes on
 			 * after the loop */
 			TRACE("    iter: drain\n");
-			while (gomap_iter_next(&it)) {
+			while (C->iter_next(&it)) {
 				if (++steps > bound)
 					diverge("%s map: iteration does not end",
 					        kind_name[s->kind]);
@@ -944,7 +1006,7 @@ static void op_iterate(subject *s, reader *r)
 		}
 		if (++steps > bound)
 			diverge("%s map: iteration does not end", kind_name[s->kind]);
-		if (!gomap_iter_next(&it))
+		if (!C->iter_next(&it))
 			break;
 		last = check_produced(s, it.key, it.elem);
 	}
@@ -957,7 +1019,7 @@ static void op_iterate(subject *s, reader *r)
 		if (it_nan_must[j] && !it_nan_produced[j])
 			diverge("f64 map: iteration missed NaN entry %u, present throughout", j);
 	}
-	if (gomap_iter_next(&it))
+	if (C->iter_next(&it))
 		diverge("%s map: an ended iteration produced more", kind_name[s->kind]);
 }
 
@@ -1067,8 +1129,8 @@ static void run_op(reader *r, subject **cur)
 		break;
 	}
 	case OP_LEN:
-		if (gomap_len(s->m) != s->count)
-			diverge("%s map: len %zu, want %zu", kind_name[s->kind], gomap_len(s->m),
+		if (C->len(s->m) != s->count)
+			diverge("%s map: len %zu, want %zu", kind_name[s->kind], C->len(s->m),
 			        s->count);
 		break;
 	case OP_ITERATE:
@@ -1110,16 +1172,9 @@ static void run_op(reader *r, subject **cur)
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One run of the program against the generation C. */
+static void run_program(const uint8_t *data, size_t size)
 {
-	static bool inited;
-	if (!inited) {
-		init_keys();
-		init_types();
-		const char *t = getenv("FUZZ_TRACE");
-		trace = t != NULL && *t == '1';
-		inited = true;
-	}
 	reader r = {data, size, 0};
 	op_no = 0;
 	/* Every map starts made with no hint and a small key range. */
@@ -1138,8 +1193,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		verify_all(s, 0);
 		if (s->m != NULL)
 			compare_by_iteration(s, s->m, "the final iteration");
-		gomap_free(s->m);
+		C->free(s->m);
 		s->m = NULL;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool inited;
+	if (!inited) {
+		init_keys();
+		init_types();
+		const char *t = getenv("FUZZ_TRACE");
+		trace = t != NULL && *t == '1';
+		const char *only = getenv("FUZZ_CORE");
+		for (int i = 0; i < NCORES; i++) {
+			if (strcmp(cores[i].generation(), cores[i].name) != 0) {
+				fprintf(stderr, "fuzz_core: the %s copy says it is %s\n",
+				        cores[i].name, cores[i].generation());
+				abort();
+			}
+			core_on[i] = only == NULL || *only == 0 || strcmp(only, cores[i].name) == 0;
+		}
+		inited = true;
+	}
+	for (int i = 0; i < NCORES; i++) {
+		if (!core_on[i])
+			continue;
+		C = &cores[i];
+		TRACE("== %s map\n", C->name);
+		run_program(data, size);
 	}
 	return 0;
 }

@@ -6,7 +6,10 @@ fuzz_core.c decodes (see run_op there): one byte selects the operation
 (byte % 15) and, in its top bit, the typed helpers; the operands follow.
 The seeds steer the fuzzer straight to the interesting states: multi-stage
 growth, same-size growth, mutations during an iteration, clones taken in
-the middle of a grow, huge hints, nil maps, bad hashes and long keys.
+the middle of a grow, huge hints, nil maps, bad hashes and long keys; for
+the Swiss map table splits and directory doubling under an iteration,
+tombstone pruning, and keys over 128 bytes. Every seed runs against both
+generations.
 Run it again after changing the encoding: python3 fuzz/make_seeds.py
 """
 import os
@@ -168,6 +171,41 @@ def seeds():
     # deletes down to empty (new seed), then refill
     p = Prog().make(0, 0, 64).bulk(BULK_SET, 0, 64).bulk(BULK_DELETE, 0, 64)
     s["empty-and-refill"] = p.bulk(BULK_SET, 10, 50, typed=True).simple(VERIFY).b
+    # Swiss map: a full 1024-slot table splits under an iteration (inserts
+    # between steps), with deletes before and after the split
+    p = Prog().make(0, 0, 4096).bulk(BULK_SET, 0, 880)
+    p.iterate(STEP, (IDEL, 7), STEP, (IRUN, 900, 64), STEP, IDELCUR, (IRUN, 1000, 64), STEP,
+              (IRUN, 1100, 64), STEP, (IDEL, 8), STEP, (IRUN, 1200, 64), STEP)
+    s["swiss-split-in-iteration"] = p.simple(VERIFY).b
+    # Swiss map: a hint of 4096 makes a directory of tables; splits double
+    # it; a clone of the whole directory, then a clear under an iteration
+    p = Prog().make(0, 4096, 4096).bulk(BULK_SET, 0, 3500).clone(True)
+    p.bulk(BULK_DELETE, 100, 2000).iterate(STEP, STEP, ICLEAR, (ISET, 5, 3), STEP,
+                                          (IRUN, 10, 64), STEP)
+    s["swiss-directory-clone-clear"] = p.simple(VERIFY).b
+    # Swiss map: churn in a small table piles up tombstones until they are
+    # pruned instead of growing the table (Go issue 70886)
+    p = Prog().make(0, 27, 1024).bulk(BULK_SET, 0, 20)
+    p.churn(100, 8, 32).churn(500, 3, 32).iterate(STEP, IDELCUR, STEP, (ISET, 900, 1), STEP)
+    s["swiss-tombstone-churn"] = p.simple(VERIFY).b
+    # keys over 128 bytes (gen variants 8-15): a good hash with 24-byte
+    # elems, grown and split under an iteration, cloned
+    p = Prog().switch("gen").make(9, 0, 1024).bulk(BULK_SET, 0, 600)
+    p.iterate(STEP, (IDEL, 3), STEP, (IRUN, 600, 64), STEP, IDELCUR, (IRUN, 700, 64), STEP)
+    s["big-keys-grow-in-iteration"] = p.clone(False).churn(800, 16, 8).simple(VERIFY).b
+    # big keys with the identity hash (no elem), from a small group to tables
+    p = Prog().switch("gen").make(14, 1, 256).bulk(BULK_SET, 0, 8)
+    p.iterate(STEP, (IRUN, 8, 64), STEP, (IRUN, 72, 64), STEP, ICLEAR, STEP)
+    s["big-keys-identity-small-to-table"] = p.clone(True).simple(VERIFY).b
+    # Swiss map: NaN and signed-zero keys through table grows and a split
+    # under an iteration, then a clear during another iteration
+    p = Prog().switch("f64").make(1, 0, 4096)
+    for k in (2, 2, 0, 1, 2):
+        p.set(k, k)
+    p.bulk(BULK_SET, 6, 1000)
+    p.iterate(STEP, (ISET, 2, 5), STEP, (IRUN, 1100, 64), STEP, (ISET, 0, 9), STEP)
+    p.iterate(STEP, (ISET, 2, 6), ICLEAR, STEP, (ISET, 1, 2), STEP)
+    s["f64-nan-split-clear-in-iteration"] = p.simple(VERIFY).b
     return s
 
 

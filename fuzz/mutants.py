@@ -41,6 +41,16 @@ MUTANTS = [
      "\t\t\t\tif (!usey)\n\t\t\t\t\tmemcpy(elem_at(h, d->b, d->i), elem_at(h, b, i), "
      "h->elemsize);\n",
      "a doubling copies the elems of entries moving to the upper half as zero"),
+    ("swiss-iter-trusts-stale-table", "core/swiss_map.c",
+     "\t\t\tif (GM_LOAD(&t->index) == -1 && !grown_key_elem(it, &key, &elem))\n",
+     "\t\t\tif (0)\n",
+     "a Swiss iterator walking a table replaced by a grow or split returns its "
+     "old entries as they were (deleted keys, stale values)"),
+    ("swiss-delete-always-empties", "core/swiss_impl.h",
+     "\t\t\tif (sw_match_empty(ctrl) != 0) {\n\t\t\t\tsw_set_ctrl(g, i, SW_CTRL_EMPTY);\n",
+     "\t\t\tif (1) {\n\t\t\t\tsw_set_ctrl(g, i, SW_CTRL_EMPTY);\n",
+     "a Swiss delete empties a slot of a full group instead of leaving a "
+     "tombstone, cutting the probe sequences that pass through it"),
 ]
 
 
@@ -51,6 +61,10 @@ def main():
         with tempfile.TemporaryDirectory(prefix="gomap-mutant-") as tmp:
             for d in ("core", "fuzz"):
                 shutil.copytree(os.path.join(ROOT, d), os.path.join(tmp, d))
+            # fuzz/build.sh links both generations with this script
+            os.makedirs(os.path.join(tmp, "bench"))
+            shutil.copy(os.path.join(ROOT, "bench", "rename-symbols.sh"),
+                        os.path.join(tmp, "bench"))
             src = os.path.join(tmp, path)
             with open(src) as f:
                 text = f.read()

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [libFuzzer options...]
 # Builds the core's differential fuzzer (fuzz/build.sh) and runs it for at
-# most SECONDS in one process at low priority. New inputs go to
+# most SECONDS in one process at low priority. SECONDS is the total for both
+# map generations: every input runs against the bucket map and then the
+# Swiss-table map, each checked against the reference (fuzz/cores.h), so
+# each gets about half the time. New inputs go to
 # build-fuzz/corpus/ (the seeds in fuzz/corpus/ are read, never written);
 # a finding is saved under build-fuzz/artifacts/. Prints the number of
 # executions; exits non-zero on a divergence, a sanitizer report, a leak, a

@@ -1,6 +1,7 @@
 /*
- * test_runtime_map.c -- Go's runtime map tests (Go 1.19
- * src/runtime/map_test.go) run against the core.
+ * test_runtime_map.c -- Go's runtime map tests (src/runtime/map_test.go of
+ * Go 1.19, and the tests Go 1.26's version adds that do not depend on the
+ * implementation) run against the core, on both map generations.
  *
  * One Criterion test per Go test, named after it. Each ports the Go test's
  * intent and every one of its assertions; where Go uses a language feature C
@@ -642,6 +643,38 @@ Test(map_test, TestMapSparseIterOrder)
 			changed = memcmp(first, other, sizeof first) != 0;
 		}
 		cr_assert(changed, "constant iteration order on round %d", round);
+		gomap_free(m);
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Go: TestMapIterDuplicate (Go 1.24 and later). 20 entries left in a map
+ * that held 1000: one iteration produces exactly those 20, none twice, in
+ * 1000 fresh maps (a duplicate needs an unlucky start, so one is not
+ * enough). */
+Test(map_test, TestMapIterDuplicate)
+{
+	for (int round = 0; round < 1000; round++) {
+		gomap *m = gomap_make(&gomap_type_i64_i64, 0);
+		for (int64_t i = 0; i < 1000; i++)
+			gomap_i64_set(m, i, 1);
+		for (int64_t i = 20; i < 1000; i++)
+			gomap_i64_delete(m, i);
+		int64_t got[21];
+		int n = 0;
+		gomap_iter it;
+		for (gomap_iter_init(m, &it); gomap_iter_next(&it) && n < 21;)
+			got[n++] = *(const int64_t *)it.key;
+		cr_assert(eq(int, n, 20), "round %d: %d entries, want 20", round, n);
+		qsort(got, 20, sizeof got[0], cmp_i64);
+		for (int i = 0; i < 20; i++)
+			cr_assert(eq(i64, got[i], i), "round %d: sorted keys differ at %d", round,
+			          i);
 		gomap_free(m);
 	}
 }
