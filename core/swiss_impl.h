@@ -124,9 +124,10 @@ GM_INLINE void *sw_find(gomap *h, int kind, const void *key, void **kslot)
 	}
 	sw_table *t = GM_LOAD(&d->tab[sw_dir_index(d, hash)]);
 	sw_groups *gs = GM_LOAD(&t->groups);
-	sw_probe s = sw_probe_start(hash, gs->lengthMask);
-	for (; s.index <= gs->lengthMask; sw_probe_next(&s)) { /* (S3) */
-		unsigned char *g = sw_group(h, gs, s.offset);
+	uint64_t mask = sw_table_mask(t);
+	sw_probe s = sw_probe_start(hash, mask);
+	for (; s.index <= mask; sw_probe_next(&s)) { /* (S3) */
+		unsigned char *g = sw_group_in(h, gs, mask, s.offset);
 		uint64_t ctrl = sw_ctrl(g);
 		for (sw_bitset m = sw_match_h2(ctrl, h2); m != 0; m = sw_remove_first(m)) {
 			unsigned i = sw_first(m);
@@ -196,12 +197,13 @@ GM_INLINE void *sw_table_put_slot(gomap *h, int kind, sw_table *t, uint64_t hash
                                   bool prune)
 {
 	sw_groups *gs = GM_LOAD(&t->groups);
+	uint64_t mask = sw_table_mask(t);
 	uint64_t h2 = sw_h2(hash);
 	unsigned char *del_g = NULL;
 	unsigned del_i = 0;
-	sw_probe s = sw_probe_start(hash, gs->lengthMask);
-	for (; s.index <= gs->lengthMask; sw_probe_next(&s)) { /* (S3) */
-		unsigned char *g = sw_group(h, gs, s.offset);
+	sw_probe s = sw_probe_start(hash, mask);
+	for (; s.index <= mask; sw_probe_next(&s)) { /* (S3) */
+		unsigned char *g = sw_group_in(h, gs, mask, s.offset);
 		uint64_t ctrl = sw_ctrl(g);
 		for (sw_bitset m = sw_match_h2(ctrl, h2); m != 0; m = sw_remove_first(m)) {
 			unsigned i = sw_first(m);
@@ -314,10 +316,11 @@ GM_INLINE void sw_delete_small(gomap *h, int kind, sw_dir *d, uint64_t hash, con
 GM_INLINE bool sw_table_delete(gomap *h, int kind, sw_table *t, uint64_t hash, const void *key)
 {
 	sw_groups *gs = GM_LOAD(&t->groups);
+	uint64_t mask = sw_table_mask(t);
 	uint64_t h2 = sw_h2(hash);
-	sw_probe s = sw_probe_start(hash, gs->lengthMask);
-	for (; s.index <= gs->lengthMask; sw_probe_next(&s)) { /* (S3) */
-		unsigned char *g = sw_group(h, gs, s.offset);
+	sw_probe s = sw_probe_start(hash, mask);
+	for (; s.index <= mask; sw_probe_next(&s)) { /* (S3) */
+		unsigned char *g = sw_group_in(h, gs, mask, s.offset);
 		uint64_t ctrl = sw_ctrl(g);
 		for (sw_bitset m = sw_match_h2(ctrl, h2); m != 0; m = sw_remove_first(m)) {
 			unsigned i = sw_first(m);

@@ -123,6 +123,7 @@ static sw_table *new_table(gomap *h, uint64_t capacity, int64_t index, uint8_t l
 		gm_fatal_damaged("initial table capacity too large", h); /* Go: panic */
 	sw_table *t = gm_xcalloc(sizeof *t);
 	t->groups = new_groups(h, c / SW_GROUP_SLOTS);
+	t->groupsMask = (uint8_t)(c / SW_GROUP_SLOTS - 1); /* at most 127 */
 	t->capacity = (uint16_t)c;
 	t->growthLeft = max_growth_left((uint16_t)c);
 	t->index = index;
@@ -855,7 +856,8 @@ static const char *check_table(gomap *m, sw_dir *d, sw_table *t, uint64_t *live,
 {
 	sw_groups *gs = t->groups;
 	if (t->capacity != (gs->lengthMask + 1) * SW_GROUP_SLOTS ||
-	    (t->capacity & (t->capacity - 1)) != 0 || t->capacity > SW_MAX_TABLE_CAPACITY)
+	    (t->capacity & (t->capacity - 1)) != 0 || t->capacity > SW_MAX_TABLE_CAPACITY ||
+	    t->groupsMask != gs->lengthMask)
 		return "table capacity does not match its groups";
 	if (t->localDepth > d->depth)
 		return "table deeper than the directory";
