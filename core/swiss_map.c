@@ -702,8 +702,14 @@ bool gomap_iter_next(gomap_iter *it)
 			uint64_t e = (it->sw.entryIdx + it->sw.entryOffset) & entryMask;
 			unsigned slot = (unsigned)(e & (SW_GROUP_SLOTS - 1));
 			unsigned char *g = sw_group(m, gs, e / SW_GROUP_SLOTS);
-			if (m->kind == GOMAP_KEY_STR && (slot == 0 || it->sw.entryIdx == 0))
-				prefetch_records(m, g);
+			if (m->kind == GOMAP_KEY_STR && (slot == 0 || it->sw.entryIdx == 0)) {
+				/* This group's on entering a table, then always the
+				 * next one's, so the misses have a group's steps to
+				 * arrive. */
+				if (it->sw.entryIdx == 0)
+					prefetch_records(m, g);
+				prefetch_records(m, sw_group(m, gs, e / SW_GROUP_SLOTS + 1));
+			}
 			it->sw.entryIdx++;
 			if (g[slot] & SW_CTRL_EMPTY)
 				continue;
