@@ -25,6 +25,10 @@ GM_INLINE uint64_t sw_key_hash(const gomap *h, int kind, const void *key, uint64
 		return gm_hash64((uint64_t) * (const int64_t *)key, seed);
 	if (kind == GOMAP_KEY_STR) {
 		const gomap_str *s = key;
+		/* Most keys are 8 to 16 bytes: hash those inline, on the same
+		 * path gomap_memhash takes for them (common.h). */
+		if (GM_LIKELY(s->len - 8 <= 8))
+			return gm_memhash_8to16(s->ptr, s->len, seed);
 		return gomap_memhash(s->ptr, s->len, seed);
 	}
 	return h->t->hash(key, seed);
@@ -37,7 +41,11 @@ GM_INLINE uint64_t sw_slot_hash(const gomap *h, int kind, const void *slot, uint
 		return gm_hash64((uint64_t) * (const int64_t *)slot, seed);
 	if (kind == GOMAP_KEY_STR) {
 		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
-		return r ? gomap_memhash(r->bytes, r->len, seed) : 0;
+		if (r == NULL)
+			return 0;
+		if (GM_LIKELY(r->len - 8 <= 8))
+			return gm_memhash_8to16(r->bytes, r->len, seed);
+		return gomap_memhash(r->bytes, r->len, seed);
 	}
 	return h->t->hash(slot, seed);
 }
@@ -51,7 +59,7 @@ GM_INLINE bool sw_key_equal(const gomap *h, int kind, const void *slot, const vo
 		const gomap_str *s = key;
 		const gm_strrec *r = __atomic_load_n((gm_strrec *const *)slot, __ATOMIC_ACQUIRE);
 		/* A racing reader may meet a slot a delete has just cleared. */
-		return r != NULL && r->len == s->len && memcmp(r->bytes, s->ptr, s->len) == 0;
+		return r != NULL && r->len == s->len && gm_bytes_equal(r->bytes, s->ptr, s->len);
 	}
 	return h->t->equal(slot, key);
 }
@@ -116,9 +124,10 @@ GM_INLINE void *sw_find(gomap *h, int kind, const void *key, void **kslot)
 	}
 	sw_table *t = GM_LOAD(&d->tab[sw_dir_index(d, hash)]);
 	sw_groups *gs = GM_LOAD(&t->groups);
-	sw_probe s = sw_probe_start(hash, gs->lengthMask);
-	for (; s.index <= gs->lengthMask; sw_probe_next(&s)) { /* (S3) */
-		unsigned char *g = sw_group(h, gs, s.offset);
+	uint64_t mask = sw_table_mask(t);
+	sw_probe s = sw_probe_start(hash, mask);
+	for (; s.index <= mask; sw_probe_next(&s)) { /* (S3) */
+		unsigned char *g = sw_group_in(h, gs, mask, s.offset);
 		uint64_t ctrl = sw_ctrl(g);
 		for (sw_bitset m = sw_match_h2(ctrl, h2); m != 0; m = sw_remove_first(m)) {
 			unsigned i = sw_first(m);
@@ -188,12 +197,13 @@ GM_INLINE void *sw_table_put_slot(gomap *h, int kind, sw_table *t, uint64_t hash
                                   bool prune)
 {
 	sw_groups *gs = GM_LOAD(&t->groups);
+	uint64_t mask = sw_table_mask(t);
 	uint64_t h2 = sw_h2(hash);
 	unsigned char *del_g = NULL;
 	unsigned del_i = 0;
-	sw_probe s = sw_probe_start(hash, gs->lengthMask);
-	for (; s.index <= gs->lengthMask; sw_probe_next(&s)) { /* (S3) */
-		unsigned char *g = sw_group(h, gs, s.offset);
+	sw_probe s = sw_probe_start(hash, mask);
+	for (; s.index <= mask; sw_probe_next(&s)) { /* (S3) */
+		unsigned char *g = sw_group_in(h, gs, mask, s.offset);
 		uint64_t ctrl = sw_ctrl(g);
 		for (sw_bitset m = sw_match_h2(ctrl, h2); m != 0; m = sw_remove_first(m)) {
 			unsigned i = sw_first(m);
@@ -306,10 +316,11 @@ GM_INLINE void sw_delete_small(gomap *h, int kind, sw_dir *d, uint64_t hash, con
 GM_INLINE bool sw_table_delete(gomap *h, int kind, sw_table *t, uint64_t hash, const void *key)
 {
 	sw_groups *gs = GM_LOAD(&t->groups);
+	uint64_t mask = sw_table_mask(t);
 	uint64_t h2 = sw_h2(hash);
-	sw_probe s = sw_probe_start(hash, gs->lengthMask);
-	for (; s.index <= gs->lengthMask; sw_probe_next(&s)) { /* (S3) */
-		unsigned char *g = sw_group(h, gs, s.offset);
+	sw_probe s = sw_probe_start(hash, mask);
+	for (; s.index <= mask; sw_probe_next(&s)) { /* (S3) */
+		unsigned char *g = sw_group_in(h, gs, mask, s.offset);
 		uint64_t ctrl = sw_ctrl(g);
 		for (sw_bitset m = sw_match_h2(ctrl, h2); m != 0; m = sw_remove_first(m)) {
 			unsigned i = sw_first(m);

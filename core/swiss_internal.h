@@ -84,6 +84,7 @@ typedef struct sw_table {
 	uint16_t capacity;   /* slots: (groups->lengthMask + 1) * 8 */
 	uint16_t growthLeft; /* inserts into empty slots left before a rehash (S4) */
 	uint8_t localDepth;  /* hash bits this table's entries agree on (S5) */
+	uint8_t groupsMask;  /* groups->lengthMask, set with groups (S1) */
 	int64_t index;       /* first directory entry, or -1 once replaced (S5) */
 	sw_groups *groups;   /* set once (S1) */
 } sw_table;
@@ -175,6 +176,22 @@ GM_INLINE uint8_t sw_h2(uint64_t hash)
 GM_INLINE unsigned char *sw_group(const gomap *h, const sw_groups *gs, uint64_t i)
 {
 	return (unsigned char *)gs->data + (i & gs->lengthMask) * h->groupsize; /* (S1) */
+}
+/* The same with the groups' lengthMask as their table holds it
+ * (sw_table_mask), so a probe reaches a group without first reading the
+ * groups' header. */
+GM_INLINE unsigned char *sw_group_in(const gomap *h, const sw_groups *gs, uint64_t mask, uint64_t i)
+{
+	return (unsigned char *)gs->data + (i & mask) * h->groupsize; /* (S1) */
+}
+/* The lengthMask of a table's groups, from the table itself: Go keeps it
+ * beside the data pointer (groupsReference). groupsMask and groups are both
+ * set once, when the table is made (S1), so this is always the groups' own
+ * size; reading it here saves a dependent load of the groups' header on
+ * every probe. */
+GM_INLINE uint64_t sw_table_mask(const sw_table *t)
+{
+	return GM_LOAD(&t->groupsMask);
 }
 /* The control word is read once per look at a group: racing writers may
  * change bytes of it, a reader works on the copy it loaded. */
