@@ -171,16 +171,21 @@ def junit_pairs(master: int, pairs: Sequence, go_version: str) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def html_cells(pairs: Sequence) -> Dict[str, Dict[str, Mapping[str, object]]]:
-    """case id -> variant -> what the HTML card shows beside the C rate (the
-    first generation's pair when there are several)."""
+def html_cells(pairs: Sequence, go_versions: Optional[Mapping[str, str]] = None
+               ) -> Dict[str, Dict[str, Mapping[str, object]]]:
+    """case id -> row label -> what the HTML card shows beside the C rate.
+    The label is the variant; when the pairs are of several map generations,
+    one row per variant and generation (`bad, swiss map`), each beside the
+    twin built by that generation's Go (`go_versions`: generation -> version)."""
+    several = len(_generations(pairs)) > 1
     cells: Dict[str, Dict[str, Mapping[str, object]]] = {}
     for p in pairs:
-        if p.variant in cells.get(p.case.id, {}):
+        label = f"{p.variant}, {p.c.generation} map" if several else p.variant
+        if label in cells.get(p.case.id, {}):
             continue
         c, go = p.signatures()
-        cells.setdefault(p.case.id, {})[p.variant] = {
-            "generation": p.c.generation,
+        cells.setdefault(p.case.id, {})[label] = {
+            "generation": p.c.generation, "go_version": (go_versions or {}).get(p.c.generation, ""),
             "c_rate": rate(p.c), "go_rate": rate(p.go), "c_first": c[1] if c else "",
             "go_first": go[1] if go else "", "agree": p.agree(),
             "note": f"skipped, {p.go.skipped}" if p.go.skipped is not None else "",
@@ -223,5 +228,5 @@ def write_pair_reports(pairs: Sequence, units: Sequence, master: int, runs: int,
                     "cases and variants": closing_line(passed, failed, skipped), "seed": master,
                     "runs per side": runs, "wall": f"{wall:.1f}s", "finished": now_utc()}
             html_file.write(html_report.render_units(units, root, expected_dir, meta,
-                                                     go_twins=html_cells(pairs)).encode("utf-8"))
+                                                     go_twins=html_cells(pairs, go_versions)).encode("utf-8"))
     return exit_status(interrupted, failed)

@@ -77,8 +77,10 @@ class CaseCard:
     writeup: Optional[str] = None
     sample_stderr: Optional[str] = None  # one bad run's stderr, for its timeline
     sample_label: str = ""
-    # The Go twin beside the C case (runner.py --against-go), per variant:
-    # variant -> {"c_rate", "go_rate", "c_first", "go_first", "agree", "note"}.
+    # The Go twin beside the C case (runner.py --against-go), per variant (per
+    # variant and map generation when a run has several: "bad, swiss map"):
+    # label -> {"c_rate", "go_rate", "c_first", "go_first", "agree", "note",
+    # optional "generation", "go_version"}.
     go_twin: Optional[Dict[str, Mapping[str, object]]] = None
     # Explore mode: the replayed orderings of the trigger, side by side:
     # (label with the schedule string, stderr with its map timeline, agrees
@@ -432,11 +434,13 @@ def _go_twin(twin: Mapping[str, Mapping[str, object]]) -> str:
 
     out = []
     for variant, t in twin.items():
+        # The Go that built the twin, when known (each generation has its own).
+        twin_of = f"Go twin ({_e(t['go_version'])})" if t.get("go_version") else "Go twin"
         if t.get("note"):
-            go = f'<span class="go">Go twin: <b>{_e(t["note"])}</b></span>'
+            go = f'<span class="go">{twin_of}: <b>{_e(t["note"])}</b></span>'
             agree = ""
         else:
-            go = f'<span class="go">Go twin: <b>{_e(t["go_rate"])}</b> {first(t["go_first"])}</span>'
+            go = f'<span class="go">{twin_of}: <b>{_e(t["go_rate"])}</b> {first(t["go_first"])}</span>'
             agree = {True: '<span class="agree">agree</span>',
                      False: '<span class="disagree">DISAGREE</span>'}.get(t.get("agree"), "")
         out.append(f'<li class="rates"><b>{_e(variant)}</b> <span class="c">C: <b>{_e(t["c_rate"])}</b> '

@@ -651,5 +651,42 @@ echo DONE
         self.assertIn("not built yet", proc.stdout)
 
 
+class GoTwinCardTests(unittest.TestCase):
+    """The card of an --against-go run over both map generations shows each
+    generation's C rate beside the twin built by that generation's Go."""
+
+    class Side:
+        def __init__(self, generation, matched, done, skipped=None):
+            self.generation, self.done, self.skipped = generation, done, skipped
+            self.counts = {base.MATCHED: matched}
+
+    class Pair:
+        def __init__(self, case, variant, c, go, first):
+            self.case, self.variant, self.c, self.go, self._first = case, variant, c, go, first
+
+        def signatures(self):
+            return (2, self._first), (2, self._first)
+
+        def agree(self):
+            return True
+
+    def test_both_generations_beside_their_own_go(self):
+        from gomaprun.reports import against_go
+        case = type("Case", (), {"id": "2.1-read-write-pair"})()
+        line = "fatal error: concurrent map read and map write"
+        pairs = [self.Pair(case, "bad", self.Side("bucket", 81, 200), self.Side("bucket", 29, 200), line),
+                 self.Pair(case, "bad", self.Side("swiss", 120, 200), self.Side("swiss", 9, 200), line)]
+        cells = against_go.html_cells(pairs, {"bucket": "go1.19.8", "swiss": "go1.26.8"})
+        self.assertEqual(list(cells["2.1-read-write-pair"]), ["bad, bucket map", "bad, swiss map"])
+        card = html_report._go_twin(cells["2.1-read-write-pair"])
+        self.assertIn("<b>bad, bucket map</b> <span class=\"c\">C: <b>81/200</b>", card)
+        self.assertIn("Go twin (go1.19.8): <b>29/200</b>", card)
+        self.assertIn("<b>bad, swiss map</b> <span class=\"c\">C: <b>120/200</b>", card)
+        self.assertIn("Go twin (go1.26.8): <b>9/200</b>", card)
+        # One generation: the variant alone labels the row, as before.
+        one = against_go.html_cells(pairs[1:], {"swiss": "go1.26.8"})
+        self.assertEqual(list(one["2.1-read-write-pair"]), ["bad"])
+
+
 if __name__ == "__main__":
     unittest.main()
