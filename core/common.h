@@ -195,6 +195,23 @@ GM_INLINE uint64_t gm_memhash_8to16(const char *p, size_t n, uint64_t seed)
 	return gm_mix(GM_P1 ^ n, gm_mix(gm_word_at(p) ^ GM_P1, gm_word_at(p + n - 8) ^ seed));
 }
 
+/* A key's hash, by kind (both generations): the key arrives in its caller's
+ * form (`int64_t *`, `gomap_str *`, or the raw bytes of a GENERIC key).
+ * Most string keys are 8 to 16 bytes and hash inline, on the same path
+ * gomap_memhash takes for them. */
+GM_INLINE uint64_t gm_key_hash(const gomap_type *t, int kind, const void *key, uint64_t seed)
+{
+	if (kind == GOMAP_KEY_I64)
+		return gm_hash64((uint64_t) * (const int64_t *)key, seed);
+	if (kind == GOMAP_KEY_STR) {
+		const gomap_str *s = key;
+		if (GM_LIKELY(s->len - 8 <= 8))
+			return gm_memhash_8to16(s->ptr, s->len, seed);
+		return gomap_memhash(s->ptr, s->len, seed);
+	}
+	return t->hash(key, seed);
+}
+
 /* ---- shared internals (common.c) ---- */
 
 uint64_t gm_fastrand(void);

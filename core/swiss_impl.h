@@ -21,17 +21,7 @@
 
 GM_INLINE uint64_t sw_key_hash(const gomap *h, int kind, const void *key, uint64_t seed)
 {
-	if (kind == GOMAP_KEY_I64)
-		return gm_hash64((uint64_t) * (const int64_t *)key, seed);
-	if (kind == GOMAP_KEY_STR) {
-		const gomap_str *s = key;
-		/* Most keys are 8 to 16 bytes: hash those inline, on the same
-		 * path gomap_memhash takes for them (common.h). */
-		if (GM_LIKELY(s->len - 8 <= 8))
-			return gm_memhash_8to16(s->ptr, s->len, seed);
-		return gomap_memhash(s->ptr, s->len, seed);
-	}
-	return h->t->hash(key, seed);
+	return gm_key_hash(h->t, kind, key, seed);
 }
 
 /* The hash of a key in its slot form. */
